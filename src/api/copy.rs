@@ -1,0 +1,162 @@
+//! CopyObject: a new object sharing the source's body segments (no byte is copied).
+
+use super::conditional::COPY_SOURCE;
+use super::object::{check_key, object_headers, request_tags, storage_class};
+use super::Ctx;
+use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumType};
+use crate::clock::iso8601;
+use crate::error::{Code, S3Error, S3Result};
+use crate::server::query::decode_path;
+use crate::server::response::{set_header, xml, Resp};
+use crate::store::Object;
+use crate::wire::headers;
+use crate::wire::xml::XmlWriter;
+
+/// `x-amz-copy-source` → (bucket, key, versionId).
+pub fn parse_copy_source(raw: &str) -> S3Result<(String, String, Option<String>)> {
+    let invalid =
+        || S3Error::invalid_argument("Invalid copy source object key", "x-amz-copy-source", raw);
+    let (path, query) = match raw.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (raw, None),
+    };
+    let path = decode_path(path).ok_or_else(invalid)?;
+    let path = path.strip_prefix('/').unwrap_or(&path);
+    let (bucket, key) = path.split_once('/').ok_or_else(invalid)?;
+    if bucket.is_empty() || key.is_empty() {
+        return Err(invalid());
+    }
+    let version = match query {
+        Some(q) => match q.strip_prefix("versionId=") {
+            Some(v) => Some(crate::server::query::decode_component(v)),
+            None => return Err(invalid()),
+        },
+        None => None,
+    };
+    Ok((bucket.to_string(), key.to_string(), version))
+}
+
+fn directive(ctx: &Ctx, header: &'static str, what: &str) -> S3Result<bool> {
+    match ctx.header(header) {
+        None | Some("COPY") => Ok(false),
+        Some("REPLACE") => Ok(true),
+        Some(other) => Err(S3Error::invalid_argument(
+            format!("Unknown {what} directive."),
+            header,
+            other,
+        )),
+    }
+}
+
+pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
+    let key = ctx.key_name();
+    check_key(key)?;
+    let dest = ctx.run.bucket(ctx.bucket_name())?;
+    let raw = ctx.header("x-amz-copy-source").unwrap_or("");
+    let (src_bucket, src_key, src_version) = parse_copy_source(raw)?;
+    let replace_metadata = directive(ctx, "x-amz-metadata-directive", "metadata")?;
+    let replace_tags = directive(ctx, "x-amz-tagging-directive", "tagging")?;
+    let source_bucket = ctx.run.bucket(&src_bucket)?;
+    if let Some(v) = src_version.as_deref().filter(|v| *v != "null") {
+        return Err(S3Error::new(Code::NoSuchVersion)
+            .extra("Key", src_key.as_str())
+            .extra("VersionId", v));
+    }
+    let source = source_bucket
+        .get(&src_key)
+        .ok_or_else(|| S3Error::no_such_key(&src_key))?;
+    COPY_SOURCE.check(&ctx.headers, &source.etag, source.last_modified)?;
+
+    let storage_class = storage_class(&ctx.headers)?;
+    let changes_something = replace_metadata
+        || ctx.headers.contains_key("x-amz-storage-class")
+        || ctx.headers.contains_key("x-amz-server-side-encryption")
+        || ctx.headers.contains_key("x-amz-website-redirect-location");
+    if src_bucket == ctx.bucket_name() && src_key == key && !changes_something {
+        return Err(S3Error::invalid_request(
+            "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+        ));
+    }
+
+    let (object_hdrs, metadata) = if replace_metadata {
+        (
+            object_headers(&ctx.headers),
+            headers::user_metadata(&ctx.headers)?,
+        )
+    } else {
+        (source.headers.clone(), source.metadata.clone())
+    };
+    let tags = if replace_tags {
+        request_tags(&ctx.headers)?
+    } else {
+        source.tags.clone()
+    };
+    let checksum = match ctx.header("x-amz-checksum-algorithm") {
+        Some(name) => {
+            let algo = ChecksumAlgorithm::from_name(name).ok_or_else(|| {
+                S3Error::invalid_request("Value for x-amz-checksum-algorithm header is invalid.")
+            })?;
+            match &source.checksum {
+                Some(c) if c.algorithm == algo && c.kind == ChecksumType::FullObject => {
+                    Some(c.clone())
+                }
+                _ => {
+                    let mut h = algo.hasher();
+                    for slice in source.body.slices(0, source.size()) {
+                        h.update(&slice);
+                    }
+                    Some(Checksum {
+                        algorithm: algo,
+                        value: checksum::b64(&h.finish()),
+                        kind: ChecksumType::FullObject,
+                    })
+                }
+            }
+        }
+        None => source.checksum.clone(),
+    };
+    let object = Object {
+        key: key.to_string(),
+        body: source.body.clone(),
+        etag: source.etag.clone(),
+        last_modified: ctx.run.now(),
+        headers: object_hdrs,
+        metadata,
+        storage_class,
+        tags,
+        checksum,
+        sse: source.sse.clone(),
+    };
+    let stored = dest.put(object)?;
+
+    let mut w = XmlWriter::new();
+    w.root("CopyObjectResult")
+        .elem("ETag", &stored.quoted_etag())
+        .elem("LastModified", &iso8601(stored.last_modified));
+    if let Some(c) = &stored.checksum {
+        w.elem("ChecksumType", c.kind.name())
+            .elem(c.algorithm.xml_element(), &c.value);
+    }
+    let mut resp = xml(200, w.finish());
+    set_header(&mut resp, "x-amz-server-side-encryption", &stored.sse);
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_sources() {
+        assert_eq!(
+            parse_copy_source("/b/dir/a%20b%2Bc").ok(),
+            Some(("b".into(), "dir/a b+c".into(), None))
+        );
+        assert_eq!(
+            parse_copy_source("b/k?versionId=xyz").ok(),
+            Some(("b".into(), "k".into(), Some("xyz".into())))
+        );
+        assert!(parse_copy_source("nokey").is_err());
+        assert!(parse_copy_source("/b/").is_err());
+    }
+}

@@ -1,0 +1,145 @@
+//! ListObjects (v1) and ListObjectsV2.
+
+use super::{write_owner, Ctx};
+use crate::checksum;
+use crate::clock::iso8601;
+use crate::error::{S3Error, S3Result};
+use crate::server::query::url_encode;
+use crate::server::response::{xml, Resp};
+use crate::store::{ListEntry, ListQuery};
+use crate::wire::xml::XmlWriter;
+
+const MAX_KEYS: usize = 1000;
+
+fn parse_max_keys(raw: Option<&str>) -> S3Result<(usize, String)> {
+    match raw {
+        None => Ok((MAX_KEYS, MAX_KEYS.to_string())),
+        Some(v) => {
+            let n: i64 = v.trim().parse().map_err(|_| {
+                S3Error::invalid_argument(
+                    "Provided max-keys not an integer or within integer range",
+                    "max-keys",
+                    v,
+                )
+            })?;
+            if n < 0 {
+                return Err(S3Error::invalid_argument(
+                    "Argument maxKeys must be an integer between 0 and 2147483647",
+                    "maxKeys",
+                    v,
+                ));
+            }
+            Ok(((n as usize).min(MAX_KEYS), n.to_string()))
+        }
+    }
+}
+
+pub fn list_objects(ctx: &Ctx, v2: bool) -> S3Result<Resp> {
+    let bucket = ctx.run.bucket(ctx.bucket_name())?;
+    let q = &ctx.query;
+    let url = match q.get("encoding-type") {
+        None => false,
+        Some(e) if e.eq_ignore_ascii_case("url") => true,
+        Some(e) => {
+            return Err(S3Error::invalid_argument(
+                "Invalid Encoding Method specified in Request",
+                "encoding-type",
+                e,
+            ))
+        }
+    };
+    let enc = |s: &str| if url { url_encode(s) } else { s.to_string() };
+    let prefix = q.get("prefix").unwrap_or("");
+    let delimiter = q.get("delimiter").filter(|d| !d.is_empty());
+    let (max, max_text) = parse_max_keys(q.get("max-keys"))?;
+
+    let token = match (v2, q.get("continuation-token")) {
+        (true, Some(t)) => Some(
+            checksum::b64_decode(t)
+                .filter(|b| !b.is_empty())
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| {
+                    S3Error::invalid_argument(
+                        "The continuation token provided is incorrect",
+                        "continuation-token",
+                        t,
+                    )
+                })?,
+        ),
+        _ => None,
+    };
+    let start_after = if v2 { q.get("start-after") } else { None };
+    let marker = if v2 { None } else { q.get("marker") };
+    let after = token
+        .as_deref()
+        .or(start_after)
+        .or(marker)
+        .filter(|a| !a.is_empty());
+
+    let page = bucket.list(&ListQuery {
+        prefix,
+        delimiter,
+        after,
+        max,
+    });
+
+    let mut w = XmlWriter::new();
+    w.root("ListBucketResult")
+        .elem("Name", &bucket.name)
+        .elem("Prefix", &enc(prefix));
+    if v2 {
+        if let Some(sa) = start_after {
+            w.elem("StartAfter", &enc(sa));
+        }
+        if let Some(t) = q.get("continuation-token") {
+            w.elem("ContinuationToken", t);
+        }
+        if page.truncated {
+            if let Some(last) = page.last_name() {
+                w.elem("NextContinuationToken", &checksum::b64(last.as_bytes()));
+            }
+        }
+        w.elem("KeyCount", &page.entries.len().to_string());
+    } else {
+        w.elem("Marker", &enc(marker.unwrap_or("")));
+        if page.truncated && delimiter.is_some() {
+            if let Some(last) = page.last_name() {
+                w.elem("NextMarker", &enc(last));
+            }
+        }
+    }
+    w.elem("MaxKeys", &max_text);
+    if let Some(d) = delimiter {
+        w.elem("Delimiter", &enc(d));
+    }
+    w.elem("IsTruncated", if page.truncated { "true" } else { "false" });
+    if url {
+        w.elem("EncodingType", "url");
+    }
+    let with_owner = !v2
+        || q.get("fetch-owner")
+            .is_some_and(|f| f.eq_ignore_ascii_case("true"));
+    for entry in &page.entries {
+        if let ListEntry::Object(o) = entry {
+            w.open("Contents")
+                .elem("Key", &enc(&o.key))
+                .elem("LastModified", &iso8601(o.last_modified))
+                .elem("ETag", &o.quoted_etag());
+            if let Some(c) = &o.checksum {
+                w.elem("ChecksumAlgorithm", c.algorithm.name())
+                    .elem("ChecksumType", c.kind.name());
+            }
+            w.elem("Size", &o.size().to_string());
+            if with_owner {
+                write_owner(&mut w);
+            }
+            w.elem("StorageClass", &o.storage_class).close();
+        }
+    }
+    for entry in &page.entries {
+        if let ListEntry::Prefix(p) = entry {
+            w.open("CommonPrefixes").elem("Prefix", &enc(p)).close();
+        }
+    }
+    Ok(xml(200, w.finish()))
+}

@@ -1,0 +1,81 @@
+//! S3 operations, one file per area. Each handler parses its request, calls the store and
+//! renders the S3 response; errors are `S3Error`s, rendered by the front layer.
+
+mod bucket;
+mod conditional;
+mod copy;
+mod delete;
+mod list;
+mod object;
+mod service;
+
+use crate::error::{S3Error, S3Result};
+use crate::server::query::Query;
+use crate::server::response::Resp;
+use crate::server::router::Op;
+use crate::server::AppState;
+use crate::store::Run;
+use http::{HeaderMap, Method};
+use hyper::body::Incoming;
+use std::sync::Arc;
+
+/// Request bodies as hyper delivers them.
+pub type ReqBody = Incoming;
+
+/// Everything a handler knows about its request, besides the body.
+pub struct Ctx {
+    pub state: Arc<AppState>,
+    pub run: Arc<Run>,
+    pub method: Method,
+    pub headers: HeaderMap,
+    pub query: Query,
+    pub bucket: Option<String>,
+    pub key: Option<String>,
+}
+
+impl Ctx {
+    pub fn bucket_name(&self) -> &str {
+        self.bucket.as_deref().unwrap_or("")
+    }
+
+    pub fn key_name(&self) -> &str {
+        self.key.as_deref().unwrap_or("")
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+pub async fn dispatch(op: Op, ctx: Ctx, body: ReqBody) -> S3Result<Resp> {
+    match op {
+        Op::ListBuckets => service::list_buckets(&ctx),
+        Op::CreateBucket => bucket::create_bucket(&ctx, body).await,
+        Op::DeleteBucket => bucket::delete_bucket(&ctx),
+        Op::HeadBucket => bucket::head_bucket(&ctx),
+        Op::GetBucketLocation => bucket::get_bucket_location(&ctx),
+        Op::ListObjects => list::list_objects(&ctx, false),
+        Op::ListObjectsV2 => list::list_objects(&ctx, true),
+        Op::DeleteObjects => delete::delete_objects(&ctx, body).await,
+        Op::PutObject => object::put_object(&ctx, body).await,
+        Op::CopyObject => copy::copy_object(&ctx),
+        Op::GetObject => object::get_object(&ctx, false),
+        Op::HeadObject => object::get_object(&ctx, true),
+        Op::DeleteObject => delete::delete_object(&ctx),
+        Op::Unimplemented(name) => Err(S3Error::not_implemented(format!(
+            "{name} is not implemented by s3twin yet."
+        ))),
+    }
+}
+
+/// The canonical user that owns everything in s3twin (S3 shows an owner on buckets, listings
+/// and ACLs; there is one account).
+pub const OWNER_ID: &str = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a";
+pub const OWNER_NAME: &str = "s3twin";
+
+pub(crate) fn write_owner(w: &mut crate::wire::xml::XmlWriter) {
+    w.open("Owner")
+        .elem("ID", OWNER_ID)
+        .elem("DisplayName", OWNER_NAME)
+        .close();
+}

@@ -1,0 +1,290 @@
+//! Single-object reads and writes: PutObject, GetObject, HeadObject.
+
+use super::conditional::READ;
+use super::{Ctx, ReqBody};
+use crate::checksum::ChecksumAlgorithm;
+use crate::clock::http_date;
+use crate::error::{Code, S3Error, S3Result};
+use crate::server::response::{empty, set_header, Resp, ResponseBody};
+use crate::store::{Body, Object, ObjectHeaders};
+use crate::wire::headers::{self, encode_metadata_value, parse_range, parse_tagging};
+use crate::wire::request_body::{receive, BodySpec};
+use http::HeaderMap;
+
+/// Largest single PUT S3 accepts: 5 GiB.
+pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+/// Longest key, in UTF-8 bytes.
+pub const MAX_KEY_LEN: usize = 1024;
+
+pub const STORAGE_CLASSES: [&str; 12] = [
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "OUTPOSTS",
+    "GLACIER_IR",
+    "SNOW",
+    "EXPRESS_ONEZONE",
+    "FSX_OPENZFS",
+];
+
+pub fn check_key(key: &str) -> S3Result<()> {
+    if key.len() > MAX_KEY_LEN {
+        return Err(S3Error::new(Code::KeyTooLongError)
+            .extra("Size", key.len().to_string())
+            .extra("MaxSizeAllowed", MAX_KEY_LEN.to_string()));
+    }
+    Ok(())
+}
+
+pub fn storage_class(headers: &HeaderMap) -> S3Result<String> {
+    match headers
+        .get("x-amz-storage-class")
+        .and_then(|v| v.to_str().ok())
+    {
+        None => Ok("STANDARD".to_string()),
+        Some(c) if STORAGE_CLASSES.contains(&c) => Ok(c.to_string()),
+        Some(_) => Err(S3Error::new(Code::InvalidStorageClass)),
+    }
+}
+
+/// The stored HTTP properties from a request's headers (`aws-chunked` is transport, not kept).
+pub fn object_headers(h: &HeaderMap) -> ObjectHeaders {
+    let content_encoding = headers::text(h, "content-encoding").and_then(|ce| {
+        let kept: Vec<&str> = ce
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty() && !p.eq_ignore_ascii_case("aws-chunked"))
+            .collect();
+        (!kept.is_empty()).then(|| kept.join(","))
+    });
+    ObjectHeaders {
+        content_type: headers::text(h, "content-type"),
+        content_encoding,
+        content_disposition: headers::text(h, "content-disposition"),
+        content_language: headers::text(h, "content-language"),
+        cache_control: headers::text(h, "cache-control"),
+        expires: headers::text(h, "expires"),
+        website_redirect_location: headers::text(h, "x-amz-website-redirect-location"),
+    }
+}
+
+pub fn request_tags(h: &HeaderMap) -> S3Result<Vec<(String, String)>> {
+    match headers::text(h, "x-amz-tagging") {
+        Some(t) => parse_tagging(&t),
+        None => Ok(Vec::new()),
+    }
+}
+
+pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
+    let key = ctx.key_name();
+    check_key(key)?;
+    let bucket = ctx.run.bucket(ctx.bucket_name())?;
+    let if_none_match = ctx.header("if-none-match").map(str::to_string);
+    if if_none_match.as_deref().is_some_and(|v| v.trim() != "*") {
+        return Err(S3Error::not_implemented(
+            "A header you provided implies functionality that is not implemented",
+        )
+        .extra("Header", "If-None-Match"));
+    }
+    let if_match = ctx.header("if-match").map(str::to_string);
+    let storage_class = storage_class(&ctx.headers)?;
+    let tags = request_tags(&ctx.headers)?;
+    let metadata = headers::user_metadata(&ctx.headers)?;
+    let spec = BodySpec::from_headers(&ctx.headers)?;
+    if spec.length.is_none() {
+        return Err(S3Error::new(Code::MissingContentLength));
+    }
+    let received = receive(
+        body,
+        &spec,
+        Some(ChecksumAlgorithm::Crc64Nvme),
+        MAX_PUT_SIZE,
+    )
+    .await?;
+    let client_checksum = spec.header_checksum.is_some() || spec.trailer_checksum.is_some();
+    let object = Object {
+        key: key.to_string(),
+        etag: received.md5_hex(),
+        body: Body::from_segments(received.segments),
+        last_modified: ctx.run.now(),
+        headers: object_headers(&ctx.headers),
+        metadata,
+        storage_class,
+        tags,
+        checksum: received.checksum,
+        sse: "AES256".to_string(),
+    };
+    let stored = bucket.put_checked(object, |current| {
+        if if_none_match.is_some() && current.is_some() {
+            return Err(S3Error::precondition_failed("If-None-Match"));
+        }
+        if let Some(list) = &if_match {
+            let current = current.ok_or_else(|| S3Error::no_such_key(key))?;
+            if !headers::etag_matches(list, &current.etag) {
+                return Err(S3Error::precondition_failed("If-Match"));
+            }
+        }
+        Ok(())
+    })?;
+    let mut resp = empty(200);
+    set_header(&mut resp, "etag", &stored.quoted_etag());
+    set_header(&mut resp, "x-amz-server-side-encryption", &stored.sse);
+    if client_checksum {
+        if let Some(c) = &stored.checksum {
+            set_header(&mut resp, c.algorithm.header(), &c.value);
+            set_header(&mut resp, "x-amz-checksum-type", c.kind.name());
+        }
+    }
+    Ok(resp)
+}
+
+/// Writes the headers GET and HEAD share for an object.
+fn write_object_headers(resp: &mut Resp, o: &Object, ctx: &Ctx) {
+    let q = &ctx.query;
+    let pick = |param: &str, stored: &Option<String>| -> Option<String> {
+        q.get(param).map(str::to_string).or_else(|| stored.clone())
+    };
+    set_header(resp, "etag", &o.quoted_etag());
+    set_header(resp, "last-modified", &http_date(o.last_modified));
+    set_header(resp, "accept-ranges", "bytes");
+    let content_type = pick("response-content-type", &o.headers.content_type)
+        .unwrap_or_else(|| "binary/octet-stream".to_string());
+    set_header(resp, "content-type", &content_type);
+    let optional = [
+        (
+            "content-encoding",
+            pick("response-content-encoding", &o.headers.content_encoding),
+        ),
+        (
+            "content-disposition",
+            pick(
+                "response-content-disposition",
+                &o.headers.content_disposition,
+            ),
+        ),
+        (
+            "content-language",
+            pick("response-content-language", &o.headers.content_language),
+        ),
+        (
+            "cache-control",
+            pick("response-cache-control", &o.headers.cache_control),
+        ),
+        ("expires", pick("response-expires", &o.headers.expires)),
+        (
+            "x-amz-website-redirect-location",
+            o.headers.website_redirect_location.clone(),
+        ),
+    ];
+    for (name, value) in optional {
+        if let Some(v) = value {
+            set_header(resp, name, &v);
+        }
+    }
+    for (name, value) in &o.metadata {
+        let header = format!("x-amz-meta-{name}");
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(header.as_bytes()),
+            http::HeaderValue::from_str(&encode_metadata_value(value)),
+        ) {
+            resp.headers_mut().append(n, v);
+        }
+    }
+    if o.storage_class != "STANDARD" {
+        set_header(resp, "x-amz-storage-class", &o.storage_class);
+    }
+    set_header(resp, "x-amz-server-side-encryption", &o.sse);
+    if !o.tags.is_empty() {
+        set_header(resp, "x-amz-tagging-count", &o.tags.len().to_string());
+    }
+}
+
+/// GetObject and HeadObject (`head` drops the body).
+pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
+    let bucket = ctx.run.bucket(ctx.bucket_name())?;
+    let key = ctx.key_name();
+    if let Some(v) = ctx.query.get("versionId") {
+        if v != "null" {
+            return Err(S3Error::new(Code::NoSuchVersion)
+                .extra("Key", key)
+                .extra("VersionId", v));
+        }
+    }
+    let object = bucket.get(key).ok_or_else(|| S3Error::no_such_key(key))?;
+    READ.check(&ctx.headers, &object.etag, object.last_modified)?;
+
+    let size = object.size();
+    let range_header = ctx.header("range").map(str::to_string);
+    let part_number = match ctx.query.get("partNumber") {
+        None => None,
+        Some(p) => Some(
+            p.parse::<u32>()
+                .ok()
+                .filter(|n| (1..=10_000).contains(n))
+                .ok_or_else(|| {
+                    S3Error::invalid_argument(
+                        "Part number must be an integer between 1 and 10000, inclusive",
+                        "partNumber",
+                        p,
+                    )
+                })?,
+        ),
+    };
+    if part_number.is_some() && range_header.is_some() {
+        return Err(S3Error::invalid_request(
+            "Cannot specify both Range header and partNumber query parameter",
+        ));
+    }
+    // (start, end inclusive) when a part of the object is served.
+    let window = match (part_number, &range_header) {
+        (Some(1), _) if size > 0 => Some((0, size - 1)),
+        (Some(1), _) => None,
+        (Some(n), _) => {
+            return Err(S3Error::new(Code::InvalidPartNumber)
+                .extra("PartNumberRequested", n.to_string())
+                .extra("ActualPartCount", "1"))
+        }
+        (None, Some(raw)) => match parse_range(raw) {
+            Some(r) => Some(r.resolve(size, raw)?),
+            None => None,
+        },
+        (None, None) => None,
+    };
+
+    let (status, start, end) = match window {
+        Some((s, e)) => (206, s, e + 1),
+        None => (200, 0, size),
+    };
+    let mut resp = if head {
+        empty(status)
+    } else {
+        let mut r = http::Response::new(ResponseBody::Slices(object.body.slices(start, end)));
+        *r.status_mut() = crate::server::response::status(status);
+        r
+    };
+    write_object_headers(&mut resp, &object, ctx);
+    set_header(&mut resp, "content-length", &(end - start).to_string());
+    if status == 206 {
+        set_header(
+            &mut resp,
+            "content-range",
+            &format!("bytes {}-{}/{}", start, end - 1, size),
+        );
+    }
+    let whole = start == 0 && end == size;
+    if whole
+        && ctx
+            .header("x-amz-checksum-mode")
+            .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"))
+    {
+        if let Some(c) = &object.checksum {
+            set_header(&mut resp, c.algorithm.header(), &c.value);
+            set_header(&mut resp, "x-amz-checksum-type", c.kind.name());
+        }
+    }
+    Ok(resp)
+}

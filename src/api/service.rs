@@ -1,0 +1,76 @@
+//! Service-level operations: ListBuckets.
+
+use super::{write_owner, Ctx};
+use crate::checksum;
+use crate::clock::iso8601;
+use crate::error::{S3Error, S3Result};
+use crate::server::response::{xml, Resp};
+use crate::wire::xml::XmlWriter;
+
+pub fn list_buckets(ctx: &Ctx) -> S3Result<Resp> {
+    let prefix = ctx.query.get("prefix").unwrap_or("");
+    let region_filter = ctx.query.get("bucket-region");
+    let max = match ctx.query.get("max-buckets") {
+        None => None,
+        Some(v) => Some(
+            v.parse::<usize>()
+                .ok()
+                .filter(|n| (1..=10_000).contains(n))
+                .ok_or_else(|| {
+                    S3Error::invalid_argument(
+                        "Argument max-buckets must be an integer between 1 and 10000.",
+                        "max-buckets",
+                        v,
+                    )
+                })?,
+        ),
+    };
+    let after = match ctx.query.get("continuation-token") {
+        None => None,
+        Some(t) => Some(
+            checksum::b64_decode(t)
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| {
+                    S3Error::invalid_argument(
+                        "The continuation token provided is incorrect",
+                        "continuation-token",
+                        t,
+                    )
+                })?,
+        ),
+    };
+    let mut buckets: Vec<_> = ctx
+        .run
+        .buckets()
+        .into_iter()
+        .filter(|b| b.name.starts_with(prefix))
+        .filter(|b| region_filter.is_none_or(|r| b.region == r))
+        .filter(|b| after.as_deref().is_none_or(|a| b.name.as_str() > a))
+        .collect();
+    let truncated = max.is_some_and(|m| buckets.len() > m);
+    if let Some(m) = max {
+        buckets.truncate(m);
+    }
+
+    let mut w = XmlWriter::new();
+    w.root("ListAllMyBucketsResult");
+    write_owner(&mut w);
+    w.open("Buckets");
+    for b in &buckets {
+        w.open("Bucket")
+            .elem("Name", &b.name)
+            .elem("CreationDate", &iso8601(b.created))
+            .elem("BucketRegion", &b.region)
+            .close();
+    }
+    w.close();
+    if truncated {
+        if let Some(last) = buckets.last() {
+            w.elem("ContinuationToken", &checksum::b64(last.name.as_bytes()));
+        }
+    }
+    if ctx.query.has("prefix") {
+        w.elem("Prefix", prefix);
+    }
+    Ok(xml(200, w.finish()))
+}

@@ -1,0 +1,27 @@
+//! Server settings, shared by the CLI and the embedded API.
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub host: String,
+    /// 0 picks a free port.
+    pub port: u16,
+    /// The region the server answers as (bucket default, `x-amz-bucket-region`).
+    pub region: String,
+    /// Extra base domains for virtual-hosted-style addressing (`{bucket}.{domain}`).
+    pub domains: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            host: "127.0.0.1".to_string(),
+            port: 4566,
+            region: "us-east-1".to_string(),
+            domains: Vec::new(),
+        }
+    }
+}
+
+/// The credentials s3twin advertises (any are accepted while auth is not enforced).
+pub const DEFAULT_ACCESS_KEY: &str = "parlel";
+pub const DEFAULT_SECRET_KEY: &str = "parlel";

@@ -1,0 +1,17 @@
+//! s3twin: a local twin of Amazon S3. See README.md for the user guide and ARCHITECTURE.md
+//! for the code map.
+
+pub mod admin;
+pub mod api;
+pub mod checksum;
+pub mod clock;
+pub mod config;
+mod embedded;
+pub mod error;
+pub mod server;
+pub mod store;
+pub mod wire;
+
+pub use config::Config;
+pub use embedded::{S3Server, S3ServerBuilder};
+pub use error::{Code, S3Error};

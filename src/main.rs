@@ -1,0 +1,134 @@
+//! The `s3twin` command line.
+
+use clap::{Parser, Subcommand};
+use s3twin::config::{Config, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
+use std::io::Write;
+use std::process::ExitCode;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::prelude::*;
+
+#[derive(Parser, Debug)]
+#[command(name = "s3twin", version, about = "A local twin of Amazon S3")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the S3 API (the default).
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "S3TWIN_HOST", default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on; 0 picks a free port.
+    #[arg(long, short, env = "S3TWIN_PORT", default_value_t = 4566)]
+    port: u16,
+    /// Region the server answers as.
+    #[arg(long, env = "S3TWIN_REGION", default_value = "us-east-1")]
+    region: String,
+    /// Extra base domain for virtual-hosted-style addressing ({bucket}.DOMAIN); repeatable.
+    #[arg(long = "domain", env = "S3TWIN_DOMAINS", value_delimiter = ',')]
+    domains: Vec<String>,
+}
+
+fn init_logging() {
+    // RUST_LOG as a target list ("info", "s3twin=debug,warn"); no regex engine needed.
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|s| s.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO));
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let args = match cli.command {
+        Some(Command::Serve(a)) => a,
+        None => cli.serve,
+    };
+    init_logging();
+    let config = Config {
+        host: args.host,
+        port: args.port,
+        region: args.region,
+        domains: args.domains.into_iter().filter(|d| !d.is_empty()).collect(),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("s3twin: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("s3twin: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> std::io::Result<()> {
+    let listener = s3twin::server::bind(&config).await.map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot listen on {}:{}: {e}", config.host, config.port),
+        )
+    })?;
+    let region = config.region.clone();
+    let state = std::sync::Arc::new(s3twin::server::AppState::new(config));
+    let running = s3twin::server::spawn(listener, state)?;
+    let endpoint = format!("http://{}", running.local_addr);
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "s3twin listening on {endpoint}\n\
+         \n  export AWS_ENDPOINT_URL_S3={endpoint}\
+         \n  export AWS_ACCESS_KEY_ID={DEFAULT_ACCESS_KEY}\
+         \n  export AWS_SECRET_ACCESS_KEY={DEFAULT_SECRET_KEY}\
+         \n  export AWS_REGION={region}\
+         \n  export AWS_S3_FORCE_PATH_STYLE=true\n"
+    );
+    let _ = out.flush();
+    drop(out);
+    shutdown_signal().await;
+    tracing::info!("stopping");
+    running.stop().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,99 @@
+//! The front of every request: request ids, admin routing, addressing (run, bucket, key),
+//! operation routing, then the error envelope and the headers every S3 response carries.
+
+use super::addressing;
+use super::ids;
+use super::query::Query;
+use super::response::{error_response, set_header, Resp};
+use super::router;
+use super::AppState;
+use crate::api::{self, Ctx};
+use crate::clock::{http_date, real_now};
+use crate::error::S3Error;
+use futures_util::FutureExt;
+use http::{Method, Request};
+use hyper::body::Incoming;
+use std::convert::Infallible;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp, Infallible> {
+    let started = Instant::now();
+    let request_id = ids::request_id();
+    let host_id = ids::host_id();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+
+    if crate::admin::is_admin_path(&path) {
+        let mut resp = crate::admin::handle(&state, req).await;
+        set_header(&mut resp, "x-amz-request-id", &request_id);
+        return Ok(resp);
+    }
+
+    let (parts, body) = req.into_parts();
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| parts.uri.authority().map(|a| a.to_string()));
+
+    let mut op_name = "Unknown";
+    let mut now = None;
+    let (resource, result) =
+        match addressing::resolve(host.as_deref(), &path, &state.config.domains) {
+            Err(e) => (path.clone(), Err(e)),
+            Ok(target) => {
+                let run = state.store.run(&target.run);
+                now = Some(run.now());
+                let query = Query::parse(parts.uri.query());
+                let routed = router::route(
+                    &method,
+                    target.bucket.as_deref(),
+                    target.key.as_deref(),
+                    &query,
+                    &parts.headers,
+                );
+                let result = match routed {
+                    Err(e) => Err(e),
+                    Ok(op) => {
+                        op_name = op.name();
+                        let ctx = Ctx {
+                            state: state.clone(),
+                            run,
+                            method: method.clone(),
+                            headers: parts.headers,
+                            query,
+                            bucket: target.bucket,
+                            key: target.key,
+                        };
+                        AssertUnwindSafe(api::dispatch(op, ctx, body))
+                            .catch_unwind()
+                            .await
+                            .unwrap_or_else(|_| Err(S3Error::internal("handler panicked")))
+                    }
+                };
+                (target.resource, result)
+            }
+        };
+
+    let mut resp = match result {
+        Ok(r) => r,
+        Err(e) => error_response(&e, &resource, &request_id, &host_id, method == Method::HEAD),
+    };
+    set_header(&mut resp, "x-amz-request-id", &request_id);
+    set_header(&mut resp, "x-amz-id-2", &host_id);
+    set_header(&mut resp, "date", &http_date(now.unwrap_or_else(real_now)));
+    set_header(&mut resp, "server", "AmazonS3");
+    tracing::debug!(
+        %method,
+        path = %path,
+        op = op_name,
+        status = resp.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        request_id = %request_id,
+        "request"
+    );
+    Ok(resp)
+}

@@ -1,0 +1,54 @@
+//! Request ids (`x-amz-request-id`, `x-amz-id-2`) and other opaque ids: a splitmix64 stream,
+//! seeded once per process. Not cryptographic; ids only need to be unique and look like AWS's.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+fn state() -> &'static AtomicU64 {
+    static STATE: OnceLock<AtomicU64> = OnceLock::new();
+    STATE.get_or_init(|| {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        AtomicU64::new(t ^ ((std::process::id() as u64) << 32))
+    })
+}
+
+pub fn next_u64() -> u64 {
+    let mut z = state()
+        .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+        .wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// 16 upper-case hex characters, like S3's `x-amz-request-id`.
+pub fn request_id() -> String {
+    format!("{:016X}", next_u64())
+}
+
+/// A 76-character base64 token, like S3's `x-amz-id-2`.
+pub fn host_id() -> String {
+    let mut bytes = Vec::with_capacity(57);
+    while bytes.len() < 57 {
+        bytes.extend_from_slice(&next_u64().to_le_bytes());
+    }
+    bytes.truncate(57);
+    crate::checksum::b64(&bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shapes() {
+        let r = super::request_id();
+        assert_eq!(r.len(), 16);
+        assert!(r
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
+        assert_eq!(super::host_id().len(), 76);
+        assert_ne!(super::request_id(), super::request_id());
+    }
+}

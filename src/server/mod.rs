@@ -1,0 +1,106 @@
+//! The HTTP server: listener, connection handling and graceful stop. Requests flow
+//! `front` (ids, addressing, admin) → `router` → `api` handlers → `store`.
+
+pub mod addressing;
+mod front;
+pub mod ids;
+pub mod query;
+pub mod response;
+pub mod router;
+
+use crate::config::Config;
+use crate::store::Store;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// What every request handler can reach.
+pub struct AppState {
+    pub store: Store,
+    pub config: Config,
+    pub started: Instant,
+}
+
+impl AppState {
+    pub fn new(config: Config) -> Self {
+        AppState {
+            store: Store::new(),
+            config,
+            started: Instant::now(),
+        }
+    }
+}
+
+/// A listening server: its address and the means to stop it.
+pub struct Running {
+    pub local_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting, lets in-flight requests finish (up to 5 s), then returns.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+pub async fn bind(config: &Config) -> std::io::Result<TcpListener> {
+    TcpListener::bind((config.host.as_str(), config.port)).await
+}
+
+/// Serves `listener` on the current tokio runtime until stopped.
+pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Running> {
+    let local_addr = listener.local_addr()?;
+    let (stop, mut stopped) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        let graceful = GracefulShutdown::new();
+        let mut http = http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(Duration::from_secs(60))
+            .keep_alive(true);
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let stream = match accepted {
+                        Ok((stream, _)) => stream,
+                        Err(e) => {
+                            // Out of file descriptors and the like: back off, keep serving.
+                            tracing::warn!(error = %e, "accept failed");
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                            continue;
+                        }
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let state = state.clone();
+                    let svc = service_fn(move |req| front::handle(state.clone(), req));
+                    let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), svc));
+                    tokio::spawn(async move {
+                        if let Err(e) = conn.await {
+                            tracing::debug!(error = %e, "connection ended with an error");
+                        }
+                    });
+                }
+                _ = stopped.changed() => break,
+            }
+        }
+        drop(listener);
+        tokio::select! {
+            _ = graceful.shutdown() => {}
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+        }
+    });
+    Ok(Running {
+        local_addr,
+        stop,
+        task,
+    })
+}

@@ -1,0 +1,119 @@
+//! Response bodies and builders, including the S3 error envelope.
+
+use crate::error::S3Error;
+use crate::store::BodySlices;
+use crate::wire::xml::XmlWriter;
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode};
+use http_body::{Frame, SizeHint};
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+pub type Resp = Response<ResponseBody>;
+
+/// A response body: nothing, one buffer, or an object's shared segments streamed in order.
+#[derive(Debug)]
+pub enum ResponseBody {
+    Empty,
+    Full(Option<Bytes>),
+    Slices(BodySlices),
+}
+
+impl http_body::Body for ResponseBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let next = match self.get_mut() {
+            ResponseBody::Empty => None,
+            ResponseBody::Full(b) => b.take(),
+            ResponseBody::Slices(s) => s.next(),
+        };
+        Poll::Ready(next.map(|b| Ok(Frame::data(b))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ResponseBody::Empty => true,
+            ResponseBody::Full(b) => b.is_none(),
+            ResponseBody::Slices(s) => s.remaining() == 0,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ResponseBody::Empty => SizeHint::with_exact(0),
+            ResponseBody::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
+            ResponseBody::Slices(s) => SizeHint::with_exact(s.remaining()),
+        }
+    }
+}
+
+pub fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+pub fn empty(code: u16) -> Resp {
+    let mut r = Response::new(ResponseBody::Empty);
+    *r.status_mut() = status(code);
+    r
+}
+
+pub fn bytes(code: u16, content_type: &'static str, body: impl Into<Bytes>) -> Resp {
+    let mut r = Response::new(ResponseBody::Full(Some(body.into())));
+    *r.status_mut() = status(code);
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type),
+    );
+    r
+}
+
+pub fn xml(code: u16, doc: String) -> Resp {
+    bytes(code, "application/xml", doc)
+}
+
+pub fn json(code: u16, value: &serde_json::Value) -> Resp {
+    bytes(code, "application/json", value.to_string())
+}
+
+/// Sets a header from text; values that are not valid header text are skipped, never a panic.
+pub fn set_header(resp: &mut Resp, name: &'static str, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        resp.headers_mut().insert(name, v);
+    }
+}
+
+/// The S3 error envelope. HEAD requests get the status and headers only.
+pub fn error_response(
+    err: &S3Error,
+    resource: &str,
+    request_id: &str,
+    host_id: &str,
+    head: bool,
+) -> Resp {
+    let code = err.code.status();
+    let mut resp = if head || code == 304 {
+        empty(code)
+    } else {
+        let mut w = XmlWriter::new();
+        w.open("Error")
+            .elem("Code", err.code.as_str())
+            .elem("Message", &err.message);
+        for (name, value) in &err.extras {
+            w.elem(name, value);
+        }
+        w.elem("Resource", resource)
+            .elem("RequestId", request_id)
+            .elem("HostId", host_id);
+        xml(code, w.finish())
+    };
+    for (name, value) in &err.headers {
+        set_header(&mut resp, name, value);
+    }
+    resp
+}

@@ -1,0 +1,371 @@
+//! The whole S3 surface on one screen: (method, bucket?, key?, sub-resource, copy-source) →
+//! the operation. Operations s3twin does not implement yet route to `Unimplemented` with their
+//! AWS name, and answer 501 NotImplemented.
+
+use super::query::Query;
+use crate::error::{Code, S3Error, S3Result};
+use http::{HeaderMap, Method};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    ListBuckets,
+    CreateBucket,
+    DeleteBucket,
+    HeadBucket,
+    GetBucketLocation,
+    ListObjects,
+    ListObjectsV2,
+    DeleteObjects,
+    PutObject,
+    CopyObject,
+    GetObject,
+    HeadObject,
+    DeleteObject,
+    /// A real S3 operation that s3twin does not implement yet.
+    Unimplemented(&'static str),
+}
+
+impl Op {
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::ListBuckets => "ListBuckets",
+            Op::CreateBucket => "CreateBucket",
+            Op::DeleteBucket => "DeleteBucket",
+            Op::HeadBucket => "HeadBucket",
+            Op::GetBucketLocation => "GetBucketLocation",
+            Op::ListObjects => "ListObjects",
+            Op::ListObjectsV2 => "ListObjectsV2",
+            Op::DeleteObjects => "DeleteObjects",
+            Op::PutObject => "PutObject",
+            Op::CopyObject => "CopyObject",
+            Op::GetObject => "GetObject",
+            Op::HeadObject => "HeadObject",
+            Op::DeleteObject => "DeleteObject",
+            Op::Unimplemented(name) => name,
+        }
+    }
+}
+
+/// Bucket sub-resources and the operations they select, by method.
+/// (sub-resource, GET, PUT, DELETE, POST)
+const BUCKET_SUBRESOURCES: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "accelerate",
+        "GetBucketAccelerateConfiguration",
+        "PutBucketAccelerateConfiguration",
+        "",
+        "",
+    ),
+    ("acl", "GetBucketAcl", "PutBucketAcl", "", ""),
+    (
+        "analytics",
+        "GetBucketAnalyticsConfiguration",
+        "PutBucketAnalyticsConfiguration",
+        "DeleteBucketAnalyticsConfiguration",
+        "",
+    ),
+    (
+        "cors",
+        "GetBucketCors",
+        "PutBucketCors",
+        "DeleteBucketCors",
+        "",
+    ),
+    (
+        "encryption",
+        "GetBucketEncryption",
+        "PutBucketEncryption",
+        "DeleteBucketEncryption",
+        "",
+    ),
+    (
+        "intelligent-tiering",
+        "GetBucketIntelligentTieringConfiguration",
+        "PutBucketIntelligentTieringConfiguration",
+        "DeleteBucketIntelligentTieringConfiguration",
+        "",
+    ),
+    (
+        "inventory",
+        "GetBucketInventoryConfiguration",
+        "PutBucketInventoryConfiguration",
+        "DeleteBucketInventoryConfiguration",
+        "",
+    ),
+    (
+        "lifecycle",
+        "GetBucketLifecycleConfiguration",
+        "PutBucketLifecycleConfiguration",
+        "DeleteBucketLifecycle",
+        "",
+    ),
+    ("logging", "GetBucketLogging", "PutBucketLogging", "", ""),
+    (
+        "metadataConfiguration",
+        "GetBucketMetadataConfiguration",
+        "",
+        "DeleteBucketMetadataConfiguration",
+        "CreateBucketMetadataConfiguration",
+    ),
+    (
+        "metadataTable",
+        "GetBucketMetadataTableConfiguration",
+        "",
+        "DeleteBucketMetadataTableConfiguration",
+        "CreateBucketMetadataTableConfiguration",
+    ),
+    (
+        "metrics",
+        "GetBucketMetricsConfiguration",
+        "PutBucketMetricsConfiguration",
+        "DeleteBucketMetricsConfiguration",
+        "",
+    ),
+    (
+        "notification",
+        "GetBucketNotificationConfiguration",
+        "PutBucketNotificationConfiguration",
+        "",
+        "",
+    ),
+    (
+        "object-lock",
+        "GetObjectLockConfiguration",
+        "PutObjectLockConfiguration",
+        "",
+        "",
+    ),
+    (
+        "ownershipControls",
+        "GetBucketOwnershipControls",
+        "PutBucketOwnershipControls",
+        "DeleteBucketOwnershipControls",
+        "",
+    ),
+    (
+        "policy",
+        "GetBucketPolicy",
+        "PutBucketPolicy",
+        "DeleteBucketPolicy",
+        "",
+    ),
+    ("policyStatus", "GetBucketPolicyStatus", "", "", ""),
+    (
+        "publicAccessBlock",
+        "GetPublicAccessBlock",
+        "PutPublicAccessBlock",
+        "DeletePublicAccessBlock",
+        "",
+    ),
+    (
+        "replication",
+        "GetBucketReplication",
+        "PutBucketReplication",
+        "DeleteBucketReplication",
+        "",
+    ),
+    (
+        "requestPayment",
+        "GetBucketRequestPayment",
+        "PutBucketRequestPayment",
+        "",
+        "",
+    ),
+    ("session", "CreateSession", "", "", ""),
+    (
+        "tagging",
+        "GetBucketTagging",
+        "PutBucketTagging",
+        "DeleteBucketTagging",
+        "",
+    ),
+    ("uploads", "ListMultipartUploads", "", "", ""),
+    (
+        "versioning",
+        "GetBucketVersioning",
+        "PutBucketVersioning",
+        "",
+        "",
+    ),
+    ("versions", "ListObjectVersions", "", "", ""),
+    (
+        "website",
+        "GetBucketWebsite",
+        "PutBucketWebsite",
+        "DeleteBucketWebsite",
+        "",
+    ),
+];
+
+/// Object sub-resources. (sub-resource, GET, PUT, DELETE, POST)
+const OBJECT_SUBRESOURCES: &[(&str, &str, &str, &str, &str)] = &[
+    ("acl", "GetObjectAcl", "PutObjectAcl", "", ""),
+    ("attributes", "GetObjectAttributes", "", "", ""),
+    (
+        "legal-hold",
+        "GetObjectLegalHold",
+        "PutObjectLegalHold",
+        "",
+        "",
+    ),
+    ("renameObject", "", "RenameObject", "", ""),
+    ("restore", "", "", "", "RestoreObject"),
+    (
+        "retention",
+        "GetObjectRetention",
+        "PutObjectRetention",
+        "",
+        "",
+    ),
+    ("select", "", "", "", "SelectObjectContent"),
+    (
+        "tagging",
+        "GetObjectTagging",
+        "PutObjectTagging",
+        "DeleteObjectTagging",
+        "",
+    ),
+    ("torrent", "GetObjectTorrent", "", "", ""),
+    (
+        "uploadId",
+        "ListParts",
+        "UploadPart",
+        "AbortMultipartUpload",
+        "CompleteMultipartUpload",
+    ),
+    ("uploads", "", "", "", "CreateMultipartUpload"),
+];
+
+fn method_not_allowed(method: &Method, resource_type: &str) -> S3Error {
+    S3Error::new(Code::MethodNotAllowed)
+        .extra("Method", method.as_str())
+        .extra("ResourceType", resource_type)
+}
+
+fn by_method(
+    table: &[(&str, &'static str, &'static str, &'static str, &'static str)],
+    query: &Query,
+    method: &Method,
+) -> Option<&'static str> {
+    let (_, get, put, delete, post) = table.iter().find(|row| query.has(row.0))?;
+    let name = match *method {
+        Method::GET | Method::HEAD => *get,
+        Method::PUT => *put,
+        Method::DELETE => *delete,
+        Method::POST => *post,
+        _ => "",
+    };
+    Some(name)
+}
+
+pub fn route(
+    method: &Method,
+    bucket: Option<&str>,
+    key: Option<&str>,
+    query: &Query,
+    headers: &HeaderMap,
+) -> S3Result<Op> {
+    let Some(_bucket) = bucket else {
+        return match *method {
+            Method::GET => Ok(Op::ListBuckets),
+            _ => Err(method_not_allowed(method, "SERVICE")),
+        };
+    };
+    if key.is_none() {
+        if let Some(name) = by_method(BUCKET_SUBRESOURCES, query, method) {
+            return if name.is_empty() {
+                Err(method_not_allowed(method, "BUCKET"))
+            } else {
+                Ok(Op::Unimplemented(name))
+            };
+        }
+        return match *method {
+            Method::GET if query.has("location") => Ok(Op::GetBucketLocation),
+            Method::GET if query.get("list-type") == Some("2") => Ok(Op::ListObjectsV2),
+            Method::GET => Ok(Op::ListObjects),
+            Method::HEAD => Ok(Op::HeadBucket),
+            Method::PUT => Ok(Op::CreateBucket),
+            Method::DELETE => Ok(Op::DeleteBucket),
+            Method::POST if query.has("delete") => Ok(Op::DeleteObjects),
+            Method::POST => Ok(Op::Unimplemented("PostObject")),
+            Method::OPTIONS => Ok(Op::Unimplemented("OPTIONS (CORS preflight)")),
+            _ => Err(method_not_allowed(method, "BUCKET")),
+        };
+    }
+    let copy = headers.contains_key("x-amz-copy-source");
+    if query.has("uploadId") && query.has("partNumber") && *method == Method::PUT {
+        return Ok(Op::Unimplemented(if copy {
+            "UploadPartCopy"
+        } else {
+            "UploadPart"
+        }));
+    }
+    if let Some(name) = by_method(OBJECT_SUBRESOURCES, query, method) {
+        return if name.is_empty() {
+            Err(method_not_allowed(method, "OBJECT"))
+        } else {
+            Ok(Op::Unimplemented(name))
+        };
+    }
+    match *method {
+        Method::GET => Ok(Op::GetObject),
+        Method::HEAD => Ok(Op::HeadObject),
+        Method::PUT if copy => Ok(Op::CopyObject),
+        Method::PUT => Ok(Op::PutObject),
+        Method::DELETE => Ok(Op::DeleteObject),
+        Method::OPTIONS => Ok(Op::Unimplemented("OPTIONS (CORS preflight)")),
+        _ => Err(method_not_allowed(method, "OBJECT")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(method: Method, bucket: Option<&str>, key: Option<&str>, q: &str) -> S3Result<Op> {
+        route(
+            &method,
+            bucket,
+            key,
+            &Query::parse(Some(q)),
+            &HeaderMap::new(),
+        )
+    }
+
+    #[test]
+    fn routes() {
+        assert_eq!(r(Method::GET, None, None, "").ok(), Some(Op::ListBuckets));
+        assert_eq!(
+            r(Method::GET, Some("b"), None, "list-type=2").ok(),
+            Some(Op::ListObjectsV2)
+        );
+        assert_eq!(
+            r(Method::GET, Some("b"), None, "location").ok(),
+            Some(Op::GetBucketLocation)
+        );
+        assert_eq!(
+            r(Method::POST, Some("b"), None, "delete").ok(),
+            Some(Op::DeleteObjects)
+        );
+        assert_eq!(
+            r(Method::GET, Some("b"), None, "versioning").ok(),
+            Some(Op::Unimplemented("GetBucketVersioning"))
+        );
+        assert_eq!(
+            r(Method::GET, Some("b"), Some("k"), "versionId=1&x=y").ok(),
+            Some(Op::GetObject)
+        );
+        assert_eq!(
+            r(Method::PUT, Some("b"), Some("k"), "uploadId=1&partNumber=2").ok(),
+            Some(Op::Unimplemented("UploadPart"))
+        );
+        assert_eq!(
+            r(Method::PATCH, Some("b"), Some("k"), "").unwrap_err().code,
+            Code::MethodNotAllowed
+        );
+        assert_eq!(
+            r(Method::PUT, None, None, "").unwrap_err().code,
+            Code::MethodNotAllowed
+        );
+    }
+}

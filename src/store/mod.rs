@@ -1,0 +1,140 @@
+//! The S3 domain: runs, buckets and objects. No HTTP types live here; handlers translate.
+//!
+//! Locking: the run map, each run's bucket map and each bucket's object map have their own
+//! lock. Locks are taken for map operations only, never across an await or a body transfer.
+
+mod body;
+mod bucket;
+mod list;
+mod object;
+
+pub use body::{Body, BodySlices};
+pub use bucket::Bucket;
+pub use list::{ListEntry, ListPage, ListQuery};
+pub use object::{ObjKey, Object, ObjectHeaders};
+
+use crate::clock::{Clock, Millis};
+use crate::error::{Code, S3Error, S3Result};
+use parking_lot::RwLock;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Name of the run that requests without a `/t/{runId}/` prefix use.
+pub const DEFAULT_RUN: &str = "default";
+
+/// Every run of one server.
+#[derive(Default)]
+pub struct Store {
+    runs: RwLock<HashMap<String, Arc<Run>>>,
+}
+
+impl Store {
+    pub fn new() -> Self {
+        Store::default()
+    }
+
+    /// The run with this id, created on first use.
+    pub fn run(&self, id: &str) -> Arc<Run> {
+        if let Some(run) = self.runs.read().get(id) {
+            return run.clone();
+        }
+        self.runs
+            .write()
+            .entry(id.to_string())
+            .or_insert_with(|| Arc::new(Run::new(id)))
+            .clone()
+    }
+
+    pub fn existing_run(&self, id: &str) -> Option<Arc<Run>> {
+        self.runs.read().get(id).cloned()
+    }
+
+    pub fn run_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.runs.read().keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
+    /// Drops every run and everything in it.
+    pub fn reset_all(&self) {
+        self.runs.write().clear();
+    }
+
+    /// Drops one run; returns whether it existed.
+    pub fn reset_run(&self, id: &str) -> bool {
+        self.runs.write().remove(id).is_some()
+    }
+}
+
+/// What CreateBucket did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Created {
+    New,
+    /// The caller already owns a bucket of this name, in this region.
+    AlreadyOwned {
+        region: String,
+    },
+}
+
+/// An isolated namespace: its own buckets and its own clock.
+pub struct Run {
+    pub id: String,
+    pub clock: Clock,
+    buckets: RwLock<BTreeMap<String, Arc<Bucket>>>,
+}
+
+impl Run {
+    fn new(id: &str) -> Self {
+        Run {
+            id: id.to_string(),
+            clock: Clock::default(),
+            buckets: RwLock::new(BTreeMap::new()),
+        }
+    }
+
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    pub fn bucket(&self, name: &str) -> S3Result<Arc<Bucket>> {
+        self.buckets
+            .read()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| S3Error::no_such_bucket(name))
+    }
+
+    pub fn create_bucket(&self, name: &str, region: &str) -> Created {
+        let mut buckets = self.buckets.write();
+        if let Some(existing) = buckets.get(name) {
+            return Created::AlreadyOwned {
+                region: existing.region.clone(),
+            };
+        }
+        let bucket = Bucket::new(name, region, self.clock.now());
+        buckets.insert(name.to_string(), Arc::new(bucket));
+        Created::New
+    }
+
+    /// Deletes an empty bucket; `BucketNotEmpty` otherwise.
+    pub fn delete_bucket(&self, name: &str) -> S3Result<()> {
+        let mut buckets = self.buckets.write();
+        let bucket = buckets
+            .get(name)
+            .ok_or_else(|| S3Error::no_such_bucket(name))?;
+        if !bucket.mark_deleted_if_empty() {
+            return Err(S3Error::new(Code::BucketNotEmpty).extra("BucketName", name));
+        }
+        buckets.remove(name);
+        Ok(())
+    }
+
+    /// All buckets in name order.
+    pub fn buckets(&self) -> Vec<Arc<Bucket>> {
+        self.buckets.read().values().cloned().collect()
+    }
+
+    pub fn bucket_count(&self) -> usize {
+        self.buckets.read().len()
+    }
+}

@@ -1,0 +1,62 @@
+//! One stored object (a version of a key) and the key type that orders them.
+
+use super::body::Body;
+use crate::checksum::Checksum;
+use crate::clock::Millis;
+use std::borrow::Borrow;
+
+/// An object key. Ordered by UTF-8 bytes, which is S3's listing order; borrowable as bytes so
+/// listings can seek to byte strings that are not valid UTF-8 (the successor of a prefix).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjKey(pub String);
+
+impl Borrow<[u8]> for ObjKey {
+    fn borrow(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl Borrow<str> for ObjKey {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The HTTP-visible properties of an object that S3 stores verbatim.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectHeaders {
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+    pub content_disposition: Option<String>,
+    pub content_language: Option<String>,
+    pub cache_control: Option<String>,
+    pub expires: Option<String>,
+    pub website_redirect_location: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub key: String,
+    pub body: Body,
+    /// Hex MD5 (or multipart form `hex-N`), without quotes.
+    pub etag: String,
+    pub last_modified: Millis,
+    pub headers: ObjectHeaders,
+    /// User metadata, names lower-cased without the `x-amz-meta-` prefix, in arrival order.
+    pub metadata: Vec<(String, String)>,
+    pub storage_class: String,
+    pub tags: Vec<(String, String)>,
+    pub checksum: Option<Checksum>,
+    /// Server-side encryption as reported back (`AES256` by default, as S3 does since 2023).
+    pub sse: String,
+}
+
+impl Object {
+    pub fn size(&self) -> u64 {
+        self.body.len()
+    }
+
+    pub fn quoted_etag(&self) -> String {
+        format!("\"{}\"", self.etag)
+    }
+}

@@ -1,0 +1,347 @@
+//! Receiving a request body: frame by frame, decoding aws-chunked framing, computing MD5 and
+//! the checksums on the fly, keeping the frames themselves as the object's segments (no second
+//! buffer), then verifying everything the client declared.
+
+use super::aws_chunked::AwsChunkedDecoder;
+use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumHasher, ChecksumType};
+use crate::error::{Code, S3Error, S3Result};
+use bytes::Bytes;
+use http::HeaderMap;
+use http_body::Body as HttpBody;
+use http_body_util::BodyExt;
+use md5::{Digest, Md5};
+use sha2::Sha256;
+
+/// What the request headers say about its body.
+#[derive(Debug, Default, Clone)]
+pub struct BodySpec {
+    /// Payload length: `Content-Length`, or `x-amz-decoded-content-length` for aws-chunked.
+    pub length: Option<u64>,
+    pub aws_chunked: bool,
+    /// `x-amz-checksum-<algo>` header: algorithm and the raw digest it claims.
+    pub header_checksum: Option<(ChecksumAlgorithm, Vec<u8>)>,
+    /// `x-amz-trailer: x-amz-checksum-<algo>`: the value comes after the body.
+    pub trailer_checksum: Option<ChecksumAlgorithm>,
+    pub content_md5: Option<Vec<u8>>,
+    /// A hex `x-amz-content-sha256` (not one of the UNSIGNED/STREAMING markers).
+    pub content_sha256: Option<Vec<u8>>,
+}
+
+/// A body as stored: its frames, length, MD5 and the checksum kept with the object.
+#[derive(Debug)]
+pub struct ReceivedBody {
+    pub segments: Vec<Bytes>,
+    pub len: u64,
+    pub md5: [u8; 16],
+    pub checksum: Option<Checksum>,
+}
+
+impl ReceivedBody {
+    pub fn md5_hex(&self) -> String {
+        hex::encode(self.md5)
+    }
+
+    /// Joins the segments; for small request documents (XML) only.
+    pub fn into_bytes(self) -> Bytes {
+        if self.segments.len() == 1 {
+            return self.segments.into_iter().next().unwrap_or_default();
+        }
+        let mut v = Vec::with_capacity(self.len as usize);
+        for s in &self.segments {
+            v.extend_from_slice(s);
+        }
+        v.into()
+    }
+}
+
+const STREAMING_MARKERS: [&str; 5] = [
+    "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+    "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD",
+    "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER",
+];
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn parse_len(headers: &HeaderMap, name: &str) -> S3Result<Option<u64>> {
+    match headers.get(name) {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map(Some)
+            .ok_or_else(|| {
+                S3Error::invalid_argument(
+                    format!("Invalid {name}"),
+                    name,
+                    String::from_utf8_lossy(v.as_bytes()),
+                )
+            }),
+    }
+}
+
+fn invalid_checksum_value(header: &str, trailing: bool) -> S3Error {
+    let what = if trailing {
+        "trailing header"
+    } else {
+        "header"
+    };
+    S3Error::invalid_request(format!("Value for {header} {what} is invalid."))
+}
+
+fn decode_checksum(algo: ChecksumAlgorithm, value: &str, trailing: bool) -> S3Result<Vec<u8>> {
+    checksum::b64_decode(value)
+        .filter(|d| d.len() == algo.digest_len())
+        .ok_or_else(|| invalid_checksum_value(algo.header(), trailing))
+}
+
+impl BodySpec {
+    /// Reads and validates the body-describing headers, before any byte of the body is read.
+    pub fn from_headers(headers: &HeaderMap) -> S3Result<BodySpec> {
+        let mut spec = BodySpec::default();
+        let sha = header_str(headers, "x-amz-content-sha256");
+        match sha {
+            None | Some("UNSIGNED-PAYLOAD") => {}
+            Some(s) if STREAMING_MARKERS.contains(&s) => spec.aws_chunked = true,
+            Some(s) => match hex::decode(s) {
+                Ok(d) if d.len() == 32 => spec.content_sha256 = Some(d),
+                _ => {
+                    return Err(S3Error::invalid_argument(
+                        "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.",
+                        "x-amz-content-sha256",
+                        s,
+                    ))
+                }
+            },
+        }
+        if header_str(headers, "content-encoding").is_some_and(|ce| {
+            ce.split(',')
+                .any(|p| p.trim().eq_ignore_ascii_case("aws-chunked"))
+        }) {
+            spec.aws_chunked = true;
+        }
+        spec.length = if spec.aws_chunked {
+            parse_len(headers, "x-amz-decoded-content-length")?
+        } else {
+            parse_len(headers, "content-length")?
+        };
+
+        if let Some(v) = headers.get("content-md5") {
+            let d = v
+                .to_str()
+                .ok()
+                .and_then(checksum::b64_decode)
+                .filter(|d| d.len() == 16)
+                .ok_or_else(|| {
+                    S3Error::new(Code::InvalidDigest)
+                        .extra("Content-MD5", String::from_utf8_lossy(v.as_bytes()))
+                })?;
+            spec.content_md5 = Some(d);
+        }
+
+        let mut found: Option<(ChecksumAlgorithm, Vec<u8>)> = None;
+        for (name, value) in headers {
+            let Some(algo) = ChecksumAlgorithm::from_header(name.as_str()) else {
+                continue;
+            };
+            if found.is_some() {
+                return Err(S3Error::invalid_request(
+                    "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+                ));
+            }
+            let value = value
+                .to_str()
+                .map_err(|_| invalid_checksum_value(algo.header(), false))?;
+            found = Some((algo, decode_checksum(algo, value, false)?));
+        }
+        spec.header_checksum = found;
+
+        if let Some(t) = header_str(headers, "x-amz-trailer") {
+            let algo = ChecksumAlgorithm::from_header(t.trim()).ok_or_else(|| {
+                S3Error::invalid_request(format!(
+                    "The value specified in the x-amz-trailer header is not supported: {t}"
+                ))
+            })?;
+            if spec.header_checksum.is_some() {
+                return Err(S3Error::invalid_request(
+                    "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+                ));
+            }
+            spec.trailer_checksum = Some(algo);
+        }
+
+        if let Some(sdk) = header_str(headers, "x-amz-sdk-checksum-algorithm") {
+            let algo = ChecksumAlgorithm::from_name(sdk.trim()).ok_or_else(|| {
+                S3Error::invalid_request(
+                    "Value for x-amz-sdk-checksum-algorithm header is invalid.",
+                )
+            })?;
+            let declared = spec
+                .header_checksum
+                .as_ref()
+                .map(|(a, _)| *a)
+                .or(spec.trailer_checksum);
+            match declared {
+                None => return Err(S3Error::invalid_request(
+                    "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.",
+                )),
+                Some(d) if d != algo => {
+                    return Err(S3Error::invalid_request(format!(
+                        "Value for x-amz-sdk-checksum-algorithm header is invalid. Expected {}",
+                        d.name()
+                    )))
+                }
+                _ => {}
+            }
+        }
+        Ok(spec)
+    }
+
+    /// The algorithm whose checksum will be kept with the object.
+    fn kept_algorithm(&self, default: Option<ChecksumAlgorithm>) -> Option<ChecksumAlgorithm> {
+        self.header_checksum
+            .as_ref()
+            .map(|(a, _)| *a)
+            .or(self.trailer_checksum)
+            .or(default)
+    }
+}
+
+fn bad_checksum(algo: ChecksumAlgorithm) -> S3Error {
+    S3Error::with_message(
+        Code::BadDigest,
+        format!(
+            "The {} you specified did not match the calculated checksum.",
+            algo.name()
+        ),
+    )
+}
+
+/// Reads `body` according to `spec`. `default_checksum` is computed when the client sent none
+/// (S3 keeps a CRC64NVME for every new object). `max_len` bounds the payload (EntityTooLarge).
+pub async fn receive<B>(
+    body: B,
+    spec: &BodySpec,
+    default_checksum: Option<ChecksumAlgorithm>,
+    max_len: u64,
+) -> S3Result<ReceivedBody>
+where
+    B: HttpBody<Data = Bytes>,
+{
+    if let Some(len) = spec.length {
+        if len > max_len {
+            return Err(S3Error::new(Code::EntityTooLarge)
+                .extra("ProposedSize", len.to_string())
+                .extra("MaxSizeAllowed", max_len.to_string()));
+        }
+    }
+    let algo = spec.kept_algorithm(default_checksum);
+    let mut sink = Sink {
+        segments: Vec::new(),
+        len: 0,
+        md5: Md5::new(),
+        sha256: spec.content_sha256.as_ref().map(|_| Sha256::new()),
+        checksum: algo.map(|a| a.hasher()),
+    };
+    let mut decoder = spec.aws_chunked.then(AwsChunkedDecoder::new);
+    let mut body = std::pin::pin!(body);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| S3Error::new(Code::IncompleteBody))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        match decoder.as_mut() {
+            Some(d) => d.feed(data, &mut |piece| sink.push(piece))?,
+            None => sink.push(data),
+        }
+        if sink.len > max_len {
+            return Err(S3Error::new(Code::EntityTooLarge)
+                .extra("ProposedSize", sink.len.to_string())
+                .extra("MaxSizeAllowed", max_len.to_string()));
+        }
+    }
+    if let Some(d) = decoder.as_mut() {
+        d.finish()?;
+    }
+    if let Some(expected) = spec.length {
+        if sink.len != expected {
+            return Err(S3Error::new(Code::IncompleteBody));
+        }
+    }
+
+    let md5: [u8; 16] = sink.md5.finalize().into();
+    if let (Some(claimed), Some(hasher)) = (&spec.content_sha256, sink.sha256.take()) {
+        let computed = hasher.finalize();
+        if claimed[..] != computed[..] {
+            return Err(S3Error::new(Code::XAmzContentSHA256Mismatch)
+                .extra("ClientComputedContentSHA256", hex::encode(claimed))
+                .extra("S3ComputedContentSHA256", hex::encode(computed)));
+        }
+    }
+    if let Some(claimed) = &spec.content_md5 {
+        if claimed[..] != md5[..] {
+            return Err(S3Error::new(Code::BadDigest)
+                .extra("ExpectedDigest", checksum::b64(claimed))
+                .extra("CalculatedDigest", checksum::b64(&md5)));
+        }
+    }
+    let computed = sink.checksum.take().map(ChecksumHasher::finish);
+    let claimed = match (spec.trailer_checksum, &spec.header_checksum) {
+        (Some(t), _) => {
+            let trailers = decoder.as_ref().map(|d| d.trailers()).unwrap_or(&[]);
+            let value = trailers
+                .iter()
+                .find(|(n, _)| n == t.header())
+                .map(|(_, v)| v.as_str())
+                .ok_or_else(|| S3Error::new(Code::IncompleteBody))?;
+            Some((t, decode_checksum(t, value, true)?))
+        }
+        (None, Some((a, d))) => Some((*a, d.clone())),
+        (None, None) => None,
+    };
+    if let (Some((algo, claimed)), Some(computed)) = (&claimed, &computed) {
+        if claimed != computed {
+            return Err(bad_checksum(*algo));
+        }
+    }
+    let checksum = algo.zip(computed).map(|(algorithm, digest)| Checksum {
+        algorithm,
+        value: checksum::b64(&digest),
+        kind: ChecksumType::FullObject,
+    });
+    Ok(ReceivedBody {
+        segments: sink.segments,
+        len: sink.len,
+        md5,
+        checksum,
+    })
+}
+
+struct Sink {
+    segments: Vec<Bytes>,
+    len: u64,
+    md5: Md5,
+    sha256: Option<Sha256>,
+    checksum: Option<ChecksumHasher>,
+}
+
+impl Sink {
+    fn push(&mut self, data: Bytes) {
+        if data.is_empty() {
+            return;
+        }
+        self.md5.update(&data);
+        if let Some(h) = self.sha256.as_mut() {
+            h.update(&data);
+        }
+        if let Some(h) = self.checksum.as_mut() {
+            h.update(&data);
+        }
+        self.len += data.len() as u64;
+        self.segments.push(data);
+    }
+}

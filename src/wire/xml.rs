@@ -1,0 +1,242 @@
+//! XML for S3 bodies: a small writer for responses and a tolerant element tree for the few
+//! request documents S3 takes (namespaces are ignored, as S3 ignores them).
+
+use crate::error::{S3Error, S3Result};
+use quick_xml::events::Event;
+use quick_xml::Reader;
+
+pub const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+
+/// Builds an XML document with the standard declaration.
+pub struct XmlWriter {
+    buf: String,
+    open: Vec<&'static str>,
+}
+
+impl Default for XmlWriter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl XmlWriter {
+    pub fn new() -> Self {
+        let mut buf = String::with_capacity(512);
+        buf.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        XmlWriter {
+            buf,
+            open: Vec::new(),
+        }
+    }
+
+    /// Opens the root element with the S3 namespace.
+    pub fn root(&mut self, name: &'static str) -> &mut Self {
+        self.buf.push('<');
+        self.buf.push_str(name);
+        self.buf.push_str(" xmlns=\"");
+        self.buf.push_str(S3_NS);
+        self.buf.push_str("\">");
+        self.open.push(name);
+        self
+    }
+
+    pub fn open(&mut self, name: &'static str) -> &mut Self {
+        self.buf.push('<');
+        self.buf.push_str(name);
+        self.buf.push('>');
+        self.open.push(name);
+        self
+    }
+
+    pub fn close(&mut self) -> &mut Self {
+        if let Some(name) = self.open.pop() {
+            self.buf.push_str("</");
+            self.buf.push_str(name);
+            self.buf.push('>');
+        }
+        self
+    }
+
+    /// Text content for the element opened last.
+    pub fn text(&mut self, text: &str) -> &mut Self {
+        escape_into(&mut self.buf, text);
+        self
+    }
+
+    pub fn elem(&mut self, name: &str, text: &str) -> &mut Self {
+        self.buf.push('<');
+        self.buf.push_str(name);
+        self.buf.push('>');
+        escape_into(&mut self.buf, text);
+        self.buf.push_str("</");
+        self.buf.push_str(name);
+        self.buf.push('>');
+        self
+    }
+
+    pub fn elem_opt(&mut self, name: &str, text: Option<&str>) -> &mut Self {
+        if let Some(t) = text {
+            self.elem(name, t);
+        }
+        self
+    }
+
+    pub fn finish(mut self) -> String {
+        while !self.open.is_empty() {
+            self.close();
+        }
+        self.buf
+    }
+}
+
+/// Escapes text for element content. Carriage returns are written as references so that
+/// parsers, which normalise line ends, give keys back unchanged.
+pub fn escape_into(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\r' => out.push_str("&#13;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {
+                out.push_str(&format!("&#{};", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+pub fn escape(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    escape_into(&mut s, text);
+    s
+}
+
+/// A parsed element: local name, its text and its children.
+#[derive(Debug, Default, Clone)]
+pub struct Element {
+    pub name: String,
+    pub text: String,
+    pub children: Vec<Element>,
+}
+
+impl Element {
+    pub fn child(&self, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    pub fn child_text(&self, name: &str) -> Option<&str> {
+        self.child(name).map(|c| c.text.as_str())
+    }
+}
+
+/// Parses a request document; any syntax error is S3's `MalformedXML`.
+pub fn parse(body: &[u8]) -> S3Result<Element> {
+    let mut reader = Reader::from_reader(body);
+    reader.config_mut().trim_text(false);
+    let mut stack: Vec<Element> = Vec::new();
+    let mut root: Option<Element> = None;
+    let mut buf = Vec::new();
+    loop {
+        let event = reader
+            .read_event_into(&mut buf)
+            .map_err(|_| S3Error::malformed_xml())?;
+        match event {
+            Event::Start(e) => {
+                if root.is_some() {
+                    return Err(S3Error::malformed_xml());
+                }
+                stack.push(Element {
+                    name: local_name(e.name().as_ref())?,
+                    ..Element::default()
+                });
+            }
+            Event::Empty(e) => {
+                let el = Element {
+                    name: local_name(e.name().as_ref())?,
+                    ..Element::default()
+                };
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(el),
+                    None if root.is_none() => root = Some(el),
+                    None => return Err(S3Error::malformed_xml()),
+                }
+            }
+            Event::End(_) => {
+                let el = stack.pop().ok_or_else(S3Error::malformed_xml)?;
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(el),
+                    None => root = Some(el),
+                }
+            }
+            Event::Text(t) => {
+                if let Some(cur) = stack.last_mut() {
+                    let text = t.unescape().map_err(|_| S3Error::malformed_xml())?;
+                    cur.text.push_str(&text);
+                } else if !t.iter().all(|b| b.is_ascii_whitespace()) {
+                    return Err(S3Error::malformed_xml());
+                }
+            }
+            Event::CData(t) => {
+                if let Some(cur) = stack.last_mut() {
+                    let text = std::str::from_utf8(&t).map_err(|_| S3Error::malformed_xml())?;
+                    cur.text.push_str(text);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    if !stack.is_empty() {
+        return Err(S3Error::malformed_xml());
+    }
+    root.ok_or_else(S3Error::malformed_xml)
+}
+
+fn local_name(qname: &[u8]) -> S3Result<String> {
+    let local = match qname.iter().position(|&b| b == b':') {
+        Some(i) => &qname[i + 1..],
+        None => qname,
+    };
+    String::from_utf8(local.to_vec()).map_err(|_| S3Error::malformed_xml())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writer_escapes_and_closes() {
+        let mut w = XmlWriter::new();
+        w.root("R")
+            .open("A")
+            .elem("K", "a&b<c>\r")
+            .close()
+            .elem("E", "");
+        let s = w.finish();
+        assert!(s.ends_with("<R xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><A><K>a&amp;b&lt;c&gt;&#13;</K></A><E></E></R>"));
+    }
+
+    #[test]
+    fn parser_builds_tree_and_rejects_garbage() {
+        let doc = parse(b"<?xml version=\"1.0\"?><Delete xmlns=\"x\"><Quiet>true</Quiet><Object><Key>a &amp; b</Key></Object><Object><Key>c</Key></Object></Delete>").expect("valid");
+        assert_eq!(doc.name, "Delete");
+        assert_eq!(doc.child_text("Quiet"), Some("true"));
+        let keys: Vec<_> = doc
+            .children_named("Object")
+            .filter_map(|o| o.child_text("Key"))
+            .collect();
+        assert_eq!(keys, ["a & b", "c"]);
+        assert!(parse(b"<Delete><Object>").is_err());
+        assert!(parse(b"").is_err());
+        assert!(parse(b"<a></b>").is_err());
+        assert!(parse(b"<a/><b/>").is_err());
+    }
+}
