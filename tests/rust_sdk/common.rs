@@ -1,0 +1,173 @@
+//! Shared set-up: an in-process s3twin on a free port and real aws-sdk-s3 clients for it.
+
+use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextMut;
+use aws_sdk_s3::config::{Credentials, Intercept, Region, RuntimeComponents};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::Client;
+use aws_smithy_types::config_bag::ConfigBag;
+use s3twin::S3Server;
+use std::sync::atomic::{AtomicU32, Ordering};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+pub struct Twin {
+    pub server: S3Server,
+    pub client: Client,
+}
+
+impl Twin {
+    pub async fn start() -> Twin {
+        let server = S3Server::builder().port(0).build();
+        server.start().await.expect("server starts");
+        let client = client(&server.endpoint(), true);
+        Twin { server, client }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.server.local_addr().expect("started").port()
+    }
+
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port())
+    }
+}
+
+pub fn config_builder(endpoint: &str, path_style: bool) -> aws_sdk_s3::config::Builder {
+    aws_sdk_s3::Config::builder()
+        .behavior_version_latest()
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .force_path_style(path_style)
+        .credentials_provider(Credentials::new("parlel", "parlel", None, None, "test"))
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+}
+
+pub fn client(endpoint: &str, path_style: bool) -> Client {
+    Client::from_conf(config_builder(endpoint, path_style).build())
+}
+
+/// A virtual-hosted-style client: the SDK addresses `{bucket}.localhost:port`; since
+/// `*.localhost` does not resolve here, the request is sent to 127.0.0.1 with that Host header.
+pub fn vhost_client(port: u16) -> Client {
+    Client::from_conf(
+        config_builder(&format!("http://localhost:{port}"), false)
+            .interceptor(SendToLoopback { port })
+            .build(),
+    )
+}
+
+#[derive(Debug)]
+struct SendToLoopback {
+    port: u16,
+}
+
+impl Intercept for SendToLoopback {
+    fn name(&self) -> &'static str {
+        "SendToLoopback"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        ctx: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_s3::error::BoxError> {
+        let req = ctx.request_mut();
+        let uri: http::Uri = req.uri().parse()?;
+        let host = uri.authority().map(|a| a.to_string()).unwrap_or_default();
+        assert!(
+            host.ends_with(&format!(".localhost:{}", self.port)),
+            "virtual-hosted: {host}"
+        );
+        let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        req.set_uri(format!("http://127.0.0.1:{}{}", self.port, path))?;
+        req.headers_mut().insert("host", host);
+        Ok(())
+    }
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A bucket name unique within the test process.
+pub fn bucket_name(tag: &str) -> String {
+    format!(
+        "{tag}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+pub async fn new_bucket(client: &Client, tag: &str) -> String {
+    let name = bucket_name(tag);
+    client
+        .create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("create bucket");
+    name
+}
+
+pub async fn put(client: &Client, bucket: &str, key: &str, body: &[u8]) {
+    client
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(body.to_vec().into())
+        .send()
+        .await
+        .expect("put object");
+}
+
+pub async fn get_bytes(client: &Client, bucket: &str, key: &str) -> Vec<u8> {
+    let out = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("get object");
+    out.body
+        .collect()
+        .await
+        .expect("body")
+        .into_bytes()
+        .to_vec()
+}
+
+/// The S3 error code, HTTP status, and whether the error's RequestId equals the response's
+/// `x-amz-request-id` header.
+pub fn error_parts<E: ProvideErrorMetadata + std::fmt::Debug>(
+    err: &SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> (String, u16) {
+    let status = err.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
+    let code = match err {
+        SdkError::ServiceError(se) => se.err().code().unwrap_or("").to_string(),
+        other => format!("{other:?}"),
+    };
+    (code, status)
+}
+
+/// One raw HTTP/1.1 exchange over a socket (for framings no SDK will produce on demand).
+/// Returns the status and the whole response text.
+pub async fn raw(addr: &str, request: &[u8]) -> (u16, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    s.write_all(request).await.expect("write");
+    let _ = s.shutdown().await;
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out).await;
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}
+
+/// The value of `<name>` in an XML text.
+pub fn xml_value(text: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let start = text.find(&open)? + open.len();
+    let end = text[start..].find(&format!("</{name}>"))? + start;
+    Some(text[start..end].to_string())
+}

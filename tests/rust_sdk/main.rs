@@ -1,0 +1,10 @@
+//! Integration tests: the real aws-sdk-s3 crate against an in-process s3twin over a real
+//! socket. One test binary (linking the SDK once), one module per S3 area.
+
+mod common;
+
+mod buckets;
+mod integrity;
+mod listing;
+mod objects;
+mod runs;
