@@ -7,7 +7,7 @@ use std::borrow::Borrow;
 
 /// An object key. Ordered by UTF-8 bytes, which is S3's listing order; borrowable as bytes so
 /// listings can seek to byte strings that are not valid UTF-8 (the successor of a prefix).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ObjKey(pub String);
 
 impl Borrow<[u8]> for ObjKey {

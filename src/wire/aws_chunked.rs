@@ -192,7 +192,9 @@ fn parse_size_line(line: &[u8]) -> S3Result<u64> {
 mod tests {
     use super::*;
 
-    fn decode_in_pieces(wire: &[u8], piece: usize) -> S3Result<(Vec<u8>, Vec<(String, String)>)> {
+    type Trailers = Vec<(String, String)>;
+
+    fn decode_in_pieces(wire: &[u8], piece: usize) -> S3Result<(Vec<u8>, Trailers)> {
         let mut d = AwsChunkedDecoder::new();
         let mut data = Vec::new();
         for part in wire.chunks(piece) {

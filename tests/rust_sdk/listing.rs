@@ -181,7 +181,7 @@ async fn url_encoding_type_round_trips_awkward_keys() {
         .contents()
         .iter()
         .filter_map(|o| o.key())
-        .map(|k| percent_decode(k))
+        .map(percent_decode)
         .collect();
     names.sort();
     let mut expected = keys.clone();

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every test suite: Rust unit tests and the aws-sdk-s3 suite (cargo test), then the
+# boto3 / aws-cli and @aws-sdk/client-s3 suites against the release binary. Installs what the
+# client suites need (a Python venv, npm packages) on first use.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+record() { # name, exit code
+  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "== $1: ok"; else failed=$((failed + 1)); echo "== $1: FAILED ($2)"; fi
+}
+
+echo "== building the release binary"
+cargo build --release --locked || { echo "suites: 0 passed, 1 failed"; exit 1; }
+
+echo "== cargo test (unit + aws-sdk-s3 integration)"
+cargo test --locked
+record "cargo test" $?
+
+log=$(mktemp)
+./target/release/s3twin --port 0 >"$log" 2>&1 &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null; rm -f "$log"' EXIT
+for _ in $(seq 1 200); do
+  endpoint=$(sed -n 's/^s3twin listening on \(http[^ ]*\).*/\1/p' "$log" | head -n 1)
+  [ -n "$endpoint" ] && break
+  sleep 0.05
+done
+if [ -z "${endpoint:-}" ]; then
+  echo "server did not start:"; cat "$log"
+  echo "suites: $passed passed, $((failed + 1)) failed"; exit 1
+fi
+export S3TWIN_ENDPOINT="$endpoint"
+echo "== client suites against $S3TWIN_ENDPOINT"
+
+bash tests/clients/python/run.sh
+record "boto3 + aws-cli" $?
+bash tests/clients/node/run.sh
+record "@aws-sdk/client-s3" $?
+
+if ! kill -0 "$server_pid" 2>/dev/null; then
+  echo "== the server died during the client suites:"; cat "$log"
+  failed=$((failed + 1))
+fi
+echo "suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
