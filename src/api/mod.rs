@@ -8,6 +8,7 @@ mod delete;
 mod list;
 mod object;
 mod service;
+mod tagging;
 
 use crate::error::{S3Error, S3Result};
 use crate::server::query::Query;
@@ -62,6 +63,9 @@ pub async fn dispatch(op: Op, ctx: Ctx, body: ReqBody) -> S3Result<Resp> {
         Op::GetObject => object::get_object(&ctx, false),
         Op::HeadObject => object::get_object(&ctx, true),
         Op::DeleteObject => delete::delete_object(&ctx),
+        Op::GetObjectTagging => tagging::get_object_tagging(&ctx),
+        Op::PutObjectTagging => tagging::put_object_tagging(&ctx, body).await,
+        Op::DeleteObjectTagging => tagging::delete_object_tagging(&ctx),
         Op::Unimplemented(name) => Err(S3Error::not_implemented(format!(
             "{name} is not implemented by s3twin yet."
         ))),

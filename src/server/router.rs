@@ -21,6 +21,9 @@ pub enum Op {
     GetObject,
     HeadObject,
     DeleteObject,
+    GetObjectTagging,
+    PutObjectTagging,
+    DeleteObjectTagging,
     /// A real S3 operation that s3twin does not implement yet.
     Unimplemented(&'static str),
 }
@@ -41,6 +44,9 @@ impl Op {
             Op::GetObject => "GetObject",
             Op::HeadObject => "HeadObject",
             Op::DeleteObject => "DeleteObject",
+            Op::GetObjectTagging => "GetObjectTagging",
+            Op::PutObjectTagging => "PutObjectTagging",
+            Op::DeleteObjectTagging => "DeleteObjectTagging",
             Op::Unimplemented(name) => name,
         }
     }
@@ -301,10 +307,12 @@ pub fn route(
         }));
     }
     if let Some(name) = by_method(OBJECT_SUBRESOURCES, query, method) {
-        return if name.is_empty() {
-            Err(method_not_allowed(method, "OBJECT"))
-        } else {
-            Ok(Op::Unimplemented(name))
+        return match name {
+            "" => Err(method_not_allowed(method, "OBJECT")),
+            "GetObjectTagging" => Ok(Op::GetObjectTagging),
+            "PutObjectTagging" => Ok(Op::PutObjectTagging),
+            "DeleteObjectTagging" => Ok(Op::DeleteObjectTagging),
+            _ => Ok(Op::Unimplemented(name)),
         };
     }
     match *method {

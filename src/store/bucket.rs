@@ -69,6 +69,14 @@ impl Bucket {
         self.put_checked(object, |_| Ok(()))
     }
 
+    /// Changes an object in place (its body stays shared); `None` if the key is absent.
+    pub fn modify(&self, key: &str, f: impl FnOnce(&mut Object)) -> Option<Arc<Object>> {
+        let mut state = self.state.lock();
+        let entry = state.objects.get_mut(key)?;
+        f(Arc::make_mut(entry));
+        Some(entry.clone())
+    }
+
     /// Removes a key; returns the removed object, if any.
     pub fn delete(&self, key: &str) -> Option<Arc<Object>> {
         self.state.lock().objects.remove(key)

@@ -567,3 +567,101 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn object_tagging_round_trips_with_limits() {
+    let t = Twin::start().await;
+    let c = &t.client;
+    let b = new_bucket(c, "tags").await;
+    put(c, &b, "k", b"x").await;
+    let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build().expect("tag");
+    c.put_object_tagging()
+        .bucket(&b)
+        .key("k")
+        .tagging(
+            Tagging::builder()
+                .tag_set(tag("env", "prod"))
+                .tag_set(tag("owner", "ops team"))
+                .build()
+                .expect("tagging"),
+        )
+        .send()
+        .await
+        .expect("put tagging");
+    let got = c
+        .get_object_tagging()
+        .bucket(&b)
+        .key("k")
+        .send()
+        .await
+        .expect("get tagging");
+    let pairs: Vec<_> = got.tag_set().iter().map(|t| (t.key(), t.value())).collect();
+    assert_eq!(pairs, [("env", "prod"), ("owner", "ops team")]);
+    assert_eq!(
+        c.get_object()
+            .bucket(&b)
+            .key("k")
+            .send()
+            .await
+            .expect("get")
+            .tag_count(),
+        Some(2)
+    );
+
+    let eleven = (0..11)
+        .fold(Tagging::builder(), |t, i| {
+            t.tag_set(tag(&format!("k{i}"), "v"))
+        })
+        .build()
+        .expect("tagging");
+    let err = c
+        .put_object_tagging()
+        .bucket(&b)
+        .key("k")
+        .tagging(eleven)
+        .send()
+        .await
+        .expect_err("too many");
+    assert_eq!(error_parts(&err), ("InvalidTag".to_string(), 400));
+    let long_key = Tagging::builder()
+        .tag_set(tag(&"k".repeat(129), "v"))
+        .build()
+        .expect("tagging");
+    let err = c
+        .put_object_tagging()
+        .bucket(&b)
+        .key("k")
+        .tagging(long_key)
+        .send()
+        .await
+        .expect_err("long key");
+    assert_eq!(error_parts(&err), ("InvalidTag".to_string(), 400));
+    let err = c
+        .get_object_tagging()
+        .bucket(&b)
+        .key("absent")
+        .send()
+        .await
+        .expect_err("absent");
+    assert_eq!(error_parts(&err), ("NoSuchKey".to_string(), 404));
+
+    c.delete_object_tagging()
+        .bucket(&b)
+        .key("k")
+        .send()
+        .await
+        .expect("delete tagging");
+    let got = c
+        .get_object_tagging()
+        .bucket(&b)
+        .key("k")
+        .send()
+        .await
+        .expect("get tagging");
+    assert!(got.tag_set().is_empty());
+    assert_eq!(
+        get_bytes(c, &b, "k").await,
+        b"x",
+        "tagging never touches the body"
+    );
+}
