@@ -1,7 +1,7 @@
 use crate::common::*;
 use aws_sdk_s3::primitives::DateTime;
 use aws_sdk_s3::types::{
-    Delete, MetadataDirective, ObjectIdentifier, StorageClass, TaggingDirective,
+    Delete, MetadataDirective, ObjectIdentifier, StorageClass, Tag, Tagging, TaggingDirective,
 };
 
 #[tokio::test]
