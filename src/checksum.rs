@@ -157,6 +157,38 @@ pub struct Checksum {
     pub kind: ChecksumType,
 }
 
+impl ChecksumAlgorithm {
+    /// Whether a full-object checksum can be combined from part checksums (CRCs only).
+    pub fn combinable(self) -> bool {
+        matches!(
+            self,
+            ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc32c | ChecksumAlgorithm::Crc64Nvme
+        )
+    }
+
+    fn crc_algorithm(self) -> Option<CrcAlgorithm> {
+        match self {
+            ChecksumAlgorithm::Crc32 => Some(CrcAlgorithm::Crc32IsoHdlc),
+            ChecksumAlgorithm::Crc32c => Some(CrcAlgorithm::Crc32Iscsi),
+            ChecksumAlgorithm::Crc64Nvme => Some(CrcAlgorithm::Crc64Nvme),
+            _ => None,
+        }
+    }
+}
+
+/// The CRC of `a ‖ b` from the CRC of `a`, the CRC of `b` and the length of `b` (raw
+/// big-endian digests); `None` for non-CRC algorithms.
+pub fn crc_combine(algo: ChecksumAlgorithm, a: &[u8], b: &[u8], len_b: u64) -> Option<Vec<u8>> {
+    let crc = algo.crc_algorithm()?;
+    let read = |d: &[u8]| d.iter().fold(0u64, |acc, &x| (acc << 8) | x as u64);
+    let combined = crc_fast::checksum_combine(crc, read(a), read(b), len_b);
+    Some(if algo == ChecksumAlgorithm::Crc64Nvme {
+        combined.to_be_bytes().to_vec()
+    } else {
+        (combined as u32).to_be_bytes().to_vec()
+    })
+}
+
 pub fn b64(bytes: &[u8]) -> String {
     B64.encode(bytes)
 }
@@ -214,6 +246,29 @@ mod tests {
             digest_b64(ChecksumAlgorithm::Crc64Nvme, b"hello world"),
             "jSnVw/bqjr4="
         );
+    }
+
+    #[test]
+    fn crc_combination_equals_crc_of_concatenation() {
+        for algo in [
+            ChecksumAlgorithm::Crc32,
+            ChecksumAlgorithm::Crc32c,
+            ChecksumAlgorithm::Crc64Nvme,
+        ] {
+            let whole = {
+                let mut h = algo.hasher();
+                h.update(b"hello world");
+                h.finish()
+            };
+            let part = |d: &[u8]| {
+                let mut h = algo.hasher();
+                h.update(d);
+                h.finish()
+            };
+            let combined = crc_combine(algo, &part(b"hello"), &part(b" world"), 6).expect("crc");
+            assert_eq!(combined, whole, "{algo:?}");
+        }
+        assert!(crc_combine(ChecksumAlgorithm::Sha256, b"", b"", 0).is_none());
     }
 
     #[test]

@@ -9,6 +9,9 @@ pub struct Config {
     pub region: String,
     /// Extra base domains for virtual-hosted-style addressing (`{bucket}.{domain}`).
     pub domains: Vec<String>,
+    /// Enforce limits tests usually want relaxed: multipart parts other than the last must
+    /// be at least 5 MiB (EntityTooSmall).
+    pub strict: bool,
 }
 
 impl Default for Config {
@@ -18,6 +21,7 @@ impl Default for Config {
             port: 4566,
             region: "us-east-1".to_string(),
             domains: Vec::new(),
+            strict: false,
         }
     }
 }

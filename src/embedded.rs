@@ -51,6 +51,12 @@ impl S3ServerBuilder {
         self
     }
 
+    /// Enforce limits relaxed by default (multipart EntityTooSmall).
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.config.strict = strict;
+        self
+    }
+
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
         self

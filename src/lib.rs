@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 mod embedded;
 pub mod error;
+pub mod ids;
 pub mod server;
 pub mod store;
 pub mod wire;

@@ -36,6 +36,10 @@ struct ServeArgs {
     /// Extra base domain for virtual-hosted-style addressing ({bucket}.DOMAIN); repeatable.
     #[arg(long = "domain", env = "S3TWIN_DOMAINS", value_delimiter = ',')]
     domains: Vec<String>,
+    /// Enforce S3 limits that are relaxed by default for tests (multipart parts of at least
+    /// 5 MiB but the last).
+    #[arg(long, env = "S3TWIN_STRICT")]
+    strict: bool,
 }
 
 fn init_logging() {
@@ -62,6 +66,7 @@ fn main() -> ExitCode {
         port: args.port,
         region: args.region,
         domains: args.domains.into_iter().filter(|d| !d.is_empty()).collect(),
+        strict: args.strict,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

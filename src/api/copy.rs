@@ -1,16 +1,19 @@
 //! CopyObject: a new object sharing the source's body segments (no byte is copied).
 
 use super::conditional::COPY_SOURCE;
-use super::object::{check_key, object_headers, request_tags, storage_class};
+use super::object::{
+    check_key, no_such_version, object_headers, request_tags, set_version_header, storage_class,
+};
 use super::Ctx;
 use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumType};
 use crate::clock::iso8601;
-use crate::error::{Code, S3Error, S3Result};
+use crate::error::{S3Error, S3Result};
 use crate::server::query::decode_path;
 use crate::server::response::{set_header, xml, Resp};
-use crate::store::Object;
+use crate::store::{Body, Bucket, Object, Versioning};
 use crate::wire::headers;
 use crate::wire::xml::XmlWriter;
+use std::sync::Arc;
 
 /// `x-amz-copy-source` → (bucket, key, versionId).
 pub fn parse_copy_source(raw: &str) -> S3Result<(String, String, Option<String>)> {
@@ -57,14 +60,7 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
     let replace_metadata = directive(ctx, "x-amz-metadata-directive", "metadata")?;
     let replace_tags = directive(ctx, "x-amz-tagging-directive", "tagging")?;
     let source_bucket = ctx.run.bucket(&src_bucket)?;
-    if let Some(v) = src_version.as_deref().filter(|v| *v != "null") {
-        return Err(S3Error::new(Code::NoSuchVersion)
-            .extra("Key", src_key.as_str())
-            .extra("VersionId", v));
-    }
-    let source = source_bucket
-        .get(&src_key)
-        .ok_or_else(|| S3Error::no_such_key(&src_key))?;
+    let source = copy_source_object(&source_bucket, &src_key, src_version.as_deref())?;
     COPY_SOURCE.check(&ctx.headers, &source.etag, source.last_modified)?;
 
     let storage_class = storage_class(&ctx.headers)?;
@@ -72,7 +68,11 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
         || ctx.headers.contains_key("x-amz-storage-class")
         || ctx.headers.contains_key("x-amz-server-side-encryption")
         || ctx.headers.contains_key("x-amz-website-redirect-location");
-    if src_bucket == ctx.bucket_name() && src_key == key && !changes_something {
+    if src_bucket == ctx.bucket_name()
+        && src_key == key
+        && src_version.is_none()
+        && !changes_something
+    {
         return Err(S3Error::invalid_request(
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
         ));
@@ -116,16 +116,16 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
         None => source.checksum.clone(),
     };
     let object = Object {
-        key: key.to_string(),
         body: source.body.clone(),
         etag: source.etag.clone(),
-        last_modified: ctx.run.now(),
         headers: object_hdrs,
         metadata,
         storage_class,
         tags,
         checksum,
         sse: source.sse.clone(),
+        parts: source.parts.clone(),
+        ..Object::new(key, Body::default(), "", ctx.run.now())
     };
     let stored = dest.put(object)?;
 
@@ -139,7 +139,37 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
     }
     let mut resp = xml(200, w.finish());
     set_header(&mut resp, "x-amz-server-side-encryption", &stored.sse);
+    set_version_header(&mut resp, &dest, &stored);
+    if source_bucket.versioning().0 != Versioning::Unversioned {
+        set_header(
+            &mut resp,
+            "x-amz-copy-source-version-id",
+            &source.version_id,
+        );
+    }
     Ok(resp)
+}
+
+/// The object a copy source names, with S3's errors (a delete marker cannot be copied).
+pub fn copy_source_object(
+    bucket: &Bucket,
+    key: &str,
+    version: Option<&str>,
+) -> S3Result<Arc<Object>> {
+    match version {
+        Some(v) => {
+            let o = bucket
+                .version(key, v)
+                .ok_or_else(|| no_such_version(key, v))?;
+            if o.delete_marker {
+                return Err(S3Error::invalid_request(
+                    "The source of a copy request may not specifically refer to a delete marker by version id.",
+                ));
+            }
+            Ok(o)
+        }
+        None => bucket.get(key).ok_or_else(|| S3Error::no_such_key(key)),
+    }
 }
 
 #[cfg(test)]

@@ -1,23 +1,35 @@
-//! DeleteObject and DeleteObjects.
+//! DeleteObject and DeleteObjects, with S3's versioning semantics (delete markers, deleting a
+//! version for good).
 
 use super::bucket::MAX_XML_BODY;
 use super::{Ctx, ReqBody};
-use crate::error::{Code, S3Error, S3Result};
-use crate::server::response::{empty, xml, Resp};
+use crate::error::{S3Error, S3Result};
+use crate::server::response::{empty, set_header, xml, Resp};
+use crate::store::{Bucket, Deleted};
 use crate::wire::request_body::{receive, BodySpec};
 use crate::wire::xml::{self, XmlWriter};
 
 /// Most keys one DeleteObjects request may name.
 const MAX_DELETE_KEYS: usize = 1000;
 
+fn delete_one(ctx: &Ctx, bucket: &Bucket, key: &str, version: Option<&str>) -> S3Result<Deleted> {
+    match version {
+        Some(v) => bucket.delete_version(key, v),
+        None => bucket.delete(key, ctx.run.now()),
+    }
+}
+
 pub fn delete_object(ctx: &Ctx) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
-    // Objects are unversioned (the "null" version); any other version id names nothing,
-    // and deleting nothing succeeds, as S3's deletes are idempotent.
-    if ctx.query.get("versionId").is_none_or(|v| v == "null") {
-        bucket.delete(ctx.key_name());
+    let deleted = delete_one(ctx, &bucket, ctx.key_name(), ctx.query.get("versionId"))?;
+    let mut resp = empty(204);
+    if deleted.delete_marker {
+        set_header(&mut resp, "x-amz-delete-marker", "true");
     }
-    Ok(empty(204))
+    if let Some(v) = &deleted.version_id {
+        set_header(&mut resp, "x-amz-version-id", v);
+    }
+    Ok(resp)
 }
 
 pub async fn delete_objects(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
@@ -54,23 +66,39 @@ pub async fn delete_objects(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let mut w = XmlWriter::new();
     w.root("DeleteResult");
     for (key, version) in &targets {
-        match version.as_deref() {
-            Some(v) if v != "null" => {
-                let e = S3Error::new(Code::NoSuchVersion);
-                w.open("Error")
-                    .elem("Key", key)
-                    .elem("VersionId", v)
-                    .elem("Code", e.code.as_str())
+        // A version id that was never issued names nothing S3 could delete.
+        let known = version
+            .as_deref()
+            .is_none_or(|v| v == crate::store::NULL_VERSION || bucket.version(key, v).is_some());
+        let result = if known {
+            delete_one(ctx, &bucket, key, version.as_deref())
+        } else {
+            Err(super::object::no_such_version(
+                key,
+                version.as_deref().unwrap_or(""),
+            ))
+        };
+        match result {
+            Ok(d) => {
+                if quiet {
+                    continue;
+                }
+                w.open("Deleted").elem("Key", key);
+                w.elem_opt("VersionId", version.as_deref());
+                if d.delete_marker {
+                    w.elem("DeleteMarker", "true");
+                    if version.is_none() {
+                        w.elem_opt("DeleteMarkerVersionId", d.version_id.as_deref());
+                    }
+                }
+                w.close();
+            }
+            Err(e) => {
+                w.open("Error").elem("Key", key);
+                w.elem_opt("VersionId", version.as_deref());
+                w.elem("Code", e.code.as_str())
                     .elem("Message", &e.message)
                     .close();
-            }
-            _ => {
-                bucket.delete(key);
-                if !quiet {
-                    w.open("Deleted").elem("Key", key);
-                    w.elem_opt("VersionId", version.as_deref());
-                    w.close();
-                }
             }
         }
     }

@@ -11,7 +11,7 @@ use crate::wire::xml::XmlWriter;
 
 const MAX_KEYS: usize = 1000;
 
-fn parse_max_keys(raw: Option<&str>) -> S3Result<(usize, String)> {
+pub(super) fn parse_max_keys(raw: Option<&str>) -> S3Result<(usize, String)> {
     match raw {
         None => Ok((MAX_KEYS, MAX_KEYS.to_string())),
         Some(v) => {
@@ -34,20 +34,23 @@ fn parse_max_keys(raw: Option<&str>) -> S3Result<(usize, String)> {
     }
 }
 
+/// `encoding-type=url` → true; absent → false; anything else is an error.
+pub(super) fn parse_encoding(ctx: &Ctx) -> S3Result<bool> {
+    match ctx.query.get("encoding-type") {
+        None => Ok(false),
+        Some(e) if e.eq_ignore_ascii_case("url") => Ok(true),
+        Some(e) => Err(S3Error::invalid_argument(
+            "Invalid Encoding Method specified in Request",
+            "encoding-type",
+            e,
+        )),
+    }
+}
+
 pub fn list_objects(ctx: &Ctx, v2: bool) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
     let q = &ctx.query;
-    let url = match q.get("encoding-type") {
-        None => false,
-        Some(e) if e.eq_ignore_ascii_case("url") => true,
-        Some(e) => {
-            return Err(S3Error::invalid_argument(
-                "Invalid Encoding Method specified in Request",
-                "encoding-type",
-                e,
-            ))
-        }
-    };
+    let url = parse_encoding(ctx)?;
     let enc = |s: &str| if url { url_encode(s) } else { s.to_string() };
     let prefix = q.get("prefix").unwrap_or("");
     let delimiter = q.get("delimiter").filter(|d| !d.is_empty());

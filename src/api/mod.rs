@@ -6,9 +6,11 @@ mod conditional;
 mod copy;
 mod delete;
 mod list;
+mod multipart;
 mod object;
 mod service;
 mod tagging;
+mod versioning;
 
 use crate::error::{S3Error, S3Result};
 use crate::server::query::Query;
@@ -66,6 +68,16 @@ pub async fn dispatch(op: Op, ctx: Ctx, body: ReqBody) -> S3Result<Resp> {
         Op::GetObjectTagging => tagging::get_object_tagging(&ctx),
         Op::PutObjectTagging => tagging::put_object_tagging(&ctx, body).await,
         Op::DeleteObjectTagging => tagging::delete_object_tagging(&ctx),
+        Op::GetBucketVersioning => versioning::get_bucket_versioning(&ctx),
+        Op::PutBucketVersioning => versioning::put_bucket_versioning(&ctx, body).await,
+        Op::ListObjectVersions => versioning::list_object_versions(&ctx),
+        Op::CreateMultipartUpload => multipart::create_multipart_upload(&ctx),
+        Op::UploadPart => multipart::upload_part(&ctx, body).await,
+        Op::UploadPartCopy => multipart::upload_part_copy(&ctx),
+        Op::CompleteMultipartUpload => multipart::complete_multipart_upload(&ctx, body).await,
+        Op::AbortMultipartUpload => multipart::abort_multipart_upload(&ctx),
+        Op::ListParts => multipart::list_parts(&ctx),
+        Op::ListMultipartUploads => multipart::list_multipart_uploads(&ctx),
         Op::Unimplemented(name) => Err(S3Error::not_implemented(format!(
             "{name} is not implemented by s3twin yet."
         ))),

@@ -6,10 +6,11 @@ use crate::checksum::ChecksumAlgorithm;
 use crate::clock::http_date;
 use crate::error::{Code, S3Error, S3Result};
 use crate::server::response::{empty, set_header, Resp, ResponseBody};
-use crate::store::{Body, Object, ObjectHeaders};
+use crate::store::{Body, Bucket, Object, ObjectHeaders, Versioning};
 use crate::wire::headers::{self, encode_metadata_value, parse_range, parse_tagging};
 use crate::wire::request_body::{receive, BodySpec};
 use http::HeaderMap;
+use std::sync::Arc;
 
 /// Largest single PUT S3 accepts: 5 GiB.
 pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
@@ -79,6 +80,25 @@ pub fn request_tags(h: &HeaderMap) -> S3Result<Vec<(String, String)>> {
     }
 }
 
+/// An object described by the request's headers (metadata, content headers, storage class,
+/// tags), with an empty body: PutObject fills the body, CreateMultipartUpload keeps it as the
+/// template of the object to come.
+pub fn object_from_headers(ctx: &Ctx, key: &str) -> S3Result<Object> {
+    let mut o = Object::new(key, Body::default(), "", ctx.run.now());
+    o.storage_class = storage_class(&ctx.headers)?;
+    o.tags = request_tags(&ctx.headers)?;
+    o.metadata = headers::user_metadata(&ctx.headers)?;
+    o.headers = object_headers(&ctx.headers);
+    Ok(o)
+}
+
+/// `x-amz-version-id` is shown once a bucket has had versioning turned on.
+pub fn set_version_header(resp: &mut Resp, bucket: &Bucket, object: &Object) {
+    if bucket.versioning().0 != Versioning::Unversioned {
+        set_header(resp, "x-amz-version-id", &object.version_id);
+    }
+}
+
 pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let key = ctx.key_name();
     check_key(key)?;
@@ -91,9 +111,7 @@ pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
         .extra("Header", "If-None-Match"));
     }
     let if_match = ctx.header("if-match").map(str::to_string);
-    let storage_class = storage_class(&ctx.headers)?;
-    let tags = request_tags(&ctx.headers)?;
-    let metadata = headers::user_metadata(&ctx.headers)?;
+    let mut object = object_from_headers(ctx, key)?;
     let spec = BodySpec::from_headers(&ctx.headers)?;
     if spec.length.is_none() {
         return Err(S3Error::new(Code::MissingContentLength));
@@ -106,18 +124,10 @@ pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     )
     .await?;
     let client_checksum = spec.header_checksum.is_some() || spec.trailer_checksum.is_some();
-    let object = Object {
-        key: key.to_string(),
-        etag: received.md5_hex(),
-        body: Body::from_segments(received.segments),
-        last_modified: ctx.run.now(),
-        headers: object_headers(&ctx.headers),
-        metadata,
-        storage_class,
-        tags,
-        checksum: received.checksum,
-        sse: "AES256".to_string(),
-    };
+    object.etag = received.md5_hex();
+    object.body = Body::from_segments(received.segments);
+    object.checksum = received.checksum;
+    object.last_modified = ctx.run.now();
     let stored = bucket.put_checked(object, |current| {
         if if_none_match.is_some() && current.is_some() {
             return Err(S3Error::precondition_failed("If-None-Match"));
@@ -133,6 +143,7 @@ pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let mut resp = empty(200);
     set_header(&mut resp, "etag", &stored.quoted_etag());
     set_header(&mut resp, "x-amz-server-side-encryption", &stored.sse);
+    set_version_header(&mut resp, &bucket, &stored);
     if client_checksum {
         if let Some(c) = &stored.checksum {
             set_header(&mut resp, c.algorithm.header(), &c.value);
@@ -203,18 +214,59 @@ fn write_object_headers(resp: &mut Resp, o: &Object, ctx: &Ctx) {
     }
 }
 
+/// The version a read addresses: `?versionId=` or the current one, with S3's errors for
+/// missing versions and delete markers.
+pub fn read_version(ctx: &Ctx, bucket: &Bucket, key: &str, method: &str) -> S3Result<Arc<Object>> {
+    match ctx.query.get("versionId") {
+        Some(v) => {
+            let o = bucket
+                .version(key, v)
+                .ok_or_else(|| no_such_version(key, v))?;
+            if o.delete_marker {
+                return Err(method_not_allowed_on_marker(&o, method));
+            }
+            Ok(o)
+        }
+        None => match bucket.current(key) {
+            Some(o) if !o.delete_marker => Ok(o),
+            current => Err(missing(key, current.as_deref())),
+        },
+    }
+}
+
+pub fn no_such_version(key: &str, version_id: &str) -> S3Error {
+    S3Error::new(Code::NoSuchVersion)
+        .extra("Key", key)
+        .extra("VersionId", version_id)
+}
+
+/// NoSuchKey, with the delete-marker headers when the current version is a delete marker.
+pub fn missing(key: &str, current: Option<&Object>) -> S3Error {
+    let mut e = S3Error::no_such_key(key);
+    if let Some(dm) = current.filter(|o| o.delete_marker) {
+        e = e
+            .header("x-amz-delete-marker", "true")
+            .header("x-amz-version-id", dm.version_id.clone());
+    }
+    e
+}
+
+/// Addressing a delete marker by version id: 405, as S3 answers.
+fn method_not_allowed_on_marker(marker: &Object, method: &str) -> S3Error {
+    S3Error::new(Code::MethodNotAllowed)
+        .extra("Method", method)
+        .extra("ResourceType", "DeleteMarker")
+        .header("x-amz-delete-marker", "true")
+        .header("x-amz-version-id", marker.version_id.clone())
+        .header("allow", "DELETE")
+        .header("last-modified", http_date(marker.last_modified))
+}
+
 /// GetObject and HeadObject (`head` drops the body).
 pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
     let key = ctx.key_name();
-    if let Some(v) = ctx.query.get("versionId") {
-        if v != "null" {
-            return Err(S3Error::new(Code::NoSuchVersion)
-                .extra("Key", key)
-                .extra("VersionId", v));
-        }
-    }
-    let object = bucket.get(key).ok_or_else(|| S3Error::no_such_key(key))?;
+    let object = read_version(ctx, &bucket, key, if head { "HEAD" } else { "GET" })?;
     READ.check(&ctx.headers, &object.etag, object.last_modified)?;
 
     let size = object.size();
@@ -240,14 +292,21 @@ pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
         ));
     }
     // (start, end inclusive) when a part of the object is served.
+    let part_count = object.parts.as_ref().map_or(1, |p| p.len());
     let window = match (part_number, &range_header) {
-        (Some(1), _) if size > 0 => Some((0, size - 1)),
-        (Some(1), _) => None,
-        (Some(n), _) => {
+        (Some(n), _) if n as usize > part_count => {
             return Err(S3Error::new(Code::InvalidPartNumber)
                 .extra("PartNumberRequested", n.to_string())
-                .extra("ActualPartCount", "1"))
+                .extra("ActualPartCount", part_count.to_string()))
         }
+        (Some(n), _) => match &object.parts {
+            Some(parts) => {
+                let start: u64 = parts[..n as usize - 1].iter().map(|p| p.size).sum();
+                let len = parts[n as usize - 1].size;
+                (len > 0).then(|| (start, start + len - 1))
+            }
+            None => (size > 0).then(|| (0, size - 1)),
+        },
         (None, Some(raw)) => match parse_range(raw) {
             Some(r) => Some(r.resolve(size, raw)?),
             None => None,
@@ -267,6 +326,10 @@ pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
         r
     };
     write_object_headers(&mut resp, &object, ctx);
+    set_version_header(&mut resp, &bucket, &object);
+    if let (Some(_), Some(parts)) = (part_number, &object.parts) {
+        set_header(&mut resp, "x-amz-mp-parts-count", &parts.len().to_string());
+    }
     set_header(&mut resp, "content-length", &(end - start).to_string());
     if status == 206 {
         set_header(

@@ -1,9 +1,11 @@
 //! Object tagging: GetObjectTagging, PutObjectTagging, DeleteObjectTagging.
 
 use super::bucket::MAX_XML_BODY;
+use super::object::{read_version, set_version_header};
 use super::{Ctx, ReqBody};
 use crate::error::{Code, S3Error, S3Result};
 use crate::server::response::{empty, xml, Resp};
+use crate::store::Object;
 use crate::wire::headers::validate_tag;
 use crate::wire::request_body::{receive, BodySpec};
 use crate::wire::xml::{self as xmlp, XmlWriter};
@@ -11,27 +13,17 @@ use crate::wire::xml::{self as xmlp, XmlWriter};
 /// Most tags an object may carry.
 pub const MAX_OBJECT_TAGS: usize = 10;
 
-/// Only the current ("null") version exists until versioning lands.
-fn check_version(ctx: &Ctx) -> S3Result<()> {
-    match ctx.query.get("versionId") {
-        Some(v) if v != "null" => Err(S3Error::new(Code::NoSuchVersion)
-            .extra("Key", ctx.key_name())
-            .extra("VersionId", v)),
-        _ => Ok(()),
-    }
-}
-
 pub fn get_object_tagging(ctx: &Ctx) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
-    check_version(ctx)?;
-    let key = ctx.key_name();
-    let object = bucket.get(key).ok_or_else(|| S3Error::no_such_key(key))?;
+    let object = read_version(ctx, &bucket, ctx.key_name(), "GET")?;
     let mut w = XmlWriter::new();
     w.root("Tagging").open("TagSet");
     for (k, v) in &object.tags {
         w.open("Tag").elem("Key", k).elem("Value", v).close();
     }
-    Ok(xml(200, w.finish()))
+    let mut resp = xml(200, w.finish());
+    set_version_header(&mut resp, &bucket, &object);
+    Ok(resp)
 }
 
 /// Parses a `<Tagging><TagSet><Tag>…` document with AWS's limits.
@@ -66,23 +58,30 @@ pub fn parse_tag_set(doc: &[u8]) -> S3Result<Vec<(String, String)>> {
 
 pub async fn put_object_tagging(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
-    check_version(ctx)?;
     let spec = BodySpec::from_headers(&ctx.headers)?;
     let doc = receive(body, &spec, None, MAX_XML_BODY).await?.into_bytes();
     let tags = parse_tag_set(&doc)?;
     let key = ctx.key_name();
-    bucket
-        .modify(key, |o| o.tags = tags)
+    read_version(ctx, &bucket, key, "PUT")?;
+    let version = ctx.query.get("versionId");
+    let object = bucket
+        .modify(key, version, |o: &mut Object| o.tags = tags)
         .ok_or_else(|| S3Error::no_such_key(key))?;
-    Ok(empty(200))
+    let mut resp = empty(200);
+    set_version_header(&mut resp, &bucket, &object);
+    Ok(resp)
 }
 
 pub fn delete_object_tagging(ctx: &Ctx) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
-    check_version(ctx)?;
     let key = ctx.key_name();
-    bucket
-        .modify(key, |o| o.tags.clear())
+    read_version(ctx, &bucket, key, "DELETE")?;
+    let object = bucket
+        .modify(key, ctx.query.get("versionId"), |o: &mut Object| {
+            o.tags.clear()
+        })
         .ok_or_else(|| S3Error::no_such_key(key))?;
-    Ok(empty(204))
+    let mut resp = empty(204);
+    set_version_header(&mut resp, &bucket, &object);
+    Ok(resp)
 }

@@ -2,7 +2,6 @@
 //! operation routing, then the error envelope and the headers every S3 response carries.
 
 use super::addressing;
-use super::ids;
 use super::query::Query;
 use super::response::{error_response, set_header, Resp};
 use super::router;
@@ -10,6 +9,7 @@ use super::AppState;
 use crate::api::{self, Ctx};
 use crate::clock::{http_date, real_now};
 use crate::error::S3Error;
+use crate::ids;
 use futures_util::FutureExt;
 use http::{Method, Request};
 use hyper::body::Incoming;

@@ -3,7 +3,6 @@
 
 pub mod addressing;
 mod front;
-pub mod ids;
 pub mod query;
 pub mod response;
 pub mod router;

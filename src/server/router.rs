@@ -24,11 +24,44 @@ pub enum Op {
     GetObjectTagging,
     PutObjectTagging,
     DeleteObjectTagging,
+    GetBucketVersioning,
+    PutBucketVersioning,
+    ListObjectVersions,
+    CreateMultipartUpload,
+    UploadPart,
+    UploadPartCopy,
+    CompleteMultipartUpload,
+    AbortMultipartUpload,
+    ListParts,
+    ListMultipartUploads,
     /// A real S3 operation that s3twin does not implement yet.
     Unimplemented(&'static str),
 }
 
 impl Op {
+    /// The operation for an S3 operation name from the sub-resource tables.
+    fn from_name(name: &'static str) -> Op {
+        const IMPLEMENTED: [Op; 13] = [
+            Op::GetObjectTagging,
+            Op::PutObjectTagging,
+            Op::DeleteObjectTagging,
+            Op::GetBucketVersioning,
+            Op::PutBucketVersioning,
+            Op::ListObjectVersions,
+            Op::CreateMultipartUpload,
+            Op::UploadPart,
+            Op::UploadPartCopy,
+            Op::CompleteMultipartUpload,
+            Op::AbortMultipartUpload,
+            Op::ListParts,
+            Op::ListMultipartUploads,
+        ];
+        IMPLEMENTED
+            .into_iter()
+            .find(|op| op.name() == name)
+            .unwrap_or(Op::Unimplemented(name))
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Op::ListBuckets => "ListBuckets",
@@ -47,6 +80,16 @@ impl Op {
             Op::GetObjectTagging => "GetObjectTagging",
             Op::PutObjectTagging => "PutObjectTagging",
             Op::DeleteObjectTagging => "DeleteObjectTagging",
+            Op::GetBucketVersioning => "GetBucketVersioning",
+            Op::PutBucketVersioning => "PutBucketVersioning",
+            Op::ListObjectVersions => "ListObjectVersions",
+            Op::CreateMultipartUpload => "CreateMultipartUpload",
+            Op::UploadPart => "UploadPart",
+            Op::UploadPartCopy => "UploadPartCopy",
+            Op::CompleteMultipartUpload => "CompleteMultipartUpload",
+            Op::AbortMultipartUpload => "AbortMultipartUpload",
+            Op::ListParts => "ListParts",
+            Op::ListMultipartUploads => "ListMultipartUploads",
             Op::Unimplemented(name) => name,
         }
     }
@@ -282,7 +325,7 @@ pub fn route(
             return if name.is_empty() {
                 Err(method_not_allowed(method, "BUCKET"))
             } else {
-                Ok(Op::Unimplemented(name))
+                Ok(Op::from_name(name))
             };
         }
         return match *method {
@@ -299,20 +342,18 @@ pub fn route(
         };
     }
     let copy = headers.contains_key("x-amz-copy-source");
-    if query.has("uploadId") && query.has("partNumber") && *method == Method::PUT {
-        return Ok(Op::Unimplemented(if copy {
-            "UploadPartCopy"
+    if query.has("uploadId") && *method == Method::PUT {
+        return Ok(if copy {
+            Op::UploadPartCopy
         } else {
-            "UploadPart"
-        }));
+            Op::UploadPart
+        });
     }
     if let Some(name) = by_method(OBJECT_SUBRESOURCES, query, method) {
-        return match name {
-            "" => Err(method_not_allowed(method, "OBJECT")),
-            "GetObjectTagging" => Ok(Op::GetObjectTagging),
-            "PutObjectTagging" => Ok(Op::PutObjectTagging),
-            "DeleteObjectTagging" => Ok(Op::DeleteObjectTagging),
-            _ => Ok(Op::Unimplemented(name)),
+        return if name.is_empty() {
+            Err(method_not_allowed(method, "OBJECT"))
+        } else {
+            Ok(Op::from_name(name))
         };
     }
     match *method {
@@ -357,7 +398,19 @@ mod tests {
         );
         assert_eq!(
             r(Method::GET, Some("b"), None, "versioning").ok(),
-            Some(Op::Unimplemented("GetBucketVersioning"))
+            Some(Op::GetBucketVersioning)
+        );
+        assert_eq!(
+            r(Method::GET, Some("b"), None, "cors").ok(),
+            Some(Op::Unimplemented("GetBucketCors"))
+        );
+        assert_eq!(
+            r(Method::POST, Some("b"), Some("k"), "uploadId=x").ok(),
+            Some(Op::CompleteMultipartUpload)
+        );
+        assert_eq!(
+            r(Method::GET, Some("b"), Some("k"), "uploadId=x").ok(),
+            Some(Op::ListParts)
         );
         assert_eq!(
             r(Method::GET, Some("b"), Some("k"), "versionId=1&x=y").ok(),
@@ -365,7 +418,7 @@ mod tests {
         );
         assert_eq!(
             r(Method::PUT, Some("b"), Some("k"), "uploadId=1&partNumber=2").ok(),
-            Some(Op::Unimplemented("UploadPart"))
+            Some(Op::UploadPart)
         );
         assert_eq!(
             r(Method::PATCH, Some("b"), Some("k"), "").unwrap_err().code,

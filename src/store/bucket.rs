@@ -1,11 +1,22 @@
-//! A bucket: its identity and its ordered map of objects.
+//! A bucket: its identity, its versioning state and its ordered map of keys, each with its
+//! versions (oldest first; the last one is current).
 
-use super::object::{ObjKey, Object};
+use super::multipart::Upload;
+use super::object::{ObjKey, Object, NULL_VERSION};
 use crate::clock::Millis;
 use crate::error::{S3Error, S3Result};
+use crate::ids;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Versioning {
+    #[default]
+    Unversioned,
+    Enabled,
+    Suspended,
+}
 
 pub struct Bucket {
     pub name: String,
@@ -16,10 +27,24 @@ pub struct Bucket {
 
 #[derive(Default)]
 pub(super) struct BucketState {
-    pub(super) objects: BTreeMap<ObjKey, Arc<Object>>,
+    pub(super) objects: BTreeMap<ObjKey, Vec<Arc<Object>>>,
+    pub(super) versioning: Versioning,
+    /// The MFADelete element as last put (`Enabled` / `Disabled`), echoed back.
+    pub(super) mfa_delete: Option<String>,
+    /// In-progress multipart uploads by (key, upload id); ids sort in creation order.
+    pub(super) uploads: BTreeMap<(ObjKey, String), Upload>,
     /// Set when the bucket is deleted, so a writer that looked it up just before cannot
     /// store into a bucket that no longer exists.
     pub(super) deleted: bool,
+}
+
+/// What a delete did, for the response headers.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Deleted {
+    /// The version id created (a delete marker) or removed.
+    pub version_id: Option<String>,
+    /// Whether a delete marker was created, or the removed version was one.
+    pub delete_marker: bool,
 }
 
 impl Bucket {
@@ -32,9 +57,10 @@ impl Bucket {
         }
     }
 
+    /// Marks the bucket deleted if it holds no versions and no uploads.
     pub(super) fn mark_deleted_if_empty(&self) -> bool {
         let mut state = self.state.lock();
-        if state.objects.is_empty() {
+        if state.objects.is_empty() && state.uploads.is_empty() {
             state.deleted = true;
             true
         } else {
@@ -42,26 +68,83 @@ impl Bucket {
         }
     }
 
-    pub fn get(&self, key: &str) -> Option<Arc<Object>> {
-        self.state.lock().objects.get(key).cloned()
-    }
-
-    /// Stores an object after `check` approves the current one (conditional writes); the check
-    /// runs under the bucket lock so two conditional writers cannot both win.
-    pub fn put_checked(
-        &self,
-        object: Object,
-        check: impl FnOnce(Option<&Object>) -> S3Result<()>,
-    ) -> S3Result<Arc<Object>> {
-        let mut state = self.state.lock();
+    pub(super) fn lock_live(&self) -> S3Result<parking_lot::MutexGuard<'_, BucketState>> {
+        let state = self.state.lock();
         if state.deleted {
             return Err(S3Error::no_such_bucket(&self.name));
         }
-        check(state.objects.get(object.key.as_str()).map(|o| o.as_ref()))?;
-        let object = Arc::new(object);
-        state
+        Ok(state)
+    }
+
+    pub fn versioning(&self) -> (Versioning, Option<String>) {
+        let s = self.state.lock();
+        (s.versioning, s.mfa_delete.clone())
+    }
+
+    pub fn set_versioning(&self, v: Versioning, mfa_delete: Option<String>) {
+        let mut s = self.state.lock();
+        s.versioning = v;
+        if mfa_delete.is_some() {
+            s.mfa_delete = mfa_delete;
+        }
+    }
+
+    /// The current version of a key, delete marker included.
+    pub fn current(&self, key: &str) -> Option<Arc<Object>> {
+        self.state
+            .lock()
             .objects
-            .insert(ObjKey(object.key.clone()), object.clone());
+            .get(key)
+            .and_then(|v| v.last().cloned())
+    }
+
+    /// The current version if it is an object (not a delete marker).
+    pub fn get(&self, key: &str) -> Option<Arc<Object>> {
+        self.current(key).filter(|o| !o.delete_marker)
+    }
+
+    /// A specific version of a key.
+    pub fn version(&self, key: &str, version_id: &str) -> Option<Arc<Object>> {
+        self.state
+            .lock()
+            .objects
+            .get(key)
+            .and_then(|v| v.iter().find(|o| o.version_id == version_id).cloned())
+    }
+
+    /// Stores a new version after `check` approves the current one (conditional writes); the
+    /// check runs under the bucket lock so two conditional writers cannot both win. The
+    /// version id follows the bucket's versioning state.
+    pub fn put_checked(
+        &self,
+        mut object: Object,
+        check: impl FnOnce(Option<&Object>) -> S3Result<()>,
+    ) -> S3Result<Arc<Object>> {
+        let mut state = self.lock_live()?;
+        let versioning = state.versioning;
+        let versions = state.objects.entry(ObjKey(object.key.clone())).or_default();
+        let current = versions
+            .last()
+            .map(|o| o.as_ref())
+            .filter(|o| !o.delete_marker);
+        if let Err(e) = check(current) {
+            if versions.is_empty() {
+                let key = ObjKey(object.key.clone());
+                state.objects.remove(&key);
+            }
+            return Err(e);
+        }
+        object.version_id = match versioning {
+            Versioning::Enabled => ids::version_id(),
+            _ => NULL_VERSION.to_string(),
+        };
+        let object = Arc::new(object);
+        match versioning {
+            Versioning::Unversioned => versions.clear(),
+            Versioning::Suspended => versions.retain(|o| o.version_id != NULL_VERSION),
+            Versioning::Enabled => {}
+        }
+        versions.push(object.clone());
         Ok(object)
     }
 
@@ -69,20 +152,82 @@ impl Bucket {
         self.put_checked(object, |_| Ok(()))
     }
 
-    /// Changes an object in place (its body stays shared); `None` if the key is absent.
-    pub fn modify(&self, key: &str, f: impl FnOnce(&mut Object)) -> Option<Arc<Object>> {
+    /// Changes a version in place (its body stays shared); `None` if it does not exist or is
+    /// a delete marker. `version_id` `None` means the current version.
+    pub fn modify(
+        &self,
+        key: &str,
+        version_id: Option<&str>,
+        f: impl FnOnce(&mut Object),
+    ) -> Option<Arc<Object>> {
         let mut state = self.state.lock();
-        let entry = state.objects.get_mut(key)?;
+        let versions = state.objects.get_mut(key)?;
+        let entry = match version_id {
+            None => versions.last_mut()?,
+            Some(v) => versions.iter_mut().find(|o| o.version_id == v)?,
+        };
+        if entry.delete_marker {
+            return None;
+        }
         f(Arc::make_mut(entry));
         Some(entry.clone())
     }
 
-    /// Removes a key; returns the removed object, if any.
-    pub fn delete(&self, key: &str) -> Option<Arc<Object>> {
-        self.state.lock().objects.remove(key)
+    /// DeleteObject without a version id: removes the key (unversioned) or stacks a delete
+    /// marker (versioned; under Suspended the marker replaces the null version).
+    pub fn delete(&self, key: &str, now: Millis) -> S3Result<Deleted> {
+        let mut state = self.lock_live()?;
+        let versioning = state.versioning;
+        match versioning {
+            Versioning::Unversioned => {
+                state.objects.remove(key);
+                Ok(Deleted::default())
+            }
+            Versioning::Enabled | Versioning::Suspended => {
+                let id = if versioning == Versioning::Enabled {
+                    ids::version_id()
+                } else {
+                    NULL_VERSION.to_string()
+                };
+                let versions = state.objects.entry(ObjKey(key.to_string())).or_default();
+                if versioning == Versioning::Suspended {
+                    versions.retain(|o| o.version_id != NULL_VERSION);
+                }
+                versions.push(Arc::new(Object::delete_marker(key, id.clone(), now)));
+                Ok(Deleted {
+                    version_id: Some(id),
+                    delete_marker: true,
+                })
+            }
+        }
     }
 
+    /// DeleteObject with a version id: removes that version for good. Deleting a version that
+    /// does not exist succeeds (S3's deletes are idempotent).
+    pub fn delete_version(&self, key: &str, version_id: &str) -> S3Result<Deleted> {
+        let mut state = self.lock_live()?;
+        let mut out = Deleted {
+            version_id: Some(version_id.to_string()),
+            delete_marker: false,
+        };
+        if let Some(versions) = state.objects.get_mut(key) {
+            if let Some(i) = versions.iter().position(|o| o.version_id == version_id) {
+                out.delete_marker = versions.remove(i).delete_marker;
+            }
+            if versions.is_empty() {
+                state.objects.remove(key);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Keys whose current version is an object.
     pub fn object_count(&self) -> usize {
-        self.state.lock().objects.len()
+        self.state
+            .lock()
+            .objects
+            .values()
+            .filter(|v| v.last().is_some_and(|o| !o.delete_marker))
+            .count()
     }
 }

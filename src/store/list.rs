@@ -45,14 +45,18 @@ impl ListPage {
 }
 
 /// The common prefix `name` rolls up to under `prefix` + `delimiter`, if any.
-fn common_prefix<'n>(name: &'n str, prefix: &str, delimiter: Option<&str>) -> Option<&'n str> {
+pub(super) fn common_prefix<'n>(
+    name: &'n str,
+    prefix: &str,
+    delimiter: Option<&str>,
+) -> Option<&'n str> {
     let d = delimiter.filter(|d| !d.is_empty())?;
     let rest = name.strip_prefix(prefix)?;
     rest.find(d).map(|i| &name[..prefix.len() + i + d.len()])
 }
 
 /// The smallest byte string greater than every string that starts with `p`.
-fn successor(p: &str) -> Vec<u8> {
+pub(super) fn successor(p: &str) -> Vec<u8> {
     let mut s = p.as_bytes().to_vec();
     // The last byte of UTF-8 text is never 0xFF, so this cannot overflow.
     if let Some(last) = s.last_mut() {
@@ -86,10 +90,15 @@ impl Bucket {
                 Bound::Unbounded => Bound::Unbounded,
             };
             let mut reseek = None;
-            for (key, object) in state.objects.range::<[u8], _>((lower, Bound::Unbounded)) {
+            for (key, versions) in state.objects.range::<[u8], _>((lower, Bound::Unbounded)) {
                 if !key.0.starts_with(q.prefix) {
                     break;
                 }
+                // Keys whose current version is a delete marker are not listed, and do not
+                // make a common prefix appear.
+                let Some(object) = versions.last().filter(|o| !o.delete_marker) else {
+                    continue;
+                };
                 if page.entries.len() >= q.max {
                     page.truncated = true;
                     break;
@@ -113,24 +122,12 @@ impl Bucket {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Body, ObjectHeaders};
+    use crate::store::Body;
 
     fn bucket_with(keys: &[&str]) -> Bucket {
         let b = Bucket::new("b", "us-east-1", 0);
         for k in keys {
-            b.put(Object {
-                key: k.to_string(),
-                body: Body::default(),
-                etag: String::new(),
-                last_modified: 0,
-                headers: ObjectHeaders::default(),
-                metadata: vec![],
-                storage_class: "STANDARD".into(),
-                tags: vec![],
-                checksum: None,
-                sse: "AES256".into(),
-            })
-            .expect("put");
+            b.put(Object::new(*k, Body::default(), "", 0)).expect("put");
         }
         b
     }

@@ -6,12 +6,16 @@
 mod body;
 mod bucket;
 mod list;
+mod multipart;
 mod object;
+mod versions;
 
 pub use body::{Body, BodySlices};
-pub use bucket::Bucket;
+pub use bucket::{Bucket, Deleted, Versioning};
 pub use list::{ListEntry, ListPage, ListQuery};
-pub use object::{ObjKey, Object, ObjectHeaders};
+pub use multipart::{CompletedPart, Part, Upload, UploadSummary, MAX_PART_NUMBER, MIN_PART_SIZE};
+pub use object::{ObjKey, Object, ObjectHeaders, PartInfo, NULL_VERSION};
+pub use versions::{VersionEntry, VersionsPage, VersionsQuery};
 
 use crate::clock::{Clock, Millis};
 use crate::error::{Code, S3Error, S3Result};

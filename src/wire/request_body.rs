@@ -33,10 +33,22 @@ pub struct ReceivedBody {
     pub segments: Vec<Bytes>,
     pub len: u64,
     pub md5: [u8; 16],
+    /// The checksum kept with the object: the client's, else the default one.
     pub checksum: Option<Checksum>,
+    /// The default algorithm's checksum too, when the client sent a different one.
+    pub default_checksum: Option<Checksum>,
 }
 
 impl ReceivedBody {
+    /// The checksum computed with `algo`, if it was computed.
+    pub fn checksum_for(&self, algo: ChecksumAlgorithm) -> Option<Checksum> {
+        [&self.checksum, &self.default_checksum]
+            .into_iter()
+            .flatten()
+            .find(|c| c.algorithm == algo)
+            .cloned()
+    }
+
     pub fn md5_hex(&self) -> String {
         hex::encode(self.md5)
     }
@@ -221,8 +233,8 @@ fn bad_checksum(algo: ChecksumAlgorithm) -> S3Error {
     )
 }
 
-/// Reads `body` according to `spec`. `default_checksum` is computed when the client sent none
-/// (S3 keeps a CRC64NVME for every new object). `max_len` bounds the payload (EntityTooLarge).
+/// Reads `body` according to `spec`. `default_checksum` is computed as well as the client's
+/// (S3 keeps a CRC64NVME for every new object; an upload keeps its own algorithm). `max_len` bounds the payload (EntityTooLarge).
 pub async fn receive<B>(
     body: B,
     spec: &BodySpec,
@@ -240,12 +252,14 @@ where
         }
     }
     let algo = spec.kept_algorithm(default_checksum);
+    let extra_algo = default_checksum.filter(|d| Some(*d) != algo);
     let mut sink = Sink {
         segments: Vec::new(),
         len: 0,
         md5: Md5::new(),
         sha256: spec.content_sha256.as_ref().map(|_| Sha256::new()),
         checksum: algo.map(|a| a.hasher()),
+        extra: extra_algo.map(|a| a.hasher()),
     };
     let mut decoder = spec.aws_chunked.then(AwsChunkedDecoder::new);
     let mut body = std::pin::pin!(body);
@@ -308,16 +322,21 @@ where
             return Err(bad_checksum(*algo));
         }
     }
-    let checksum = algo.zip(computed).map(|(algorithm, digest)| Checksum {
+    let full_object = |algorithm, digest: Vec<u8>| Checksum {
         algorithm,
         value: checksum::b64(&digest),
         kind: ChecksumType::FullObject,
-    });
+    };
+    let checksum = algo.zip(computed).map(|(a, d)| full_object(a, d));
+    let default_checksum = extra_algo
+        .zip(sink.extra.take().map(ChecksumHasher::finish))
+        .map(|(a, d)| full_object(a, d));
     Ok(ReceivedBody {
         segments: sink.segments,
         len: sink.len,
         md5,
         checksum,
+        default_checksum,
     })
 }
 
@@ -327,6 +346,7 @@ struct Sink {
     md5: Md5,
     sha256: Option<Sha256>,
     checksum: Option<ChecksumHasher>,
+    extra: Option<ChecksumHasher>,
 }
 
 impl Sink {
@@ -339,6 +359,9 @@ impl Sink {
             h.update(&data);
         }
         if let Some(h) = self.checksum.as_mut() {
+            h.update(&data);
+        }
+        if let Some(h) = self.extra.as_mut() {
             h.update(&data);
         }
         self.len += data.len() as u64;

@@ -6,5 +6,7 @@ mod common;
 mod buckets;
 mod integrity;
 mod listing;
+mod multipart;
 mod objects;
 mod runs;
+mod versioning;

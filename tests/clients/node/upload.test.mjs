@@ -61,11 +61,7 @@ describe("lib-storage Upload", () => {
     assert.ok(Buffer.from(await obj.Body.transformToByteArray()).equals(data));
   });
 
-  // Multipart is not implemented yet: CreateMultipartUpload answers 501
-  // NotImplemented. Remove the skip when it lands.
-  test("12 MiB stream in 5 MiB parts goes up as a 3-part multipart upload", {
-    skip: "multipart lands with the object-model issue",
-  }, async () => {
+  test("12 MiB stream in 5 MiB parts goes up as a 3-part multipart upload", async () => {
     const partSize = 5 * 1024 * 1024;
     const data = crypto.randomBytes(12 * 1024 * 1024);
     const before = rec.requests.length;

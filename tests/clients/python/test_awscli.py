@@ -76,7 +76,6 @@ def test_s3_cp_missing_key_fails(aws, bucket, tmp_path):
     assert "404" in proc.stderr or "Not Found" in proc.stderr
 
 
-@pytest.mark.skip(reason="multipart uploads land with the object-model issue")
 def test_s3_cp_multipart_upload(aws, s3, bucket, tmp_path):
     # Above the CLI's 8 MiB multipart_threshold `aws s3 cp` uses
     # CreateMultipartUpload/UploadPart/CompleteMultipartUpload with 8 MiB

@@ -1,5 +1,6 @@
-//! Request ids (`x-amz-request-id`, `x-amz-id-2`) and other opaque ids: a splitmix64 stream,
-//! seeded once per process. Not cryptographic; ids only need to be unique and look like AWS's.
+//! Opaque ids: request ids (`x-amz-request-id`, `x-amz-id-2`), version ids and upload ids, from
+//! a splitmix64 stream seeded once per process. Not cryptographic; ids only need to be unique
+//! and look like AWS's.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -37,6 +38,27 @@ pub fn host_id() -> String {
     }
     bytes.truncate(57);
     crate::checksum::b64(&bytes)
+}
+
+const ID_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._";
+
+fn random_chars(n: usize) -> String {
+    (0..n)
+        .map(|_| ID_CHARS[(next_u64() % ID_CHARS.len() as u64) as usize] as char)
+        .collect()
+}
+
+/// A 32-character object version id, like S3's.
+pub fn version_id() -> String {
+    random_chars(32)
+}
+
+/// A multipart upload id. Ids sort in creation order (a counter prefix), which is the order
+/// S3 lists uploads of one key in.
+pub fn upload_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{n:012X}{}", random_chars(52))
 }
 
 #[cfg(test)]

@@ -1,0 +1,480 @@
+//! Multipart uploads: Create, UploadPart, UploadPartCopy, Complete, Abort, ListParts and
+//! ListMultipartUploads.
+
+use super::bucket::MAX_XML_BODY;
+use super::conditional::COPY_SOURCE;
+use super::copy::{copy_source_object, parse_copy_source};
+use super::object::{check_key, object_from_headers, set_version_header, MAX_PUT_SIZE};
+use super::{write_owner, Ctx, ReqBody, OWNER_ID, OWNER_NAME};
+use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumType};
+use crate::clock::iso8601;
+use crate::error::{S3Error, S3Result};
+use crate::server::query::url_encode;
+use crate::server::response::{empty, set_header, xml, Resp};
+use crate::store::{Body, CompletedPart, Part, UploadSummary, MAX_PART_NUMBER};
+use crate::wire::headers::{etag_matches, parse_range};
+use crate::wire::request_body::{receive, BodySpec};
+use crate::wire::xml::{self as xmlp, XmlWriter};
+use md5::{Digest, Md5};
+
+fn part_number(ctx: &Ctx) -> S3Result<u32> {
+    let raw = ctx.query.get("partNumber").unwrap_or("");
+    raw.parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_PART_NUMBER).contains(n))
+        .ok_or_else(|| {
+            S3Error::invalid_argument(
+                "Part number must be an integer between 1 and 10000, inclusive",
+                "partNumber",
+                raw,
+            )
+        })
+}
+
+fn upload_id(ctx: &Ctx) -> &str {
+    ctx.query.get("uploadId").unwrap_or("")
+}
+
+/// The algorithm and type of checksum an upload keeps, from its Create request.
+fn upload_checksum(ctx: &Ctx) -> S3Result<(Option<ChecksumAlgorithm>, ChecksumType)> {
+    let algo = match ctx.header("x-amz-checksum-algorithm") {
+        None => None,
+        Some(a) => Some(ChecksumAlgorithm::from_name(a).ok_or_else(|| {
+            S3Error::invalid_request("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+        })?),
+    };
+    let kind = match ctx.header("x-amz-checksum-type") {
+        None => None,
+        Some(t) if t.eq_ignore_ascii_case("FULL_OBJECT") => Some(ChecksumType::FullObject),
+        Some(t) if t.eq_ignore_ascii_case("COMPOSITE") => Some(ChecksumType::Composite),
+        Some(t) => {
+            return Err(S3Error::invalid_request(format!(
+                "Value for x-amz-checksum-type header is invalid: {t}"
+            )))
+        }
+    };
+    let invalid = |a: ChecksumAlgorithm, t: ChecksumType| {
+        S3Error::invalid_request(format!(
+            "The {} checksum type cannot be used with the {} checksum algorithm.",
+            t.name(),
+            a.name().to_lowercase()
+        ))
+    };
+    match (algo, kind) {
+        (None, Some(_)) => Err(S3Error::invalid_request(
+            "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.",
+        )),
+        // Without an explicit algorithm S3 keeps a full-object CRC64NVME.
+        (None, None) => Ok((Some(ChecksumAlgorithm::Crc64Nvme), ChecksumType::FullObject)),
+        (Some(a), None) if a == ChecksumAlgorithm::Crc64Nvme => Ok((Some(a), ChecksumType::FullObject)),
+        (Some(a), None) => Ok((Some(a), ChecksumType::Composite)),
+        (Some(a), Some(t)) if t == ChecksumType::FullObject && !a.combinable() => Err(invalid(a, t)),
+        (Some(a), Some(t)) if t == ChecksumType::Composite && a == ChecksumAlgorithm::Crc64Nvme => Err(invalid(a, t)),
+        (Some(a), Some(t)) => Ok((Some(a), t)),
+    }
+}
+
+pub fn create_multipart_upload(ctx: &Ctx) -> S3Result<Resp> {
+    let key = ctx.key_name();
+    check_key(key)?;
+    let bucket = ctx.run.bucket(ctx.bucket_name())?;
+    let template = object_from_headers(ctx, key)?;
+    let (algo, kind) = upload_checksum(ctx)?;
+    let upload_id = bucket.create_upload(template, algo, kind, ctx.run.now())?;
+    let mut w = XmlWriter::new();
+    w.root("InitiateMultipartUploadResult")
+        .elem("Bucket", &bucket.name)
+        .elem("Key", key)
+        .elem("UploadId", &upload_id);
+    let mut resp = xml(200, w.finish());
+    set_header(&mut resp, "x-amz-server-side-encryption", "AES256");
+    if ctx.headers.contains_key("x-amz-checksum-algorithm") {
+        if let Some(a) = algo {
+            set_header(&mut resp, "x-amz-checksum-algorithm", a.name());
+            set_header(&mut resp, "x-amz-checksum-type", kind.name());
+        }
+    }
+    Ok(resp)
+}
+
+pub async fn upload_part(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
+    let bucket = ctx.run.bucket(ctx.bucket_name())?;
+    let number = part_number(ctx)?;
+    let key = ctx.key_name();
+    let id = upload_id(ctx);
+    let upload = bucket.upload(key, id)?;
+    let spec = BodySpec::from_headers(&ctx.headers)?;
+    if spec.length.is_none() {
+        return Err(S3Error::new(crate::error::Code::MissingContentLength));
+    }
+    let received = receive(body, &spec, upload.checksum_algorithm, MAX_PUT_SIZE).await?;
+    let client_sent = spec.header_checksum.is_some() || spec.trailer_checksum.is_some();
+    let checksum = upload
+        .checksum_algorithm
+        .and_then(|a| received.checksum_for(a));
+    let client_checksum = received
+        .checksum
+        .clone()
+        .filter(|c| client_sent && Some(c) != checksum.as_ref());
+    let part = Part {
+        number,
+        etag: received.md5_hex(),
+        md5: received.md5,
+        body: Body::from_segments(received.segments),
+        last_modified: ctx.run.now(),
+        checksum,
+        client_checksum,
+    };
+    let mut resp = empty(200);
+    set_header(&mut resp, "etag", &format!("\"{}\"", part.etag));
+    set_header(&mut resp, "x-amz-server-side-encryption", "AES256");
+    if client_sent {
+        if let Some(c) = part.client_checksum.as_ref().or(part.checksum.as_ref()) {
+            set_header(&mut resp, c.algorithm.header(), &c.value);
+        }
+    }
+    bucket.put_part(key, id, part)?;
+    Ok(resp)
+}
+
+pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
+    let bucket = ctx.run.bucket(ctx.bucket_name())?;
+    let number = part_number(ctx)?;
+    let key = ctx.key_name();
+    let id = upload_id(ctx);
+    let upload = bucket.upload(key, id)?;
+    let raw = ctx.header("x-amz-copy-source").unwrap_or("");
+    let (src_bucket, src_key, src_version) = parse_copy_source(raw)?;
+    let source_bucket = ctx.run.bucket(&src_bucket)?;
+    let source = copy_source_object(&source_bucket, &src_key, src_version.as_deref())?;
+    COPY_SOURCE.check(&ctx.headers, &source.etag, source.last_modified)?;
+    let size = source.size();
+    let (start, end) = match ctx.header("x-amz-copy-source-range") {
+        None => (0, size),
+        Some(r) => {
+            let bad_form = || {
+                S3Error::invalid_argument(
+                "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
+                "x-amz-copy-source-range",
+                r,
+            )
+            };
+            match parse_range(r) {
+                Some(crate::wire::headers::ByteRange::From {
+                    first,
+                    last: Some(last),
+                }) => {
+                    if last >= size {
+                        return Err(S3Error::invalid_argument(
+                            format!(
+                                "Range specified is not valid for source object of size: {size}"
+                            ),
+                            "x-amz-copy-source-range",
+                            r,
+                        ));
+                    }
+                    (first, last + 1)
+                }
+                _ => return Err(bad_form()),
+            }
+        }
+    };
+    // The part shares the source's segments; only hashes read the bytes.
+    let segments: Vec<_> = source.body.slices(start, end).collect();
+    let mut md5 = Md5::new();
+    let mut hasher = upload.checksum_algorithm.map(|a| a.hasher());
+    for s in &segments {
+        md5.update(s);
+        if let Some(h) = hasher.as_mut() {
+            h.update(s);
+        }
+    }
+    let md5: [u8; 16] = md5.finalize().into();
+    let checksum = upload
+        .checksum_algorithm
+        .zip(hasher)
+        .map(|(a, h)| Checksum {
+            algorithm: a,
+            value: checksum::b64(&h.finish()),
+            kind: ChecksumType::FullObject,
+        });
+    let part = Part {
+        number,
+        etag: hex::encode(md5),
+        md5,
+        body: Body::from_segments(segments),
+        last_modified: ctx.run.now(),
+        checksum,
+        client_checksum: None,
+    };
+    let mut w = XmlWriter::new();
+    w.root("CopyPartResult")
+        .elem("ETag", &format!("\"{}\"", part.etag))
+        .elem("LastModified", &iso8601(part.last_modified));
+    if let (Some(c), true) = (
+        &part.checksum,
+        ctx.headers.contains_key("x-amz-checksum-algorithm"),
+    ) {
+        w.elem(c.algorithm.xml_element(), &c.value);
+    }
+    bucket.put_part(key, id, part)?;
+    Ok(xml(200, w.finish()))
+}
+
+fn parse_complete(doc: &[u8]) -> S3Result<Vec<CompletedPart>> {
+    let root = xmlp::parse(doc)?;
+    if root.name != "CompleteMultipartUpload" {
+        return Err(S3Error::malformed_xml());
+    }
+    let mut parts = Vec::new();
+    for p in root.children_named("Part") {
+        let number = p
+            .child_text("PartNumber")
+            .and_then(|n| n.trim().parse::<u32>().ok())
+            .ok_or_else(S3Error::malformed_xml)?;
+        let etag = p
+            .child_text("ETag")
+            .ok_or_else(S3Error::malformed_xml)?
+            .to_string();
+        let checksum = ChecksumAlgorithm::ALL.into_iter().find_map(|a| {
+            p.child_text(a.xml_element())
+                .map(|v| (a, v.trim().to_string()))
+        });
+        parts.push(CompletedPart {
+            number,
+            etag,
+            checksum,
+        });
+    }
+    Ok(parts)
+}
+
+pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
+    let bucket = ctx.run.bucket(ctx.bucket_name())?;
+    let key = ctx.key_name();
+    let id = upload_id(ctx);
+    bucket.upload(key, id)?;
+    let spec = BodySpec::from_headers(&ctx.headers)?;
+    let doc = receive(body, &spec, None, MAX_XML_BODY).await?.into_bytes();
+    let wanted = parse_complete(&doc)?;
+    let object =
+        bucket.assemble_upload(key, id, &wanted, ctx.state.config.strict, ctx.run.now())?;
+    let if_none_match = ctx.header("if-none-match").map(str::to_string);
+    let if_match = ctx.header("if-match").map(str::to_string);
+    let stored = bucket.put_checked(object, |current| {
+        if if_none_match.as_deref().is_some_and(|v| v.trim() == "*") && current.is_some() {
+            return Err(S3Error::precondition_failed("If-None-Match"));
+        }
+        if let Some(list) = &if_match {
+            let current = current.ok_or_else(|| S3Error::no_such_key(key))?;
+            if !etag_matches(list, &current.etag) {
+                return Err(S3Error::precondition_failed("If-Match"));
+            }
+        }
+        Ok(())
+    })?;
+    bucket.finish_upload(key, id);
+
+    let host = ctx.header("host").unwrap_or("localhost");
+    let mut w = XmlWriter::new();
+    w.root("CompleteMultipartUploadResult")
+        .elem(
+            "Location",
+            &format!("http://{host}/{}/{}", bucket.name, url_encode(key)),
+        )
+        .elem("Bucket", &bucket.name)
+        .elem("Key", key)
+        .elem("ETag", &stored.quoted_etag());
+    if let Some(c) = &stored.checksum {
+        w.elem(c.algorithm.xml_element(), &c.value)
+            .elem("ChecksumType", c.kind.name());
+    }
+    let mut resp = xml(200, w.finish());
+    set_header(&mut resp, "x-amz-server-side-encryption", &stored.sse);
+    set_version_header(&mut resp, &bucket, &stored);
+    Ok(resp)
+}
+
+pub fn abort_multipart_upload(ctx: &Ctx) -> S3Result<Resp> {
+    let bucket = ctx.run.bucket(ctx.bucket_name())?;
+    bucket.abort_upload(ctx.key_name(), upload_id(ctx))?;
+    Ok(empty(204))
+}
+
+fn parse_limit(ctx: &Ctx, name: &str) -> S3Result<usize> {
+    match ctx.query.get(name) {
+        None => Ok(1000),
+        Some(v) => v
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .map(|n| (n as usize).min(1000))
+            .ok_or_else(|| {
+                S3Error::invalid_argument(
+                    format!("Argument {name} must be an integer between 0 and 2147483647"),
+                    name,
+                    v,
+                )
+            }),
+    }
+}
+
+fn write_initiator(w: &mut XmlWriter) {
+    w.open("Initiator")
+        .elem("ID", OWNER_ID)
+        .elem("DisplayName", OWNER_NAME)
+        .close();
+}
+
+pub fn list_parts(ctx: &Ctx) -> S3Result<Resp> {
+    let bucket = ctx.run.bucket(ctx.bucket_name())?;
+    let key = ctx.key_name();
+    let upload = bucket.upload(key, upload_id(ctx))?;
+    let max = parse_limit(ctx, "max-parts")?;
+    let marker_text = ctx.query.get("part-number-marker").unwrap_or("0");
+    let marker: u32 = marker_text.trim().parse().map_err(|_| {
+        S3Error::invalid_argument(
+            "Argument part-number-marker must be an integer between 0 and 2147483647",
+            "part-number-marker",
+            marker_text,
+        )
+    })?;
+    let mut parts = upload.parts.range(marker.saturating_add(1)..);
+    let page: Vec<&Part> = parts.by_ref().take(max).map(|(_, p)| p).collect();
+    let truncated = parts.next().is_some();
+
+    let mut w = XmlWriter::new();
+    w.root("ListPartsResult")
+        .elem("Bucket", &bucket.name)
+        .elem("Key", key)
+        .elem("UploadId", &upload.upload_id)
+        .elem("PartNumberMarker", &marker.to_string());
+    if let Some(last) = page.last() {
+        w.elem("NextPartNumberMarker", &last.number.to_string());
+    }
+    w.elem("MaxParts", &max.to_string())
+        .elem("IsTruncated", if truncated { "true" } else { "false" });
+    for p in &page {
+        w.open("Part")
+            .elem("PartNumber", &p.number.to_string())
+            .elem("LastModified", &iso8601(p.last_modified))
+            .elem("ETag", &format!("\"{}\"", p.etag))
+            .elem("Size", &p.body.len().to_string());
+        if let Some(c) = p.client_checksum.as_ref().or(p.checksum.as_ref()) {
+            w.elem(c.algorithm.xml_element(), &c.value);
+        }
+        w.close();
+    }
+    write_initiator(&mut w);
+    write_owner(&mut w);
+    w.elem("StorageClass", &upload.template.storage_class);
+    if let Some(a) = upload.checksum_algorithm {
+        w.elem("ChecksumAlgorithm", a.name())
+            .elem("ChecksumType", upload.checksum_type.name());
+    }
+    Ok(xml(200, w.finish()))
+}
+
+pub fn list_multipart_uploads(ctx: &Ctx) -> S3Result<Resp> {
+    let bucket = ctx.run.bucket(ctx.bucket_name())?;
+    let q = &ctx.query;
+    let url = super::list::parse_encoding(ctx)?;
+    let enc = |s: &str| if url { url_encode(s) } else { s.to_string() };
+    let prefix = q.get("prefix").unwrap_or("");
+    let delimiter = q.get("delimiter").filter(|d| !d.is_empty());
+    let max = parse_limit(ctx, "max-uploads")?;
+    let key_marker = q.get("key-marker").unwrap_or("");
+    let id_marker = q.get("upload-id-marker").filter(|_| !key_marker.is_empty());
+
+    enum Entry {
+        Upload(UploadSummary),
+        Prefix(String),
+    }
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut truncated = false;
+    for u in bucket.uploads() {
+        let k = u.key.as_str();
+        if !k.starts_with(prefix) {
+            continue;
+        }
+        let after_marker = match id_marker {
+            Some(id) => k > key_marker || (k == key_marker && u.upload_id.as_str() > id),
+            None => k > key_marker,
+        };
+        if !after_marker {
+            continue;
+        }
+        let cp = delimiter.and_then(|d| {
+            k[prefix.len()..]
+                .find(d)
+                .map(|i| k[..prefix.len() + i + d.len()].to_string())
+        });
+        if let Some(cp) = &cp {
+            if matches!(entries.last(), Some(Entry::Prefix(p)) if p == cp) {
+                continue;
+            }
+            if key_marker.starts_with(cp.as_str()) && !key_marker.is_empty() {
+                continue;
+            }
+        }
+        if entries.len() >= max {
+            truncated = true;
+            break;
+        }
+        entries.push(match cp {
+            Some(cp) => Entry::Prefix(cp),
+            None => Entry::Upload(u),
+        });
+    }
+
+    let mut w = XmlWriter::new();
+    w.root("ListMultipartUploadsResult")
+        .elem("Bucket", &bucket.name)
+        .elem("KeyMarker", &enc(key_marker))
+        .elem("UploadIdMarker", id_marker.unwrap_or(""));
+    if truncated {
+        match entries.last() {
+            Some(Entry::Upload(u)) => {
+                w.elem("NextKeyMarker", &enc(&u.key))
+                    .elem("NextUploadIdMarker", &u.upload_id);
+            }
+            Some(Entry::Prefix(p)) => {
+                w.elem("NextKeyMarker", &enc(p))
+                    .elem("NextUploadIdMarker", "");
+            }
+            None => {}
+        }
+    }
+    if let Some(d) = delimiter {
+        w.elem("Delimiter", &enc(d));
+    }
+    w.elem("Prefix", &enc(prefix))
+        .elem("MaxUploads", &max.to_string())
+        .elem("IsTruncated", if truncated { "true" } else { "false" });
+    if url {
+        w.elem("EncodingType", "url");
+    }
+    for e in &entries {
+        if let Entry::Upload(u) = e {
+            w.open("Upload")
+                .elem("Key", &enc(&u.key))
+                .elem("UploadId", &u.upload_id);
+            write_initiator(&mut w);
+            write_owner(&mut w);
+            w.elem("StorageClass", &u.storage_class)
+                .elem("Initiated", &iso8601(u.initiated));
+            if let Some(a) = u.checksum_algorithm {
+                w.elem("ChecksumAlgorithm", a.name())
+                    .elem("ChecksumType", u.checksum_type.name());
+            }
+            w.close();
+        }
+    }
+    for e in &entries {
+        if let Entry::Prefix(p) = e {
+            w.open("CommonPrefixes").elem("Prefix", &enc(p)).close();
+        }
+    }
+    Ok(xml(200, w.finish()))
+}
