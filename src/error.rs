@@ -7,6 +7,20 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
     AccessDenied,
+    AccessControlListNotSupported,
+    InvalidBucketAclWithObjectOwnership,
+    InvalidBucketState,
+    InvalidTargetBucketForLogging,
+    MalformedPolicy,
+    NoSuchBucketPolicy,
+    NoSuchCORSConfiguration,
+    NoSuchLifecycleConfiguration,
+    NoSuchPublicAccessBlockConfiguration,
+    NoSuchTagSet,
+    NoSuchWebsiteConfiguration,
+    ObjectLockConfigurationNotFoundError,
+    OwnershipControlsNotFoundError,
+    ServerSideEncryptionConfigurationNotFoundError,
     BadDigest,
     BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
@@ -50,6 +64,22 @@ impl Code {
     pub fn as_str(self) -> &'static str {
         match self {
             Code::AccessDenied => "AccessDenied",
+            Code::AccessControlListNotSupported => "AccessControlListNotSupported",
+            Code::InvalidBucketAclWithObjectOwnership => "InvalidBucketAclWithObjectOwnership",
+            Code::InvalidBucketState => "InvalidBucketState",
+            Code::InvalidTargetBucketForLogging => "InvalidTargetBucketForLogging",
+            Code::MalformedPolicy => "MalformedPolicy",
+            Code::NoSuchBucketPolicy => "NoSuchBucketPolicy",
+            Code::NoSuchCORSConfiguration => "NoSuchCORSConfiguration",
+            Code::NoSuchLifecycleConfiguration => "NoSuchLifecycleConfiguration",
+            Code::NoSuchPublicAccessBlockConfiguration => "NoSuchPublicAccessBlockConfiguration",
+            Code::NoSuchTagSet => "NoSuchTagSet",
+            Code::NoSuchWebsiteConfiguration => "NoSuchWebsiteConfiguration",
+            Code::ObjectLockConfigurationNotFoundError => "ObjectLockConfigurationNotFoundError",
+            Code::OwnershipControlsNotFoundError => "OwnershipControlsNotFoundError",
+            Code::ServerSideEncryptionConfigurationNotFoundError => {
+                "ServerSideEncryptionConfigurationNotFoundError"
+            }
             Code::BadDigest => "BadDigest",
             Code::BucketAlreadyExists => "BucketAlreadyExists",
             Code::BucketAlreadyOwnedByYou => "BucketAlreadyOwnedByYou",
@@ -93,12 +123,27 @@ impl Code {
     pub fn status(self) -> u16 {
         match self {
             Code::AccessDenied => 403,
-            Code::BucketAlreadyExists | Code::BucketAlreadyOwnedByYou | Code::BucketNotEmpty => 409,
+            Code::BucketAlreadyExists
+            | Code::BucketAlreadyOwnedByYou
+            | Code::BucketNotEmpty
+            | Code::InvalidBucketState => 409,
             Code::InternalError => 500,
             Code::InvalidRange | Code::InvalidPartNumber => 416,
             Code::MethodNotAllowed => 405,
             Code::MissingContentLength => 411,
-            Code::NoSuchBucket | Code::NoSuchKey | Code::NoSuchUpload | Code::NoSuchVersion => 404,
+            Code::NoSuchBucket
+            | Code::NoSuchKey
+            | Code::NoSuchUpload
+            | Code::NoSuchVersion
+            | Code::NoSuchBucketPolicy
+            | Code::NoSuchCORSConfiguration
+            | Code::NoSuchLifecycleConfiguration
+            | Code::NoSuchPublicAccessBlockConfiguration
+            | Code::NoSuchTagSet
+            | Code::NoSuchWebsiteConfiguration
+            | Code::ObjectLockConfigurationNotFoundError
+            | Code::OwnershipControlsNotFoundError
+            | Code::ServerSideEncryptionConfigurationNotFoundError => 404,
             Code::NotImplemented => 501,
             Code::NotModified => 304,
             Code::PreconditionFailed => 412,
@@ -111,6 +156,20 @@ impl Code {
     pub fn default_message(self) -> &'static str {
         match self {
             Code::AccessDenied => "Access Denied",
+            Code::AccessControlListNotSupported => "The bucket does not allow ACLs",
+            Code::InvalidBucketAclWithObjectOwnership => "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+            Code::InvalidBucketState => "The request is not valid with the current state of the bucket.",
+            Code::InvalidTargetBucketForLogging => "The target bucket for logging does not exist",
+            Code::MalformedPolicy => "Policies must be valid JSON and the first byte must be '{'",
+            Code::NoSuchBucketPolicy => "The bucket policy does not exist",
+            Code::NoSuchCORSConfiguration => "The CORS configuration does not exist",
+            Code::NoSuchLifecycleConfiguration => "The lifecycle configuration does not exist",
+            Code::NoSuchPublicAccessBlockConfiguration => "The public access block configuration was not found",
+            Code::NoSuchTagSet => "The TagSet does not exist",
+            Code::NoSuchWebsiteConfiguration => "The specified bucket does not have a website configuration",
+            Code::ObjectLockConfigurationNotFoundError => "Object Lock configuration does not exist for this bucket",
+            Code::OwnershipControlsNotFoundError => "The bucket ownership controls were not found",
+            Code::ServerSideEncryptionConfigurationNotFoundError => "The server side encryption configuration was not found",
             Code::BadDigest => "The Content-MD5 you specified did not match what we received.",
             Code::BucketAlreadyExists => "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",
             Code::BucketAlreadyOwnedByYou => "Your previous request to create the named bucket succeeded and you already own it.",

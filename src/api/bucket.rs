@@ -1,9 +1,10 @@
 //! Bucket lifecycle: CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation.
 
+use super::bucket_config;
 use super::{Ctx, ReqBody};
 use crate::error::{Code, S3Error, S3Result};
 use crate::server::response::{empty, set_header, xml, Resp};
-use crate::store::Created;
+use crate::store::{ConfigKind, Created, Versioning};
 use crate::wire::request_body::{receive, BodySpec};
 use crate::wire::xml::{self, XmlWriter};
 
@@ -92,7 +93,24 @@ pub async fn create_bucket(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
         None => "us-east-1".to_string(),
     };
     match ctx.run.create_bucket(name, &region) {
-        Created::New => {}
+        Created::New => {
+            let bucket = ctx.run.bucket(name)?;
+            bucket.set_config(
+                ConfigKind::PublicAccessBlock,
+                Some(bucket_config::initial_public_access_block()),
+            );
+            // Object Lock at creation turns versioning on, as S3 does.
+            if ctx
+                .header("x-amz-bucket-object-lock-enabled")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+            {
+                bucket.set_versioning(Versioning::Enabled, None);
+                bucket.set_config(
+                    ConfigKind::ObjectLock,
+                    Some(bucket_config::initial_object_lock()),
+                );
+            }
+        }
         // us-east-1 keeps its legacy answer: re-creating your own bucket succeeds.
         Created::AlreadyOwned { region } if region == "us-east-1" => {}
         Created::AlreadyOwned { .. } => {

@@ -2,6 +2,7 @@
 //! renders the S3 response; errors are `S3Error`s, rendered by the front layer.
 
 mod bucket;
+mod bucket_config;
 mod conditional;
 mod copy;
 mod delete;
@@ -15,7 +16,7 @@ mod versioning;
 use crate::error::{S3Error, S3Result};
 use crate::server::query::Query;
 use crate::server::response::Resp;
-use crate::server::router::Op;
+use crate::server::router::{ConfigMethod, Op};
 use crate::server::AppState;
 use crate::store::Run;
 use http::{HeaderMap, Method};
@@ -78,6 +79,9 @@ pub async fn dispatch(op: Op, ctx: Ctx, body: ReqBody) -> S3Result<Resp> {
         Op::AbortMultipartUpload => multipart::abort_multipart_upload(&ctx),
         Op::ListParts => multipart::list_parts(&ctx),
         Op::ListMultipartUploads => multipart::list_multipart_uploads(&ctx),
+        Op::Config(ConfigMethod::Get, kind) => bucket_config::get_config(&ctx, kind),
+        Op::Config(ConfigMethod::Put, kind) => bucket_config::put_config(&ctx, kind, body).await,
+        Op::Config(ConfigMethod::Delete, kind) => bucket_config::delete_config(&ctx, kind),
         Op::Unimplemented(name) => Err(S3Error::not_implemented(format!(
             "{name} is not implemented by s3twin yet."
         ))),

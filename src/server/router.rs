@@ -4,6 +4,7 @@
 
 use super::query::Query;
 use crate::error::{Code, S3Error, S3Result};
+use crate::store::ConfigKind;
 use http::{HeaderMap, Method};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,13 +35,109 @@ pub enum Op {
     AbortMultipartUpload,
     ListParts,
     ListMultipartUploads,
+    /// Get/Put/Delete of a bucket configuration document (see `CONFIG_OPS`).
+    Config(ConfigMethod, ConfigKind),
     /// A real S3 operation that s3twin does not implement yet.
     Unimplemented(&'static str),
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigMethod {
+    Get,
+    Put,
+    Delete,
+}
+
+/// Bucket configuration documents and their operation names (Get, Put, Delete).
+const CONFIG_OPS: &[(ConfigKind, &str, &str, &str)] = &[
+    (
+        ConfigKind::Accelerate,
+        "GetBucketAccelerateConfiguration",
+        "PutBucketAccelerateConfiguration",
+        "",
+    ),
+    (
+        ConfigKind::Cors,
+        "GetBucketCors",
+        "PutBucketCors",
+        "DeleteBucketCors",
+    ),
+    (
+        ConfigKind::Encryption,
+        "GetBucketEncryption",
+        "PutBucketEncryption",
+        "DeleteBucketEncryption",
+    ),
+    (
+        ConfigKind::Lifecycle,
+        "GetBucketLifecycleConfiguration",
+        "PutBucketLifecycleConfiguration",
+        "DeleteBucketLifecycle",
+    ),
+    (
+        ConfigKind::Logging,
+        "GetBucketLogging",
+        "PutBucketLogging",
+        "",
+    ),
+    (
+        ConfigKind::Notification,
+        "GetBucketNotificationConfiguration",
+        "PutBucketNotificationConfiguration",
+        "",
+    ),
+    (
+        ConfigKind::ObjectLock,
+        "GetObjectLockConfiguration",
+        "PutObjectLockConfiguration",
+        "",
+    ),
+    (
+        ConfigKind::Policy,
+        "GetBucketPolicy",
+        "PutBucketPolicy",
+        "DeleteBucketPolicy",
+    ),
+    (
+        ConfigKind::PublicAccessBlock,
+        "GetPublicAccessBlock",
+        "PutPublicAccessBlock",
+        "DeletePublicAccessBlock",
+    ),
+    (
+        ConfigKind::RequestPayment,
+        "GetBucketRequestPayment",
+        "PutBucketRequestPayment",
+        "",
+    ),
+    (
+        ConfigKind::Tagging,
+        "GetBucketTagging",
+        "PutBucketTagging",
+        "DeleteBucketTagging",
+    ),
+    (
+        ConfigKind::Website,
+        "GetBucketWebsite",
+        "PutBucketWebsite",
+        "DeleteBucketWebsite",
+    ),
+];
+
 impl Op {
     /// The operation for an S3 operation name from the sub-resource tables.
     fn from_name(name: &'static str) -> Op {
+        for (kind, get, put, delete) in CONFIG_OPS {
+            for (method, op_name) in [
+                (ConfigMethod::Get, get),
+                (ConfigMethod::Put, put),
+                (ConfigMethod::Delete, delete),
+            ] {
+                if *op_name == name {
+                    return Op::Config(method, *kind);
+                }
+            }
+        }
         const IMPLEMENTED: [Op; 13] = [
             Op::GetObjectTagging,
             Op::PutObjectTagging,
@@ -90,6 +187,15 @@ impl Op {
             Op::AbortMultipartUpload => "AbortMultipartUpload",
             Op::ListParts => "ListParts",
             Op::ListMultipartUploads => "ListMultipartUploads",
+            Op::Config(method, kind) => CONFIG_OPS
+                .iter()
+                .find(|row| row.0 == kind)
+                .map(|row| match method {
+                    ConfigMethod::Get => row.1,
+                    ConfigMethod::Put => row.2,
+                    ConfigMethod::Delete => row.3,
+                })
+                .unwrap_or("BucketConfiguration"),
             Op::Unimplemented(name) => name,
         }
     }
@@ -402,7 +508,7 @@ mod tests {
         );
         assert_eq!(
             r(Method::GET, Some("b"), None, "cors").ok(),
-            Some(Op::Unimplemented("GetBucketCors"))
+            Some(Op::Config(ConfigMethod::Get, ConfigKind::Cors))
         );
         assert_eq!(
             r(Method::POST, Some("b"), Some("k"), "uploadId=x").ok(),

@@ -31,6 +31,8 @@ pub(super) struct BucketState {
     pub(super) versioning: Versioning,
     /// The MFADelete element as last put (`Enabled` / `Disabled`), echoed back.
     pub(super) mfa_delete: Option<String>,
+    /// Configuration documents as put (see `config.rs`).
+    pub(super) configs: BTreeMap<super::config::ConfigKind, String>,
     /// In-progress multipart uploads by (key, upload id); ids sort in creation order.
     pub(super) uploads: BTreeMap<(ObjKey, String), Upload>,
     /// Set when the bucket is deleted, so a writer that looked it up just before cannot

@@ -5,6 +5,7 @@
 
 mod body;
 mod bucket;
+mod config;
 mod list;
 mod multipart;
 mod object;
@@ -12,6 +13,7 @@ mod versions;
 
 pub use body::{Body, BodySlices};
 pub use bucket::{Bucket, Deleted, Versioning};
+pub use config::ConfigKind;
 pub use list::{ListEntry, ListPage, ListQuery};
 pub use multipart::{CompletedPart, Part, Upload, UploadSummary, MAX_PART_NUMBER, MIN_PART_SIZE};
 pub use object::{ObjKey, Object, ObjectHeaders, PartInfo, NULL_VERSION};

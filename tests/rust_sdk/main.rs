@@ -3,6 +3,7 @@
 
 mod common;
 
+mod bucket_config;
 mod buckets;
 mod integrity;
 mod listing;
