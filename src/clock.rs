@@ -1,20 +1,137 @@
-//! A run's clock. Every timestamp S3 shows for a run comes from here, so that later the run's
-//! time can be advanced or frozen without touching the handlers.
+//! A run's virtual clock. Every timestamp S3 shows for a run comes from here: real time plus
+//! an offset, or a frozen instant. Time only moves forward.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use parking_lot::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
 
+pub const DAY_MS: Millis = 86_400_000;
+
 #[derive(Debug, Default)]
 pub struct Clock {
-    offset_ms: AtomicI64,
+    state: Mutex<ClockState>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct ClockState {
+    offset_ms: Millis,
+    frozen_at: Option<Millis>,
+}
+
+impl ClockState {
+    fn now(&self) -> Millis {
+        self.frozen_at.unwrap_or_else(|| real_now() + self.offset_ms)
+    }
 }
 
 impl Clock {
     pub fn now(&self) -> Millis {
-        real_now() + self.offset_ms.load(Ordering::Relaxed)
+        self.state.lock().now()
+    }
+
+    pub fn is_frozen(&self) -> bool {
+        self.state.lock().frozen_at.is_some()
+    }
+
+    /// Moves the clock forward by `by` milliseconds (negative → error).
+    pub fn advance(&self, by: Millis) -> Result<Millis, String> {
+        if by < 0 {
+            return Err("time never moves backwards: advance must not be negative".into());
+        }
+        let mut s = self.state.lock();
+        match s.frozen_at.as_mut() {
+            Some(t) => *t += by,
+            None => s.offset_ms += by,
+        }
+        Ok(s.now())
+    }
+
+    /// Sets the clock to an instant at or after now.
+    pub fn set(&self, to: Millis) -> Result<Millis, String> {
+        let mut s = self.state.lock();
+        let now = s.now();
+        if to < now {
+            return Err(format!(
+                "time never moves backwards: {} is before the run's now ({})",
+                iso8601(to),
+                iso8601(now)
+            ));
+        }
+        match s.frozen_at.as_mut() {
+            Some(t) => *t = to,
+            None => s.offset_ms = to - real_now(),
+        }
+        Ok(s.now())
+    }
+
+    /// Freezes the clock at its current instant, or lets it run again from there.
+    pub fn freeze(&self, frozen: bool) -> Millis {
+        let mut s = self.state.lock();
+        let now = s.now();
+        match (frozen, s.frozen_at) {
+            (true, None) => s.frozen_at = Some(now),
+            (false, Some(at)) => {
+                s.offset_ms = at - real_now();
+                s.frozen_at = None;
+            }
+            _ => {}
+        }
+        now
+    }
+}
+
+/// Parses durations like `8d`, `36h`, `1d12h`, `90m`, `30s` into milliseconds.
+pub fn parse_duration(text: &str) -> Result<Millis, String> {
+    let t = text.trim();
+    if let Some(rest) = t.strip_prefix('-') {
+        if parse_duration(rest).is_ok() {
+            return Err("time never moves backwards: advance must not be negative".into());
+        }
+    }
+    let mut total: Millis = 0;
+    let mut digits = String::new();
+    for c in t.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1_000,
+            'm' => 60_000,
+            'h' => 3_600_000,
+            'd' => DAY_MS,
+            _ => return Err(format!("bad duration {text:?}: use s, m, h, d, e.g. \"1d12h\"")),
+        };
+        let n: Millis = digits
+            .parse()
+            .map_err(|_| format!("bad duration {text:?}: a number must come before each unit"))?;
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(|| format!("duration {text:?} is too large"))?;
+        digits.clear();
+    }
+    if !digits.is_empty() || t.is_empty() {
+        return Err(format!("bad duration {text:?}: every number needs a unit (s, m, h, d)"));
+    }
+    Ok(total)
+}
+
+/// Parses an RFC 3339 instant (`2027-01-01T00:00:00Z`).
+pub fn parse_rfc3339(text: &str) -> Option<Millis> {
+    let t = time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339).ok()?;
+    Some((t.unix_timestamp_nanos() / 1_000_000) as Millis)
+}
+
+/// The first UTC midnight at or after `t` (S3 rounds lifecycle times up to midnight).
+pub fn next_midnight(t: Millis) -> Millis {
+    let rem = t.rem_euclid(DAY_MS);
+    if rem == 0 {
+        t
+    } else {
+        t - rem + DAY_MS
     }
 }
 
@@ -74,6 +191,35 @@ fn civil(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_and_rounding() {
+        assert_eq!(parse_duration("8d"), Ok(8 * DAY_MS));
+        assert_eq!(parse_duration("1d12h"), Ok(DAY_MS + 12 * 3_600_000));
+        assert_eq!(parse_duration("90m30s"), Ok(90 * 60_000 + 30_000));
+        assert!(parse_duration("-3d").is_err());
+        assert!(parse_duration("3").is_err());
+        assert!(parse_duration("3w").is_err());
+        assert!(parse_duration("").is_err());
+        assert_eq!(next_midnight(DAY_MS), DAY_MS);
+        assert_eq!(next_midnight(DAY_MS + 1), 2 * DAY_MS);
+        assert_eq!(parse_rfc3339("1970-01-02T00:00:00Z"), Some(DAY_MS));
+    }
+
+    #[test]
+    fn clock_moves_forward_only_and_freezes() {
+        let c = Clock::default();
+        let t0 = c.freeze(true);
+        assert!(c.is_frozen());
+        assert_eq!(c.now(), t0);
+        assert_eq!(c.advance(DAY_MS), Ok(t0 + DAY_MS));
+        assert!(c.set(t0).is_err());
+        assert_eq!(c.now(), t0 + DAY_MS);
+        assert_eq!(c.set(t0 + 2 * DAY_MS), Ok(t0 + 2 * DAY_MS));
+        assert!(c.advance(-1).is_err());
+        c.freeze(false);
+        assert!(c.now() >= t0 + 2 * DAY_MS);
+    }
 
     #[test]
     fn formats_known_instants() {

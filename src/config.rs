@@ -12,6 +12,8 @@ pub struct Config {
     /// Enforce limits tests usually want relaxed: multipart parts other than the last must
     /// be at least 5 MiB (EntityTooSmall).
     pub strict: bool,
+    /// How long RestoreObject takes per storage class and tier (on the run's clock).
+    pub restore_durations: crate::api::RestoreDurations,
 }
 
 impl Default for Config {
@@ -22,6 +24,7 @@ impl Default for Config {
             region: "us-east-1".to_string(),
             domains: Vec::new(),
             strict: false,
+            restore_durations: crate::api::RestoreDurations::default(),
         }
     }
 }

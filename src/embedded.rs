@@ -134,3 +134,154 @@ impl S3Server {
         Ok(())
     }
 }
+
+/// A handle on one run of an embedded server: its S3 endpoint and credentials, and direct
+/// (in-process) access to its buckets, objects, lifecycle and clock.
+pub struct RunHandle {
+    state: Arc<AppState>,
+    run: Arc<crate::store::Run>,
+    endpoint: String,
+    addr: Option<SocketAddr>,
+}
+
+impl S3Server {
+    /// The run `run_id` (created on first use).
+    pub fn run(&self, run_id: &str) -> RunHandle {
+        RunHandle {
+            state: self.state.clone(),
+            run: self.state.store.run(run_id),
+            endpoint: self.run_endpoint(run_id),
+            addr: self.local_addr(),
+        }
+    }
+
+    /// The run `run_id`, loaded with a seed (a preset name or a seed document).
+    pub fn run_with_seed(&self, run_id: &str, seed: &serde_json::Value) -> Result<RunHandle, String> {
+        let handle = self.run(run_id);
+        handle.seed(seed)?;
+        Ok(handle)
+    }
+}
+
+fn invalid(e: crate::error::S3Error) -> String {
+    format!("{}: {}", e.code.as_str(), e.message)
+}
+
+impl RunHandle {
+    pub fn run_id(&self) -> &str {
+        &self.run.id
+    }
+
+    /// `http://host:port/t/{runId}` (add a trailing `/` for the Rust SDK).
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    pub fn access_key_id(&self) -> &str {
+        crate::config::DEFAULT_ACCESS_KEY
+    }
+
+    pub fn secret_access_key(&self) -> &str {
+        crate::config::DEFAULT_SECRET_KEY
+    }
+
+    pub fn region(&self) -> &str {
+        &self.state.config.region
+    }
+
+    pub fn seed(&self, seed: &serde_json::Value) -> Result<crate::seed::Summary, String> {
+        let doc = crate::seed::from_json(seed)?;
+        crate::seed::apply(&self.run, &self.state.config.region, doc)
+    }
+
+    pub fn create_bucket(&self, bucket: &str) -> Result<(), String> {
+        if !crate::api::valid_bucket_name(bucket) {
+            return Err(format!("invalid bucket name {bucket:?}"));
+        }
+        self.run.create_bucket(bucket, &self.state.config.region);
+        Ok(())
+    }
+
+    pub fn put_object(&self, bucket: &str, key: &str, body: impl Into<bytes::Bytes>) -> Result<(), String> {
+        let b = self.run.bucket(bucket).map_err(invalid)?;
+        let body: bytes::Bytes = body.into();
+        let etag = crate::checksum::md5_hex(&body);
+        let object = crate::store::Object::new(key, crate::store::Body::from_segments(vec![body]), etag, self.run.now());
+        b.put(object).map(|_| ()).map_err(invalid)
+    }
+
+    /// The current body of an object, `None` if there is none.
+    pub fn get_object(&self, bucket: &str, key: &str) -> Option<bytes::Bytes> {
+        Some(self.run.bucket(bucket).ok()?.get(key)?.body.to_bytes())
+    }
+
+    /// Keys of the bucket's current objects, in S3 order.
+    pub fn list(&self, bucket: &str) -> Result<Vec<String>, String> {
+        let b = self.run.bucket(bucket).map_err(invalid)?;
+        let mut keys = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = b.list(&crate::store::ListQuery {
+                prefix: "",
+                delimiter: None,
+                after: after.as_deref(),
+                max: 1000,
+            });
+            keys.extend(page.entries.iter().map(|e| e.name().to_string()));
+            if !page.truncated {
+                return Ok(keys);
+            }
+            after = page.last_name().map(str::to_string);
+        }
+    }
+
+    /// Sets the bucket's lifecycle from rules in boto3's shape or `{"expirationDays": N}`.
+    pub fn put_bucket_lifecycle(&self, bucket: &str, rules: &serde_json::Value) -> Result<(), String> {
+        let b = self.run.bucket(bucket).map_err(invalid)?;
+        let doc = crate::seed::lifecycle_xml(rules)?;
+        crate::api::validate_lifecycle_doc(&doc).map_err(invalid)?;
+        b.set_config(crate::store::ConfigKind::Lifecycle, Some(doc));
+        Ok(())
+    }
+
+    /// Moves the run's clock forward (`"8d"`, `"1d12h"`) and runs what became due.
+    pub fn advance_clock(&self, by: &str) -> Result<(), String> {
+        let ms = crate::clock::parse_duration(by)?;
+        let now = self.run.clock.advance(ms)?;
+        crate::lifecycle::run_due(&self.run, now);
+        Ok(())
+    }
+
+    pub fn reset(&self) {
+        self.state.store.reset_run(&self.run.id);
+    }
+
+    /// POSTs JSON to an admin route (e.g. `/_clone/seed?runId=…`) over HTTP, as a test's own
+    /// tooling would; returns the status and the JSON answer.
+    pub async fn admin_post(&self, path: &str, body: &serde_json::Value) -> io::Result<(u16, serde_json::Value)> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = self
+            .addr
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "the server is not started"))?;
+        let payload = body.to_string();
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+            payload.len()
+        );
+        stream.write_all(request.as_bytes()).await?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await?;
+        let text = String::from_utf8_lossy(&response);
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let json = text
+            .split_once("\r\n\r\n")
+            .and_then(|(_, b)| serde_json::from_str(b).ok())
+            .unwrap_or(serde_json::Value::Null);
+        Ok((status, json))
+    }
+}

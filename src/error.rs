@@ -7,6 +7,9 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
     AccessDenied,
+    AuthorizationQueryParametersError,
+    InvalidObjectState,
+    RestoreAlreadyInProgress,
     AccessControlListNotSupported,
     InvalidBucketAclWithObjectOwnership,
     InvalidBucketState,
@@ -43,11 +46,14 @@ pub enum Code {
     InvalidTag,
     InvalidURI,
     KeyTooLongError,
+    MalformedACLError,
     MalformedXML,
     MalformedTrailerError,
     MetadataTooLarge,
     MethodNotAllowed,
     MissingContentLength,
+    MissingSecurityHeader,
+    UnexpectedContent,
     NoSuchBucket,
     NoSuchKey,
     NoSuchUpload,
@@ -64,6 +70,9 @@ impl Code {
     pub fn as_str(self) -> &'static str {
         match self {
             Code::AccessDenied => "AccessDenied",
+            Code::AuthorizationQueryParametersError => "AuthorizationQueryParametersError",
+            Code::InvalidObjectState => "InvalidObjectState",
+            Code::RestoreAlreadyInProgress => "RestoreAlreadyInProgress",
             Code::AccessControlListNotSupported => "AccessControlListNotSupported",
             Code::InvalidBucketAclWithObjectOwnership => "InvalidBucketAclWithObjectOwnership",
             Code::InvalidBucketState => "InvalidBucketState",
@@ -102,11 +111,14 @@ impl Code {
             Code::InvalidTag => "InvalidTag",
             Code::InvalidURI => "InvalidURI",
             Code::KeyTooLongError => "KeyTooLongError",
+            Code::MalformedACLError => "MalformedACLError",
             Code::MalformedXML => "MalformedXML",
             Code::MalformedTrailerError => "MalformedTrailerError",
             Code::MetadataTooLarge => "MetadataTooLarge",
             Code::MethodNotAllowed => "MethodNotAllowed",
             Code::MissingContentLength => "MissingContentLength",
+            Code::MissingSecurityHeader => "MissingSecurityHeader",
+            Code::UnexpectedContent => "UnexpectedContent",
             Code::NoSuchBucket => "NoSuchBucket",
             Code::NoSuchKey => "NoSuchKey",
             Code::NoSuchUpload => "NoSuchUpload",
@@ -122,11 +134,12 @@ impl Code {
 
     pub fn status(self) -> u16 {
         match self {
-            Code::AccessDenied => 403,
+            Code::AccessDenied | Code::InvalidObjectState => 403,
             Code::BucketAlreadyExists
             | Code::BucketAlreadyOwnedByYou
             | Code::BucketNotEmpty
-            | Code::InvalidBucketState => 409,
+            | Code::InvalidBucketState
+            | Code::RestoreAlreadyInProgress => 409,
             Code::InternalError => 500,
             Code::InvalidRange | Code::InvalidPartNumber => 416,
             Code::MethodNotAllowed => 405,
@@ -156,6 +169,9 @@ impl Code {
     pub fn default_message(self) -> &'static str {
         match self {
             Code::AccessDenied => "Access Denied",
+            Code::AuthorizationQueryParametersError => "Query-string authentication parameters are not valid.",
+            Code::InvalidObjectState => "The operation is not valid for the object's storage class",
+            Code::RestoreAlreadyInProgress => "Object restore is already in progress",
             Code::AccessControlListNotSupported => "The bucket does not allow ACLs",
             Code::InvalidBucketAclWithObjectOwnership => "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
             Code::InvalidBucketState => "The request is not valid with the current state of the bucket.",
@@ -192,11 +208,14 @@ impl Code {
             Code::InvalidTag => "The TagValue you have provided is invalid",
             Code::InvalidURI => "Couldn't parse the specified URI.",
             Code::KeyTooLongError => "Your key is too long",
+            Code::MalformedACLError => "The XML you provided was not well-formed or did not validate against our published schema",
             Code::MalformedXML => "The XML you provided was not well-formed or did not validate against our published schema",
             Code::MalformedTrailerError => "The request contained trailing data that was not well-formed or did not conform to our published schema.",
             Code::MetadataTooLarge => "Your metadata headers exceed the maximum allowed metadata size",
             Code::MethodNotAllowed => "The specified method is not allowed against this resource.",
             Code::MissingContentLength => "You must provide the Content-Length HTTP header.",
+            Code::MissingSecurityHeader => "Your request was missing a required header",
+            Code::UnexpectedContent => "This request does not support content",
             Code::NoSuchBucket => "The specified bucket does not exist",
             Code::NoSuchKey => "The specified key does not exist.",
             Code::NoSuchUpload => "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",

@@ -3,16 +3,19 @@
 
 pub mod admin;
 pub mod api;
+pub mod auth;
 pub mod checksum;
 pub mod clock;
 pub mod config;
 mod embedded;
 pub mod error;
 pub mod ids;
+pub mod lifecycle;
+pub mod seed;
 pub mod server;
 pub mod store;
 pub mod wire;
 
 pub use config::Config;
-pub use embedded::{S3Server, S3ServerBuilder};
+pub use embedded::{RunHandle, S3Server, S3ServerBuilder};
 pub use error::{Code, S3Error};

@@ -1,6 +1,7 @@
 //! The `s3twin` command line.
 
 use clap::{Parser, Subcommand};
+use s3twin::api::RestoreDurations;
 use s3twin::config::{Config, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
 use std::io::Write;
 use std::process::ExitCode;
@@ -40,6 +41,18 @@ struct ServeArgs {
     /// 5 MiB but the last).
     #[arg(long, env = "S3TWIN_STRICT")]
     strict: bool,
+    /// RestoreObject durations on the run's clock, e.g.
+    /// "glacier-expedited=5m,glacier-standard=4h,glacier-bulk=12h,deep-archive-standard=12h,deep-archive-bulk=48h"
+    /// (any subset; the rest keep these defaults).
+    #[arg(long, env = "S3TWIN_RESTORE_DURATIONS", default_value = "", value_parser = parse_restore_durations)]
+    restore_durations: RestoreDurations,
+    /// A seed document (JSON) or preset name loaded into the default run at start.
+    #[arg(long, env = "S3TWIN_SEED")]
+    seed: Option<String>,
+}
+
+fn parse_restore_durations(spec: &str) -> Result<RestoreDurations, String> {
+    RestoreDurations::parse(spec)
 }
 
 fn init_logging() {
@@ -61,12 +74,15 @@ fn main() -> ExitCode {
         None => cli.serve,
     };
     init_logging();
+    let args_seed = args.seed.clone();
     let config = Config {
         host: args.host,
         port: args.port,
         region: args.region,
         domains: args.domains.into_iter().filter(|d| !d.is_empty()).collect(),
         strict: args.strict,
+        restore_durations: args.restore_durations,
+        ..Config::default()
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -78,7 +94,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(config)) {
+    match runtime.block_on(serve(config, args_seed)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("s3twin: {e}");
@@ -87,7 +103,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(config: Config) -> std::io::Result<()> {
+async fn serve(config: Config, seed: Option<String>) -> std::io::Result<()> {
     let listener = s3twin::server::bind(&config).await.map_err(|e| {
         std::io::Error::new(
             e.kind(),
@@ -96,6 +112,19 @@ async fn serve(config: Config) -> std::io::Result<()> {
     })?;
     let region = config.region.clone();
     let state = std::sync::Arc::new(s3twin::server::AppState::new(config));
+    if let Some(seed) = seed {
+        // A preset name, or a path to a JSON seed document.
+        let doc = match std::fs::read_to_string(&seed) {
+            Ok(text) => serde_json::from_str::<serde_json::Value>(&text)
+                .map_err(|e| format!("{seed}: {e}"))
+                .and_then(|v| s3twin::seed::from_json(&v)),
+            Err(_) => s3twin::seed::preset(&seed),
+        }
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("seed: {e}")))?;
+        let run = state.store.run(s3twin::store::DEFAULT_RUN);
+        s3twin::seed::apply(&run, &region, doc)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("seed: {e}")))?;
+    }
     let running = s3twin::server::spawn(listener, state)?;
     let endpoint = format!("http://{}", running.local_addr);
     let mut out = std::io::stdout().lock();

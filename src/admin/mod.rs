@@ -1,35 +1,71 @@
 //! The admin API (JSON, not S3) under `/_s3twin/`, with the seed documents' aliases
-//! `/_parlel/` and `/_clone/`.
+//! `/_parlel/` and `/_clone/`: health, reset, runs, seeds, the clock and presigning.
+
+mod clock;
+mod runs;
 
 use crate::server::addressing::valid_run_id;
 use crate::server::query::Query;
 use crate::server::response::{json, Resp};
 use crate::server::AppState;
-use crate::store::DEFAULT_RUN;
+use crate::store::{Run, DEFAULT_RUN};
 use http::{Method, Request};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use serde_json::json;
+use serde_json::{json, Value};
+use std::sync::Arc;
 
 const PREFIXES: [&str; 3] = ["/_s3twin/", "/_parlel/", "/_clone/"];
+
+/// Largest admin request body (seed documents carry object bodies).
+const MAX_ADMIN_BODY: usize = 64 * 1024 * 1024;
 
 pub fn is_admin_path(path: &str) -> bool {
     PREFIXES.iter().any(|p| path.starts_with(p))
 }
 
-fn error(status: u16, message: &str) -> Resp {
+pub(crate) fn error(status: u16, message: &str) -> Resp {
     json(status, &json!({ "error": message }))
 }
 
+/// One admin request, parsed: route, query, JSON body, and the origin clients reach us at.
+pub(crate) struct AdminRequest {
+    pub method: Method,
+    pub route: String,
+    pub query: Query,
+    pub body: Option<Value>,
+    /// `http://host:port` from the Host header.
+    pub origin: String,
+}
+
+impl AdminRequest {
+    pub fn run_id(&self) -> Option<&str> {
+        self.query.get("runId").filter(|r| !r.is_empty())
+    }
+
+    /// The run named by `?runId=` (the default run without one); 404 for an unknown run.
+    pub fn run(&self, state: &AppState) -> Result<Arc<Run>, Resp> {
+        match self.run_id() {
+            None => Ok(state.store.run(DEFAULT_RUN)),
+            Some(id) => state
+                .store
+                .existing_run(id)
+                .ok_or_else(|| error(404, &format!("no run {id:?}"))),
+        }
+    }
+}
+
 pub async fn handle(state: &AppState, req: Request<Incoming>) -> Resp {
-    let path = req.uri().path();
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path();
     let route = PREFIXES
         .iter()
         .find_map(|p| path.strip_prefix(p))
         .unwrap_or("")
-        .trim_end_matches('/');
-    let query = Query::parse(req.uri().query());
-    let run_id = query.get("runId").filter(|r| !r.is_empty());
-    if let Some(r) = run_id {
+        .trim_end_matches('/')
+        .to_string();
+    let query = Query::parse(parts.uri.query());
+    if let Some(r) = query.get("runId").filter(|r| !r.is_empty()) {
         if !valid_run_id(r) {
             return error(
                 400,
@@ -37,11 +73,44 @@ pub async fn handle(state: &AppState, req: Request<Incoming>) -> Resp {
             );
         }
     }
-    match (req.method(), route) {
-        (&Method::GET, "health") => health(state, run_id),
-        (&Method::POST, "reset") => reset(state, run_id),
-        (_, "health") | (_, "reset") => error(405, "method not allowed for this admin route"),
-        _ => error(404, &format!("no admin route {path}")),
+    let bytes = match Limited::new(body, MAX_ADMIN_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return error(413, "request body too large or incomplete"),
+    };
+    let body = if bytes.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(v) => Some(v),
+            Err(e) => return error(400, &format!("malformed JSON: {e}")),
+        }
+    };
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let req = AdminRequest {
+        method: parts.method.clone(),
+        route,
+        query,
+        body,
+        origin: format!("http://{host}"),
+    };
+    match (&req.method, req.route.as_str()) {
+        (&Method::GET, "health") => health(state, req.run_id()),
+        (&Method::POST, "reset") => reset(state, req.run_id()),
+        (&Method::POST, "seed") => runs::seed(state, &req),
+        (&Method::POST, "runs") => runs::create(state, &req),
+        (&Method::GET, "runs") => runs::list(state),
+        (&Method::DELETE, r) if r.starts_with("runs/") => runs::delete(state, &r["runs/".len()..]),
+        (&Method::GET, "clock") => clock::get(state, &req),
+        (&Method::POST, "clock") => clock::post(state, &req),
+        (&Method::POST, "presign") => clock::presign(state, &req),
+        (_, "health" | "reset" | "seed" | "runs" | "clock" | "presign") => {
+            error(405, "method not allowed for this admin route")
+        }
+        _ => error(404, &format!("no admin route {path}", path = parts.uri.path())),
     }
 }
 
@@ -70,10 +139,7 @@ fn reset(state: &AppState, run_id: Option<&str>) -> Resp {
     match run_id {
         Some(r) => {
             let existed = state.store.reset_run(r);
-            json(
-                200,
-                &json!({ "status": "ok", "reset": r, "existed": existed }),
-            )
+            json(200, &json!({ "status": "ok", "reset": r, "existed": existed }))
         }
         None => {
             state.store.reset_all();

@@ -92,9 +92,14 @@ pub async fn create_bucket(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
         }
         None => "us-east-1".to_string(),
     };
+    let (ownership, acl) = super::acl::create_bucket_acl(ctx)?;
     match ctx.run.create_bucket(name, &region) {
         Created::New => {
             let bucket = ctx.run.bucket(name)?;
+            bucket.set_object_ownership(Some(ownership));
+            if let Some(acl) = acl {
+                bucket.set_acl(acl);
+            }
             bucket.set_config(
                 ConfigKind::PublicAccessBlock,
                 Some(bucket_config::initial_public_access_block()),

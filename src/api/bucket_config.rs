@@ -275,6 +275,11 @@ const LIFECYCLE_ACTIONS: [&str; 5] = [
     "AbortIncompleteMultipartUpload",
 ];
 
+/// Validates a lifecycle document as PutBucketLifecycleConfiguration would.
+pub fn validate_lifecycle_doc(doc: &str) -> S3Result<()> {
+    validate_lifecycle(&xmlp::parse(doc.as_bytes())?)
+}
+
 fn validate_lifecycle(root: &Element) -> S3Result<()> {
     expect_root(root, "LifecycleConfiguration")?;
     let rules: Vec<&Element> = root.children_named("Rule").collect();

@@ -125,6 +125,8 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
         checksum,
         sse: source.sse.clone(),
         parts: source.parts.clone(),
+        // A copy gets the ACL its request asks for (private by default), not the source's.
+        acl: super::acl::request_object_acl(ctx)?,
         ..Object::new(key, Body::default(), "", ctx.run.now())
     };
     let stored = dest.put(object)?;

@@ -1,6 +1,8 @@
 //! S3 operations, one file per area. Each handler parses its request, calls the store and
 //! renders the S3 response; errors are `S3Error`s, rendered by the front layer.
 
+mod acl;
+mod attributes;
 mod bucket;
 mod bucket_config;
 mod conditional;
@@ -9,6 +11,7 @@ mod delete;
 mod list;
 mod multipart;
 mod object;
+mod restore;
 mod service;
 mod tagging;
 mod versioning;
@@ -79,6 +82,12 @@ pub async fn dispatch(op: Op, ctx: Ctx, body: ReqBody) -> S3Result<Resp> {
         Op::AbortMultipartUpload => multipart::abort_multipart_upload(&ctx),
         Op::ListParts => multipart::list_parts(&ctx),
         Op::ListMultipartUploads => multipart::list_multipart_uploads(&ctx),
+        Op::GetBucketAcl => acl::get_bucket_acl(&ctx),
+        Op::PutBucketAcl => acl::put_bucket_acl(&ctx, body).await,
+        Op::GetObjectAcl => acl::get_object_acl(&ctx),
+        Op::PutObjectAcl => acl::put_object_acl(&ctx, body).await,
+        Op::GetObjectAttributes => attributes::get_object_attributes(&ctx),
+        Op::RestoreObject => restore::restore_object(&ctx, body).await,
         Op::Config(ConfigMethod::Get, kind) => bucket_config::get_config(&ctx, kind),
         Op::Config(ConfigMethod::Put, kind) => bucket_config::put_config(&ctx, kind, body).await,
         Op::Config(ConfigMethod::Delete, kind) => bucket_config::delete_config(&ctx, kind),
@@ -90,8 +99,10 @@ pub async fn dispatch(op: Op, ctx: Ctx, body: ReqBody) -> S3Result<Resp> {
 
 /// The canonical user that owns everything in s3twin (S3 shows an owner on buckets, listings
 /// and ACLs; there is one account).
-pub const OWNER_ID: &str = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a";
-pub const OWNER_NAME: &str = "s3twin";
+pub use crate::store::{OWNER_ID, OWNER_NAME};
+pub use bucket::valid_bucket_name;
+pub use bucket_config::validate_lifecycle_doc;
+pub use restore::RestoreDurations;
 
 pub(crate) fn write_owner(w: &mut crate::wire::xml::XmlWriter) {
     w.open("Owner")

@@ -3,10 +3,11 @@
 use super::conditional::READ;
 use super::{Ctx, ReqBody};
 use crate::checksum::ChecksumAlgorithm;
-use crate::clock::http_date;
+use crate::clock::{http_date, Millis};
+use crate::lifecycle;
 use crate::error::{Code, S3Error, S3Result};
 use crate::server::response::{empty, set_header, Resp, ResponseBody};
-use crate::store::{Body, Bucket, Object, ObjectHeaders, Versioning};
+use crate::store::{is_archived, Body, Bucket, Object, ObjectHeaders, Restore, Versioning};
 use crate::wire::headers::{self, encode_metadata_value, parse_range, parse_tagging};
 use crate::wire::request_body::{receive, BodySpec};
 use http::HeaderMap;
@@ -81,7 +82,7 @@ pub fn request_tags(h: &HeaderMap) -> S3Result<Vec<(String, String)>> {
 }
 
 /// An object described by the request's headers (metadata, content headers, storage class,
-/// tags), with an empty body: PutObject fills the body, CreateMultipartUpload keeps it as the
+/// tags, ACL), with an empty body: PutObject fills the body, CreateMultipartUpload keeps it as the
 /// template of the object to come.
 pub fn object_from_headers(ctx: &Ctx, key: &str) -> S3Result<Object> {
     let mut o = Object::new(key, Body::default(), "", ctx.run.now());
@@ -89,7 +90,38 @@ pub fn object_from_headers(ctx: &Ctx, key: &str) -> S3Result<Object> {
     o.tags = request_tags(&ctx.headers)?;
     o.metadata = headers::user_metadata(&ctx.headers)?;
     o.headers = object_headers(&ctx.headers);
+    o.acl = super::acl::request_object_acl(ctx)?;
     Ok(o)
+}
+
+/// `x-amz-expiration` when a lifecycle Expiration rule applies to the object.
+pub fn set_expiration_header(resp: &mut Resp, bucket: &Bucket, object: &Object) {
+    if let Some((due, rule)) = lifecycle::expiration_of(&lifecycle::bucket_rules(bucket), object) {
+        set_header(
+            resp,
+            "x-amz-expiration",
+            &format!("expiry-date=\"{}\", rule-id=\"{}\"", http_date(due), rule),
+        );
+    }
+}
+
+/// Whether an archived object has a readable restored copy at `now`.
+pub fn restored(object: &Object, now: Millis) -> bool {
+    object
+        .restore
+        .is_some_and(|r| r.ready_at <= now && now < r.expires_at)
+}
+
+/// The `x-amz-restore` header of an object with a restore.
+pub fn restore_header(r: &Restore, now: Millis) -> String {
+    if now < r.ready_at {
+        "ongoing-request=\"true\"".to_string()
+    } else {
+        format!(
+            "ongoing-request=\"false\", expiry-date=\"{}\"",
+            http_date(r.expires_at)
+        )
+    }
 }
 
 /// `x-amz-version-id` is shown once a bucket has had versioning turned on.
@@ -144,6 +176,7 @@ pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     set_header(&mut resp, "etag", &stored.quoted_etag());
     set_header(&mut resp, "x-amz-server-side-encryption", &stored.sse);
     set_version_header(&mut resp, &bucket, &stored);
+    set_expiration_header(&mut resp, &bucket, &stored);
     if client_checksum {
         if let Some(c) = &stored.checksum {
             set_header(&mut resp, c.algorithm.header(), &c.value);
@@ -268,6 +301,10 @@ pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
     let key = ctx.key_name();
     let object = read_version(ctx, &bucket, key, if head { "HEAD" } else { "GET" })?;
     READ.check(&ctx.headers, &object.etag, object.last_modified)?;
+    if !head && is_archived(&object.storage_class) && !restored(&object, ctx.run.now()) {
+        return Err(S3Error::new(Code::InvalidObjectState)
+            .extra("StorageClass", object.storage_class.clone()));
+    }
 
     let size = object.size();
     let range_header = ctx.header("range").map(str::to_string);
@@ -327,6 +364,10 @@ pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
     };
     write_object_headers(&mut resp, &object, ctx);
     set_version_header(&mut resp, &bucket, &object);
+    set_expiration_header(&mut resp, &bucket, &object);
+    if let Some(r) = &object.restore {
+        set_header(&mut resp, "x-amz-restore", &restore_header(r, ctx.run.now()));
+    }
     if let (Some(_), Some(parts)) = (part_number, &object.parts) {
         set_header(&mut resp, "x-amz-mp-parts-count", &parts.len().to_string());
     }

@@ -48,13 +48,15 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
                 let run = state.store.run(&target.run);
                 now = Some(run.now());
                 let query = Query::parse(parts.uri.query());
-                let routed = router::route(
-                    &method,
-                    target.bucket.as_deref(),
-                    target.key.as_deref(),
-                    &query,
-                    &parts.headers,
-                );
+                let routed = crate::auth::presign::check_expiry(&query, run.now()).and_then(|()| {
+                    router::route(
+                        &method,
+                        target.bucket.as_deref(),
+                        target.key.as_deref(),
+                        &query,
+                        &parts.headers,
+                    )
+                });
                 let result = match routed {
                     Err(e) => Err(e),
                     Ok(op) => {

@@ -20,6 +20,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// How often lifecycle rules run on real time.
+const LIFECYCLE_TICK: Duration = Duration::from_secs(30);
+
 /// What every request handler can reach.
 pub struct AppState {
     pub store: Store,
@@ -60,6 +63,26 @@ pub async fn bind(config: &Config) -> std::io::Result<TcpListener> {
 pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Running> {
     let local_addr = listener.local_addr()?;
     let (stop, mut stopped) = watch::channel(false);
+    // Lifecycle rules also run on real time, like S3's daily pass (clock advances run them at
+    // once, see the admin clock).
+    let ticker = {
+        let state = state.clone();
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(LIFECYCLE_TICK);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        for run in state.store.runs() {
+                            crate::lifecycle::run_due(&run, run.now());
+                        }
+                    }
+                    _ = stopped.changed() => break,
+                }
+            }
+        })
+    };
     let task = tokio::spawn(async move {
         let graceful = GracefulShutdown::new();
         let mut http = http1::Builder::new();
@@ -96,6 +119,7 @@ pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Run
             _ = graceful.shutdown() => {}
             _ = tokio::time::sleep(Duration::from_secs(5)) => {}
         }
+        let _ = ticker.await;
     });
     Ok(Running {
         local_addr,

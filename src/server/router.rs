@@ -35,6 +35,12 @@ pub enum Op {
     AbortMultipartUpload,
     ListParts,
     ListMultipartUploads,
+    GetBucketAcl,
+    PutBucketAcl,
+    GetObjectAcl,
+    PutObjectAcl,
+    GetObjectAttributes,
+    RestoreObject,
     /// Get/Put/Delete of a bucket configuration document (see `CONFIG_OPS`).
     Config(ConfigMethod, ConfigKind),
     /// A real S3 operation that s3twin does not implement yet.
@@ -138,7 +144,8 @@ impl Op {
                 }
             }
         }
-        const IMPLEMENTED: [Op; 13] = [
+        const IMPLEMENTED: [Op; 19] = [
+            Op::RestoreObject,
             Op::GetObjectTagging,
             Op::PutObjectTagging,
             Op::DeleteObjectTagging,
@@ -152,6 +159,11 @@ impl Op {
             Op::AbortMultipartUpload,
             Op::ListParts,
             Op::ListMultipartUploads,
+            Op::GetBucketAcl,
+            Op::PutBucketAcl,
+            Op::GetObjectAcl,
+            Op::PutObjectAcl,
+            Op::GetObjectAttributes,
         ];
         IMPLEMENTED
             .into_iter()
@@ -187,6 +199,12 @@ impl Op {
             Op::AbortMultipartUpload => "AbortMultipartUpload",
             Op::ListParts => "ListParts",
             Op::ListMultipartUploads => "ListMultipartUploads",
+            Op::GetBucketAcl => "GetBucketAcl",
+            Op::PutBucketAcl => "PutBucketAcl",
+            Op::GetObjectAcl => "GetObjectAcl",
+            Op::PutObjectAcl => "PutObjectAcl",
+            Op::GetObjectAttributes => "GetObjectAttributes",
+            Op::RestoreObject => "RestoreObject",
             Op::Config(method, kind) => CONFIG_OPS
                 .iter()
                 .find(|row| row.0 == kind)

@@ -33,6 +33,8 @@ pub(super) struct BucketState {
     pub(super) mfa_delete: Option<String>,
     /// Configuration documents as put (see `config.rs`).
     pub(super) configs: BTreeMap<super::config::ConfigKind, String>,
+    /// The bucket's ACL and object-ownership setting (see `acl.rs`).
+    pub(super) acl: super::acl::AclState,
     /// In-progress multipart uploads by (key, upload id); ids sort in creation order.
     pub(super) uploads: BTreeMap<(ObjKey, String), Upload>,
     /// Set when the bucket is deleted, so a writer that looked it up just before cannot
@@ -221,6 +223,24 @@ impl Bucket {
             }
         }
         Ok(out)
+    }
+
+    /// Visits every key's versions (oldest first) under the bucket lock; the visitor may change
+    /// or remove them. Keys left without versions are dropped.
+    pub fn visit_versions(&self, mut f: impl FnMut(&str, &mut Vec<Arc<Object>>)) {
+        let mut state = self.state.lock();
+        state.objects.retain(|key, versions| {
+            f(&key.0, versions);
+            !versions.is_empty()
+        });
+    }
+
+    /// Drops the uploads `expired` picks, under the bucket lock; returns how many.
+    pub fn drop_uploads(&self, mut expired: impl FnMut(&super::multipart::Upload) -> bool) -> usize {
+        let mut state = self.state.lock();
+        let before = state.uploads.len();
+        state.uploads.retain(|_, u| !expired(u));
+        before - state.uploads.len()
     }
 
     /// Keys whose current version is an object.

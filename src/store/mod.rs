@@ -3,6 +3,7 @@
 //! Locking: the run map, each run's bucket map and each bucket's object map have their own
 //! lock. Locks are taken for map operations only, never across an await or a body transfer.
 
+mod acl;
 mod body;
 mod bucket;
 mod config;
@@ -11,12 +12,16 @@ mod multipart;
 mod object;
 mod versions;
 
+pub use acl::{
+    Acl, CannedAcl, Grant, Grantee, ObjectOwnership, Owner, Permission, GROUPS, MAX_GRANTS,
+    OWNER_ID, OWNER_NAME,
+};
 pub use body::{Body, BodySlices};
 pub use bucket::{Bucket, Deleted, Versioning};
 pub use config::ConfigKind;
 pub use list::{ListEntry, ListPage, ListQuery};
 pub use multipart::{CompletedPart, Part, Upload, UploadSummary, MAX_PART_NUMBER, MIN_PART_SIZE};
-pub use object::{ObjKey, Object, ObjectHeaders, PartInfo, NULL_VERSION};
+pub use object::{is_archived, ObjKey, Object, ObjectHeaders, PartInfo, Restore, NULL_VERSION};
 pub use versions::{VersionEntry, VersionsPage, VersionsQuery};
 
 use crate::clock::{Clock, Millis};
@@ -66,9 +71,37 @@ impl Store {
         self.runs.write().clear();
     }
 
-    /// Drops one run; returns whether it existed.
+    /// Empties one run (buckets, objects, clock); returns whether it existed.
     pub fn reset_run(&self, id: &str) -> bool {
+        let mut runs = self.runs.write();
+        let existed = runs.contains_key(id);
+        if existed {
+            runs.insert(id.to_string(), Arc::new(Run::new(id)));
+        }
+        existed
+    }
+
+    /// Creates a run; `None` if one with this id exists.
+    pub fn create_run(&self, id: &str) -> Option<Arc<Run>> {
+        let mut runs = self.runs.write();
+        if runs.contains_key(id) {
+            return None;
+        }
+        let run = Arc::new(Run::new(id));
+        runs.insert(id.to_string(), run.clone());
+        Some(run)
+    }
+
+    /// Deletes a run and everything in it; returns whether it existed.
+    pub fn delete_run(&self, id: &str) -> bool {
         self.runs.write().remove(id).is_some()
+    }
+
+    /// Every run, in id order.
+    pub fn runs(&self) -> Vec<Arc<Run>> {
+        let mut runs: Vec<Arc<Run>> = self.runs.read().values().cloned().collect();
+        runs.sort_by(|a, b| a.id.cmp(&b.id));
+        runs
     }
 }
 

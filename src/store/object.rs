@@ -1,5 +1,6 @@
 //! One stored object (a version of a key) and the key type that orders them.
 
+use super::acl::Acl;
 use super::body::Body;
 use crate::checksum::Checksum;
 use crate::clock::Millis;
@@ -68,6 +69,23 @@ pub struct Object {
     pub sse: String,
     /// The parts, for objects made by CompleteMultipartUpload.
     pub parts: Option<Arc<[PartInfo]>>,
+    /// The object's ACL (`private` unless the writer asked for another).
+    pub acl: Arc<Acl>,
+    /// A temporary restored copy of an archived object.
+    pub restore: Option<Restore>,
+}
+
+/// A RestoreObject of an archived (GLACIER / DEEP_ARCHIVE) object: readable from
+/// `ready_at` until `expires_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Restore {
+    pub ready_at: Millis,
+    pub expires_at: Millis,
+}
+
+/// Storage classes whose objects must be restored before they can be read.
+pub fn is_archived(storage_class: &str) -> bool {
+    matches!(storage_class, "GLACIER" | "DEEP_ARCHIVE")
 }
 
 impl Object {
@@ -87,6 +105,8 @@ impl Object {
             checksum: None,
             sse: "AES256".to_string(),
             parts: None,
+            acl: Acl::private(),
+            restore: None,
         }
     }
 

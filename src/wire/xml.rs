@@ -10,7 +10,7 @@ pub const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 /// Builds an XML document with the standard declaration.
 pub struct XmlWriter {
     buf: String,
-    open: Vec<&'static str>,
+    open: Vec<std::borrow::Cow<'static, str>>,
 }
 
 impl Default for XmlWriter {
@@ -36,7 +36,16 @@ impl XmlWriter {
         self.buf.push_str(" xmlns=\"");
         self.buf.push_str(S3_NS);
         self.buf.push_str("\">");
-        self.open.push(name);
+        self.open.push(name.into());
+        self
+    }
+
+    /// Opens an element whose name is only known at run time.
+    pub fn open_dyn(&mut self, name: &str) -> &mut Self {
+        self.buf.push('<');
+        self.buf.push_str(name);
+        self.buf.push('>');
+        self.open.push(name.to_string().into());
         self
     }
 
@@ -44,14 +53,30 @@ impl XmlWriter {
         self.buf.push('<');
         self.buf.push_str(name);
         self.buf.push('>');
-        self.open.push(name);
+        self.open.push(name.into());
+        self
+    }
+
+    /// Opens an element with attributes (values are escaped), e.g. a grantee's `xsi:type`.
+    pub fn open_attrs(&mut self, name: &'static str, attrs: &[(&str, &str)]) -> &mut Self {
+        self.buf.push('<');
+        self.buf.push_str(name);
+        for (k, v) in attrs {
+            self.buf.push(' ');
+            self.buf.push_str(k);
+            self.buf.push_str("=\"");
+            escape_into(&mut self.buf, v);
+            self.buf.push('"');
+        }
+        self.buf.push('>');
+        self.open.push(name.into());
         self
     }
 
     pub fn close(&mut self) -> &mut Self {
         if let Some(name) = self.open.pop() {
             self.buf.push_str("</");
-            self.buf.push_str(name);
+            self.buf.push_str(&name);
             self.buf.push('>');
         }
         self

@@ -3,6 +3,8 @@
 
 mod common;
 
+mod acl;
+mod attributes;
 mod bucket_config;
 mod buckets;
 mod integrity;

@@ -1,0 +1,97 @@
+//! Runs and seeds: `POST/GET /_s3twin/runs`, `DELETE /_s3twin/runs/{id}`, `POST /_s3twin/seed`.
+
+use super::{error, AdminRequest};
+use crate::clock::iso8601;
+use crate::config::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
+use crate::seed;
+use crate::server::addressing::valid_run_id;
+use crate::server::response::{json, Resp};
+use crate::server::AppState;
+use serde_json::{json, Value};
+
+pub fn create(state: &AppState, req: &AdminRequest) -> Resp {
+    let body = req.body.clone().unwrap_or_else(|| json!({}));
+    let Some(fields) = body.as_object() else {
+        return error(400, "the body must be a JSON object");
+    };
+    if let Some(unknown) = fields.keys().find(|k| !matches!(k.as_str(), "runId" | "seed")) {
+        return error(400, &format!("unknown field {unknown:?} (allowed: runId, seed)"));
+    }
+    let run_id = match fields.get("runId") {
+        None | Some(Value::Null) => format!("run-{:012x}", crate::ids::next_u64() >> 16),
+        Some(Value::String(s)) if valid_run_id(s) => s.clone(),
+        Some(_) => {
+            return error(400, "runId must be 1 to 64 characters of letters, digits, '.', '_' and '-'")
+        }
+    };
+    // Check the seed before creating anything.
+    let seed = match fields.get("seed") {
+        None | Some(Value::Null) => None,
+        Some(v) => match seed::from_json(v) {
+            Ok(doc) => Some(doc),
+            Err(e) => return error(400, &e),
+        },
+    };
+    let Some(run) = state.store.create_run(&run_id) else {
+        return error(409, &format!("run {run_id:?} already exists"));
+    };
+    if let Some(doc) = seed {
+        if let Err(e) = seed::apply(&run, &state.config.region, doc) {
+            state.store.delete_run(&run_id);
+            return error(400, &e);
+        }
+    }
+    json(
+        201,
+        &json!({
+            "runId": run_id,
+            "endpoint": format!("{}/t/{run_id}", req.origin),
+            "accessKeyId": DEFAULT_ACCESS_KEY,
+            "secretAccessKey": DEFAULT_SECRET_KEY,
+            "region": state.config.region,
+        }),
+    )
+}
+
+pub fn list(state: &AppState) -> Resp {
+    let runs: Vec<Value> = state
+        .store
+        .runs()
+        .iter()
+        .map(|r| {
+            json!({
+                "runId": r.id,
+                "buckets": r.bucket_count(),
+                "now": iso8601(r.now()),
+                "frozen": r.clock.is_frozen(),
+            })
+        })
+        .collect();
+    json(200, &json!({ "runs": runs }))
+}
+
+pub fn delete(state: &AppState, id: &str) -> Resp {
+    if state.store.delete_run(id) {
+        json(200, &json!({ "status": "ok", "deleted": id }))
+    } else {
+        error(404, &format!("no run {id:?}"))
+    }
+}
+
+/// `POST /_s3twin/seed?runId=R` (alias `/_clone/seed`): loads a seed document or preset.
+pub fn seed(state: &AppState, req: &AdminRequest) -> Resp {
+    let Some(body) = &req.body else {
+        return error(400, "a seed document is required");
+    };
+    let doc = match seed::from_json(body) {
+        Ok(d) => d,
+        Err(e) => return error(400, &e),
+    };
+    // Seeding names its run; it is created if needed (the seed's own flow seeds fresh runs).
+    let run_id = req.run_id().unwrap_or(crate::store::DEFAULT_RUN);
+    let run = state.store.run(run_id);
+    match seed::apply(&run, &state.config.region, doc) {
+        Ok(s) => json(200, &json!({ "status": "ok", "runId": run_id, "buckets": s.buckets, "objects": s.objects })),
+        Err(e) => error(400, &e),
+    }
+}

@@ -1,0 +1,442 @@
+//! Access control lists: GetBucketAcl, PutBucketAcl, GetObjectAcl, PutObjectAcl, and the ACL a
+//! request that creates a bucket or an object asks for (`x-amz-acl`, `x-amz-grant-*`), under the
+//! bucket's S3 Object Ownership setting. ACLs are stored and shown, not enforced.
+
+use super::bucket::MAX_XML_BODY;
+use super::object::read_version;
+use super::{Ctx, ReqBody};
+use crate::error::{Code, S3Error, S3Result};
+use crate::server::response::{empty, xml, Resp};
+use crate::store::{
+    Acl, Bucket, CannedAcl, Grant, Grantee, Object, ObjectOwnership, Permission, GROUPS,
+    MAX_GRANTS, OWNER_ID,
+};
+use crate::wire::request_body::{receive, BodySpec};
+use crate::wire::xml::{self as xmlp, Element, XmlWriter};
+use std::sync::Arc;
+
+const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
+/// The grant headers and the permission each grants.
+const GRANT_HEADERS: [(&str, Permission); 5] = [
+    ("x-amz-grant-full-control", Permission::FullControl),
+    ("x-amz-grant-read", Permission::Read),
+    ("x-amz-grant-read-acp", Permission::ReadAcp),
+    ("x-amz-grant-write", Permission::Write),
+    ("x-amz-grant-write-acp", Permission::WriteAcp),
+];
+
+/// The ACL a request asks for.
+enum Requested {
+    Canned(CannedAcl),
+    /// Grant headers or an `AccessControlPolicy` document: exactly these grants.
+    Grants(Vec<Grant>),
+}
+
+impl Requested {
+    /// Whether a bucket with ACLs disabled (`BucketOwnerEnforced`) accepts it: no ACL but
+    /// `private`, `bucket-owner-full-control`, or grants of FULL_CONTROL to the owner only.
+    fn allowed_without_acls(&self) -> bool {
+        match self {
+            Requested::Canned(c) => c.allowed_without_acls(),
+            Requested::Grants(grants) => {
+                !grants.is_empty() && grants.iter().all(|g| {
+                    g.permission == Permission::FullControl
+                        && matches!(&g.grantee, Grantee::CanonicalUser { id, .. } if id == OWNER_ID)
+                })
+            }
+        }
+    }
+
+    fn into_acl(self) -> Arc<Acl> {
+        match self {
+            Requested::Canned(c) => {
+                let acl = Acl::canned(c);
+                if acl.is_owner_full_control_only() {
+                    Acl::private()
+                } else {
+                    Arc::new(acl)
+                }
+            }
+            Requested::Grants(grants) => Arc::new(Acl::with_grants(grants)),
+        }
+    }
+}
+
+fn acl_not_supported() -> S3Error {
+    S3Error::new(Code::AccessControlListNotSupported)
+}
+
+/// A canonical user id as S3 writes them: 64 hex digits.
+fn valid_canonical_id(id: &str) -> bool {
+    id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The grantees of one grant header: `id="…"`, `uri="…"` or `emailAddress="…"`, separated by
+/// commas (quotes optional).
+fn parse_grant_header(header: &'static str, value: &str) -> S3Result<Vec<Grantee>> {
+    let mut out = Vec::new();
+    for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let unrecognized =
+            || S3Error::invalid_argument("Argument format not recognized", header, item);
+        let (kind, target) = item.split_once('=').ok_or_else(unrecognized)?;
+        let target = target.trim();
+        let target = target
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .unwrap_or(target);
+        match kind.trim().to_ascii_lowercase().as_str() {
+            "id" => {
+                if !valid_canonical_id(target) {
+                    return Err(S3Error::invalid_argument("Invalid id", "id", target));
+                }
+                out.push(Grantee::user(target));
+            }
+            "uri" => {
+                if !GROUPS.contains(&target) {
+                    return Err(S3Error::invalid_argument(
+                        "Invalid group uri",
+                        "uri",
+                        target,
+                    ));
+                }
+                out.push(Grantee::group(target));
+            }
+            "emailaddress" => out.push(Grantee::AmazonCustomerByEmail {
+                email: target.to_string(),
+            }),
+            _ => return Err(unrecognized()),
+        }
+    }
+    Ok(out)
+}
+
+/// The ACL the request's headers ask for, if any. A canned ACL and grant headers together are
+/// refused, as S3 refuses them.
+fn requested_from_headers(ctx: &Ctx, for_bucket: bool) -> S3Result<Option<Requested>> {
+    let canned = ctx.headers.get("x-amz-acl");
+    let has_grants = GRANT_HEADERS
+        .iter()
+        .any(|(h, _)| ctx.headers.contains_key(*h));
+    if canned.is_some() && has_grants {
+        return Err(S3Error::invalid_request(
+            "Specifying both Canned ACLs and Header Grants is not allowed",
+        ));
+    }
+    if let Some(raw) = canned {
+        let name = raw.to_str().unwrap_or("");
+        // S3 answers an unknown canned ACL with an empty message.
+        let canned = CannedAcl::from_name(name, for_bucket)
+            .ok_or_else(|| S3Error::invalid_argument("", "x-amz-acl", name))?;
+        return Ok(Some(Requested::Canned(canned)));
+    }
+    if !has_grants {
+        return Ok(None);
+    }
+    let mut grants = Vec::new();
+    for (header, permission) in GRANT_HEADERS {
+        for value in ctx.headers.get_all(header) {
+            let value = value.to_str().map_err(|_| {
+                S3Error::invalid_argument("Argument format not recognized", header, "")
+            })?;
+            for grantee in parse_grant_header(header, value)? {
+                grants.push(Grant::new(grantee, permission));
+            }
+        }
+    }
+    if grants.len() > MAX_GRANTS {
+        return Err(S3Error::new(Code::MalformedACLError));
+    }
+    Ok(Some(Requested::Grants(grants)))
+}
+
+fn malformed_acl() -> S3Error {
+    S3Error::new(Code::MalformedACLError)
+}
+
+fn grantee_from_xml(grantee: &Element) -> S3Result<Grantee> {
+    // The grantee's type is its `xsi:type`; the element it carries says the same.
+    if let Some(id) = grantee.child_text("ID") {
+        let id = id.trim();
+        if !valid_canonical_id(id) {
+            return Err(S3Error::invalid_argument(
+                "Invalid id",
+                "CanonicalUser/ID",
+                id,
+            ));
+        }
+        return Ok(Grantee::user(id));
+    }
+    if let Some(uri) = grantee.child_text("URI") {
+        let uri = uri.trim();
+        if !GROUPS.contains(&uri) {
+            return Err(S3Error::invalid_argument(
+                "Invalid group uri",
+                "Group/URI",
+                uri,
+            ));
+        }
+        return Ok(Grantee::group(uri));
+    }
+    if let Some(email) = grantee.child_text("EmailAddress") {
+        return Ok(Grantee::AmazonCustomerByEmail {
+            email: email.trim().to_string(),
+        });
+    }
+    Err(malformed_acl())
+}
+
+/// Parses an `AccessControlPolicy` document. Not XML: MalformedXML; XML that S3's schema
+/// refuses: MalformedACLError.
+fn parse_policy(doc: &[u8]) -> S3Result<Vec<Grant>> {
+    let root = xmlp::parse(doc)?;
+    if root.name != "AccessControlPolicy" {
+        return Err(malformed_acl());
+    }
+    let owner_id = root
+        .child("Owner")
+        .and_then(|o| o.child_text("ID"))
+        .map(str::trim)
+        .ok_or_else(malformed_acl)?;
+    if !valid_canonical_id(owner_id) {
+        return Err(S3Error::invalid_argument(
+            "Invalid id",
+            "CanonicalUser/ID",
+            owner_id,
+        ));
+    }
+    if owner_id != OWNER_ID {
+        // An ACL cannot give the resource another owner.
+        return Err(S3Error::new(Code::AccessDenied));
+    }
+    let list = root.child("AccessControlList").ok_or_else(malformed_acl)?;
+    if list.children.iter().any(|c| c.name != "Grant") || list.children.len() > MAX_GRANTS {
+        return Err(malformed_acl());
+    }
+    let mut grants = Vec::with_capacity(list.children.len());
+    for g in &list.children {
+        let permission = g
+            .child_text("Permission")
+            .map(str::trim)
+            .and_then(Permission::from_name)
+            .ok_or_else(malformed_acl)?;
+        let grantee = grantee_from_xml(g.child("Grantee").ok_or_else(malformed_acl)?)?;
+        grants.push(Grant::new(grantee, permission));
+    }
+    Ok(grants)
+}
+
+/// The ACL a PutBucketAcl / PutObjectAcl asks for: a canned ACL, grant headers, or a document,
+/// exactly one of them.
+async fn requested_acl(ctx: &Ctx, body: ReqBody, for_bucket: bool) -> S3Result<Requested> {
+    let from_headers = requested_from_headers(ctx, for_bucket);
+    let spec = BodySpec::from_headers(&ctx.headers)?;
+    let doc = receive(body, &spec, None, MAX_XML_BODY).await?.into_bytes();
+    match (from_headers?, doc.is_empty()) {
+        (None, true) => Err(S3Error::with_message(
+            Code::MissingSecurityHeader,
+            "Your request was missing a required header",
+        )
+        .extra("MissingHeaderName", "x-amz-acl")),
+        (Some(_), false) => Err(S3Error::new(Code::UnexpectedContent)),
+        (Some(r), true) => Ok(r),
+        (None, false) => Ok(Requested::Grants(parse_policy(&doc)?)),
+    }
+}
+
+/// The bucket refuses an ACL it cannot have: anything but the owner's full control while ACLs
+/// are disabled.
+fn check_ownership(bucket: &Bucket, requested: &Requested) -> S3Result<()> {
+    if !bucket.acls_enabled() && !requested.allowed_without_acls() {
+        return Err(acl_not_supported());
+    }
+    Ok(())
+}
+
+/// The ACL of an object a request creates (PutObject, CopyObject, CreateMultipartUpload):
+/// `private` unless its headers ask for another one the bucket accepts.
+pub fn request_object_acl(ctx: &Ctx) -> S3Result<Arc<Acl>> {
+    match requested_from_headers(ctx, false)? {
+        None => Ok(Acl::private()),
+        Some(requested) => {
+            check_ownership(&*ctx.run.bucket(ctx.bucket_name())?, &requested)?;
+            Ok(requested.into_acl())
+        }
+    }
+}
+
+/// The object ownership and the ACL a CreateBucket asks for. With ACLs disabled (the default)
+/// only the owner's full control may be asked for: InvalidBucketAclWithObjectOwnership.
+pub fn create_bucket_acl(ctx: &Ctx) -> S3Result<(ObjectOwnership, Option<Arc<Acl>>)> {
+    let ownership = match ctx.headers.get("x-amz-object-ownership") {
+        None => ObjectOwnership::BucketOwnerEnforced,
+        Some(raw) => {
+            let v = raw.to_str().unwrap_or("");
+            ObjectOwnership::from_name(v).ok_or_else(|| {
+                S3Error::invalid_argument(
+                    format!("Invalid x-amz-object-ownership header: {v}"),
+                    "x-amz-object-ownership",
+                    v,
+                )
+            })?
+        }
+    };
+    let requested = requested_from_headers(ctx, true)?;
+    if ownership == ObjectOwnership::BucketOwnerEnforced
+        && requested
+            .as_ref()
+            .is_some_and(|r| !r.allowed_without_acls())
+    {
+        return Err(S3Error::new(Code::InvalidBucketAclWithObjectOwnership));
+    }
+    Ok((ownership, requested.map(Requested::into_acl)))
+}
+
+/// An `AccessControlPolicy` document.
+fn policy_document(acl: &Acl) -> String {
+    let mut w = XmlWriter::new();
+    w.root("AccessControlPolicy")
+        .open("Owner")
+        .elem("ID", &acl.owner.id)
+        .elem("DisplayName", &acl.owner.display_name)
+        .close()
+        .open("AccessControlList");
+    for g in &acl.grants {
+        w.open("Grant").open_attrs(
+            "Grantee",
+            &[("xmlns:xsi", XSI_NS), ("xsi:type", g.grantee.type_name())],
+        );
+        match &g.grantee {
+            Grantee::CanonicalUser { id, display_name } => {
+                w.elem("ID", id)
+                    .elem_opt("DisplayName", display_name.as_deref());
+            }
+            Grantee::Group { uri } => {
+                w.elem("URI", uri);
+            }
+            Grantee::AmazonCustomerByEmail { email } => {
+                w.elem("EmailAddress", email);
+            }
+        }
+        w.close().elem("Permission", g.permission.name()).close();
+    }
+    w.finish()
+}
+
+fn policy_response(acl: &Acl) -> Resp {
+    xml(200, policy_document(acl))
+}
+
+/// With ACLs disabled, reads show the owner's full control whatever was stored before.
+fn shown(bucket: &Bucket, acl: Arc<Acl>) -> Arc<Acl> {
+    if bucket.acls_enabled() {
+        acl
+    } else {
+        Acl::private()
+    }
+}
+
+pub fn get_bucket_acl(ctx: &Ctx) -> S3Result<Resp> {
+    let bucket = ctx.run.bucket(ctx.bucket_name())?;
+    Ok(policy_response(&shown(&bucket, bucket.acl())))
+}
+
+pub async fn put_bucket_acl(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
+    let bucket = ctx.run.bucket(ctx.bucket_name())?;
+    let requested = requested_acl(ctx, body, true).await?;
+    check_ownership(&bucket, &requested)?;
+    bucket.set_acl(requested.into_acl());
+    Ok(empty(200))
+}
+
+pub fn get_object_acl(ctx: &Ctx) -> S3Result<Resp> {
+    let bucket = ctx.run.bucket(ctx.bucket_name())?;
+    let object = read_version(ctx, &bucket, ctx.key_name(), "GET")?;
+    Ok(policy_response(&shown(&bucket, object.acl.clone())))
+}
+
+pub async fn put_object_acl(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
+    let bucket = ctx.run.bucket(ctx.bucket_name())?;
+    let requested = requested_acl(ctx, body, false).await?;
+    let key = ctx.key_name();
+    read_version(ctx, &bucket, key, "PUT")?;
+    check_ownership(&bucket, &requested)?;
+    let acl = requested.into_acl();
+    bucket
+        .modify(key, ctx.query.get("versionId"), |o: &mut Object| {
+            o.acl = acl
+        })
+        .ok_or_else(|| S3Error::no_such_key(key))?;
+    Ok(empty(200))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grant_headers() {
+        let g = parse_grant_header(
+            "x-amz-grant-read",
+            &format!(
+                "id=\"{OWNER_ID}\", uri=\"http://acs.amazonaws.com/groups/global/AllUsers\",emailAddress=a@b.c"
+            ),
+        )
+        .expect("valid");
+        assert_eq!(g.len(), 3);
+        assert_eq!(g[0], Grantee::user(OWNER_ID));
+        assert_eq!(g[1].type_name(), "Group");
+        assert_eq!(
+            g[2],
+            Grantee::AmazonCustomerByEmail {
+                email: "a@b.c".into()
+            }
+        );
+        for bad in [
+            "name=\"x\"",
+            "id=\"short\"",
+            "uri=\"http://example.com\"",
+            "noequals",
+        ] {
+            let e = parse_grant_header("x-amz-grant-read", bad).unwrap_err();
+            assert_eq!(e.code, Code::InvalidArgument, "{bad}");
+        }
+    }
+
+    #[test]
+    fn policy_documents() {
+        let doc = format!(
+            "<AccessControlPolicy><Owner><ID>{OWNER_ID}</ID></Owner><AccessControlList>\
+             <Grant><Grantee xmlns:xsi=\"{XSI_NS}\" xsi:type=\"CanonicalUser\"><ID>{OWNER_ID}</ID></Grantee><Permission>FULL_CONTROL</Permission></Grant>\
+             <Grant><Grantee xmlns:xsi=\"{XSI_NS}\" xsi:type=\"Group\"><URI>http://acs.amazonaws.com/groups/s3/LogDelivery</URI></Grantee><Permission>WRITE</Permission></Grant>\
+             </AccessControlList></AccessControlPolicy>"
+        );
+        let grants = parse_policy(doc.as_bytes()).expect("valid");
+        assert_eq!(grants.len(), 2);
+        assert_eq!(grants[1].permission, Permission::Write);
+        let code = |d: &str| parse_policy(d.as_bytes()).unwrap_err().code;
+        assert_eq!(code("<AccessControlPolicy>"), Code::MalformedXML);
+        assert_eq!(code("<Other/>"), Code::MalformedACLError);
+        assert_eq!(
+            code(&doc.replace("FULL_CONTROL", "EVERYTHING")),
+            Code::MalformedACLError
+        );
+        assert_eq!(
+            code(&format!(
+                "<AccessControlPolicy><Owner><ID>{OWNER_ID}</ID></Owner></AccessControlPolicy>"
+            )),
+            Code::MalformedACLError
+        );
+    }
+
+    #[test]
+    fn rendering_has_typed_grantees() {
+        let doc = policy_document(&Acl::canned(CannedAcl::PublicRead));
+        assert!(doc.contains(&format!(
+            "<Grantee xmlns:xsi=\"{XSI_NS}\" xsi:type=\"CanonicalUser\"><ID>{OWNER_ID}</ID><DisplayName>s3twin</DisplayName></Grantee><Permission>FULL_CONTROL</Permission>"
+        )));
+        assert!(doc.contains(&format!(
+            "<Grantee xmlns:xsi=\"{XSI_NS}\" xsi:type=\"Group\"><URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee><Permission>READ</Permission>"
+        )));
+    }
+}

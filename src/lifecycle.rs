@@ -1,0 +1,314 @@
+//! Lifecycle rules, executed. A bucket's stored `LifecycleConfiguration` is parsed into rules,
+//! and `run_due` applies every action that is due at a run's `now`: expirations (with AWS's
+//! round-up to the next UTC midnight), noncurrent-version expiration, expired delete markers,
+//! aborts of incomplete multipart uploads and storage-class transitions.
+
+use crate::clock::{next_midnight, parse_rfc3339, Millis, DAY_MS};
+use crate::ids;
+use crate::store::{Bucket, ConfigKind, Object, Run, Versioning, NULL_VERSION};
+use crate::wire::xml::{self, Element};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    Days(u64),
+    Date(Millis),
+}
+
+impl When {
+    /// When an action counted from `since` is due.
+    fn due(self, since: Millis) -> Millis {
+        match self {
+            When::Days(d) => next_midnight(since + d as Millis * DAY_MS),
+            When::Date(t) => t,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub prefix: String,
+    pub tags: Vec<(String, String)>,
+    pub size_greater_than: Option<u64>,
+    pub size_less_than: Option<u64>,
+}
+
+impl Filter {
+    fn matches(&self, o: &Object) -> bool {
+        if !o.key.starts_with(&self.prefix) {
+            return false;
+        }
+        if o.delete_marker {
+            return self.tags.is_empty() && self.size_greater_than.is_none() && self.size_less_than.is_none();
+        }
+        self.tags.iter().all(|t| o.tags.contains(t))
+            && self.size_greater_than.is_none_or(|n| o.size() > n)
+            && self.size_less_than.is_none_or(|n| o.size() < n)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Rule {
+    pub id: String,
+    pub enabled: bool,
+    pub filter: Filter,
+    pub expiration: Option<When>,
+    pub expired_object_delete_marker: bool,
+    pub transitions: Vec<(When, String)>,
+    pub noncurrent_days: Option<u64>,
+    pub newer_noncurrent_versions: u64,
+    pub noncurrent_transitions: Vec<(u64, String)>,
+    pub abort_multipart_days: Option<u64>,
+}
+
+fn num(e: Option<&Element>, name: &str) -> Option<u64> {
+    e?.child_text(name)?.trim().parse().ok()
+}
+
+fn when(e: &Element, days: &str) -> Option<When> {
+    if let Some(d) = num(Some(e), days) {
+        return Some(When::Days(d));
+    }
+    e.child_text("Date").and_then(parse_rfc3339).map(When::Date)
+}
+
+fn tags(e: &Element) -> Vec<(String, String)> {
+    e.children_named("Tag")
+        .filter_map(|t| Some((t.child_text("Key")?.to_string(), t.child_text("Value").unwrap_or("").to_string())))
+        .collect()
+}
+
+/// Parses a stored (already validated) lifecycle document.
+pub fn parse_rules(doc: &str) -> Vec<Rule> {
+    let Ok(root) = xml::parse(doc.as_bytes()) else {
+        return Vec::new();
+    };
+    root.children_named("Rule")
+        .map(|r| {
+            let mut filter = Filter {
+                prefix: r.child_text("Prefix").unwrap_or("").to_string(),
+                ..Filter::default()
+            };
+            if let Some(f) = r.child("Filter") {
+                let and = f.child("And");
+                let holder = and.unwrap_or(f);
+                filter.prefix = holder.child_text("Prefix").unwrap_or("").to_string();
+                filter.tags = tags(holder);
+                filter.size_greater_than = num(Some(holder), "ObjectSizeGreaterThan");
+                filter.size_less_than = num(Some(holder), "ObjectSizeLessThan");
+            }
+            let exp = r.child("Expiration");
+            let nve = r.child("NoncurrentVersionExpiration");
+            Rule {
+                id: r.child_text("ID").unwrap_or("").to_string(),
+                enabled: r.child_text("Status").map(str::trim) == Some("Enabled"),
+                filter,
+                expiration: exp.and_then(|e| when(e, "Days")),
+                expired_object_delete_marker: exp
+                    .and_then(|e| e.child_text("ExpiredObjectDeleteMarker"))
+                    .is_some_and(|v| v.trim() == "true"),
+                transitions: r
+                    .children_named("Transition")
+                    .filter_map(|t| Some((when(t, "Days")?, t.child_text("StorageClass")?.trim().to_string())))
+                    .collect(),
+                noncurrent_days: num(nve, "NoncurrentDays"),
+                newer_noncurrent_versions: num(nve, "NewerNoncurrentVersions").unwrap_or(0),
+                noncurrent_transitions: r
+                    .children_named("NoncurrentVersionTransition")
+                    .filter_map(|t| Some((num(Some(t), "NoncurrentDays")?, t.child_text("StorageClass")?.trim().to_string())))
+                    .collect(),
+                abort_multipart_days: num(r.child("AbortIncompleteMultipartUpload"), "DaysAfterInitiation"),
+            }
+        })
+        .collect()
+}
+
+/// The enabled rules of a bucket.
+pub fn bucket_rules(bucket: &Bucket) -> Vec<Rule> {
+    bucket
+        .config(ConfigKind::Lifecycle)
+        .map(|d| parse_rules(&d))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.enabled)
+        .collect()
+}
+
+/// The expiration S3 announces for an object in `x-amz-expiration`: (due time, rule id).
+pub fn expiration_of(rules: &[Rule], o: &Object) -> Option<(Millis, String)> {
+    rules
+        .iter()
+        .filter(|r| r.filter.matches(o))
+        .filter_map(|r| Some((r.expiration?.due(o.last_modified), r.id.clone())))
+        .min_by_key(|(t, _)| *t)
+}
+
+/// What a pass did, for logs and tests.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    pub expired: usize,
+    pub noncurrent_removed: usize,
+    pub markers_removed: usize,
+    pub transitioned: usize,
+    pub uploads_aborted: usize,
+}
+
+/// Applies every lifecycle action of every bucket of `run` that is due at `now`.
+pub fn run_due(run: &Run, now: Millis) -> Report {
+    let mut report = Report::default();
+    for bucket in run.buckets() {
+        let rules = bucket_rules(&bucket);
+        if rules.is_empty() {
+            continue;
+        }
+        apply(&bucket, &rules, now, &mut report);
+    }
+    report
+}
+
+fn apply(bucket: &Bucket, rules: &[Rule], now: Millis, report: &mut Report) {
+    let versioning = bucket.versioning().0;
+    bucket.visit_versions(|key, versions| {
+        expire_current(key, versions, rules, versioning, now, report);
+        transition_current(versions, rules, now, report);
+        expire_noncurrent(versions, rules, now, report);
+        remove_expired_marker(versions, rules, report);
+    });
+    report.uploads_aborted += bucket.drop_uploads(|u| {
+        rules.iter().any(|r| {
+            r.abort_multipart_days.is_some_and(|d| {
+                u.template.key.starts_with(&r.filter.prefix)
+                    && When::Days(d).due(u.initiated) <= now
+            })
+        })
+    });
+}
+
+fn expire_current(
+    key: &str,
+    versions: &mut Vec<Arc<Object>>,
+    rules: &[Rule],
+    versioning: Versioning,
+    now: Millis,
+    report: &mut Report,
+) {
+    let Some(current) = versions.last().filter(|o| !o.delete_marker) else {
+        return;
+    };
+    let due = expiration_of(rules, current).is_some_and(|(t, _)| t <= now);
+    if !due {
+        return;
+    }
+    report.expired += 1;
+    match versioning {
+        Versioning::Unversioned => versions.clear(),
+        Versioning::Enabled => versions.push(Arc::new(Object::delete_marker(key, ids::version_id(), now))),
+        Versioning::Suspended => {
+            versions.retain(|o| o.version_id != NULL_VERSION);
+            versions.push(Arc::new(Object::delete_marker(key, NULL_VERSION.to_string(), now)));
+        }
+    }
+}
+
+/// The storage class the latest due transition asks for, if any.
+fn due_class<'a>(candidates: impl Iterator<Item = (Millis, &'a str)>, now: Millis) -> Option<&'a str> {
+    candidates
+        .filter(|(due, _)| *due <= now)
+        .max_by_key(|(due, _)| *due)
+        .map(|(_, class)| class)
+}
+
+fn transition_current(versions: &mut [Arc<Object>], rules: &[Rule], now: Millis, report: &mut Report) {
+    let Some(current) = versions.last_mut().filter(|o| !o.delete_marker) else {
+        return;
+    };
+    let class = due_class(
+        rules
+            .iter()
+            .filter(|r| r.filter.matches(current))
+            .flat_map(|r| r.transitions.iter().map(|(w, c)| (w.due(current.last_modified), c.as_str()))),
+        now,
+    );
+    if let Some(class) = class.filter(|c| *c != current.storage_class) {
+        Arc::make_mut(current).storage_class = class.to_string();
+        report.transitioned += 1;
+    }
+}
+
+fn expire_noncurrent(versions: &mut Vec<Arc<Object>>, rules: &[Rule], now: Millis, report: &mut Report) {
+    let n = versions.len();
+    if n < 2 {
+        return;
+    }
+    // versions[i] became noncurrent when versions[i + 1] was written; newer noncurrent
+    // versions are those between it and the current one.
+    let mut keep = vec![true; n];
+    for i in 0..n - 1 {
+        let since = versions[i + 1].last_modified;
+        let newer_noncurrent = (n - 2 - i) as u64;
+        let o = &versions[i];
+        let expired = rules.iter().any(|r| {
+            r.filter.matches(o)
+                && r.noncurrent_days.is_some_and(|d| {
+                    When::Days(d).due(since) <= now && newer_noncurrent >= r.newer_noncurrent_versions
+                })
+        });
+        if expired {
+            keep[i] = false;
+            continue;
+        }
+        let class = due_class(
+            rules
+                .iter()
+                .filter(|r| r.filter.matches(o))
+                .flat_map(|r| r.noncurrent_transitions.iter().map(|(d, c)| (When::Days(*d).due(since), c.as_str()))),
+            now,
+        );
+        if let Some(class) = class.filter(|c| !o.delete_marker && *c != o.storage_class) {
+            Arc::make_mut(&mut versions[i]).storage_class = class.to_string();
+            report.transitioned += 1;
+        }
+    }
+    let mut i = 0;
+    versions.retain(|_| {
+        let k = keep[i];
+        i += 1;
+        if !k {
+            report.noncurrent_removed += 1;
+        }
+        k
+    });
+}
+
+/// A delete marker with no versions left under it is removed by ExpiredObjectDeleteMarker.
+fn remove_expired_marker(versions: &mut Vec<Arc<Object>>, rules: &[Rule], report: &mut Report) {
+    if versions.len() == 1
+        && versions[0].delete_marker
+        && rules
+            .iter()
+            .any(|r| r.expired_object_delete_marker && r.filter.matches(&versions[0]))
+    {
+        versions.clear();
+        report.markers_removed += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Body;
+
+    const DOC: &str = r#"<LifecycleConfiguration><Rule><ID>tmp</ID><Status>Enabled</Status><Filter><Prefix>tmp/</Prefix></Filter><Expiration><Days>7</Days></Expiration></Rule><Rule><ID>off</ID><Status>Disabled</Status><Filter></Filter><Expiration><Days>1</Days></Expiration></Rule><Rule><ID>cold</ID><Status>Enabled</Status><Filter><And><Prefix>logs/</Prefix><Tag><Key>k</Key><Value>v</Value></Tag><ObjectSizeGreaterThan>2</ObjectSizeGreaterThan></And></Filter><Transition><Days>30</Days><StorageClass>GLACIER</StorageClass></Transition></Rule></LifecycleConfiguration>"#;
+
+    #[test]
+    fn parses_rules_and_rounds_expiry_to_midnight() {
+        let rules: Vec<Rule> = parse_rules(DOC).into_iter().filter(|r| r.enabled).collect();
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[1].filter.tags, vec![("k".to_string(), "v".to_string())]);
+        // Created 10:30 on day 10 → 7 days later is 10:30 on day 17 → expires day 18, 00:00.
+        let o = Object::new("tmp/a", Body::default(), "", 10 * DAY_MS + 37_800_000);
+        assert_eq!(expiration_of(&rules, &o), Some((18 * DAY_MS, "tmp".to_string())));
+        let other = Object::new("keep/a", Body::default(), "", 0);
+        assert_eq!(expiration_of(&rules, &other), None);
+    }
+}
