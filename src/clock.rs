@@ -22,7 +22,8 @@ struct ClockState {
 
 impl ClockState {
     fn now(&self) -> Millis {
-        self.frozen_at.unwrap_or_else(|| real_now() + self.offset_ms)
+        self.frozen_at
+            .unwrap_or_else(|| real_now() + self.offset_ms)
     }
 }
 
@@ -102,7 +103,11 @@ pub fn parse_duration(text: &str) -> Result<Millis, String> {
             'm' => 60_000,
             'h' => 3_600_000,
             'd' => DAY_MS,
-            _ => return Err(format!("bad duration {text:?}: use s, m, h, d, e.g. \"1d12h\"")),
+            _ => {
+                return Err(format!(
+                    "bad duration {text:?}: use s, m, h, d, e.g. \"1d12h\""
+                ))
+            }
         };
         let n: Millis = digits
             .parse()
@@ -114,14 +119,18 @@ pub fn parse_duration(text: &str) -> Result<Millis, String> {
         digits.clear();
     }
     if !digits.is_empty() || t.is_empty() {
-        return Err(format!("bad duration {text:?}: every number needs a unit (s, m, h, d)"));
+        return Err(format!(
+            "bad duration {text:?}: every number needs a unit (s, m, h, d)"
+        ));
     }
     Ok(total)
 }
 
 /// Parses an RFC 3339 instant (`2027-01-01T00:00:00Z`).
 pub fn parse_rfc3339(text: &str) -> Option<Millis> {
-    let t = time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339).ok()?;
+    let t =
+        time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339)
+            .ok()?;
     Some((t.unix_timestamp_nanos() / 1_000_000) as Millis)
 }
 

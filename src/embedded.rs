@@ -156,7 +156,11 @@ impl S3Server {
     }
 
     /// The run `run_id`, loaded with a seed (a preset name or a seed document).
-    pub fn run_with_seed(&self, run_id: &str, seed: &serde_json::Value) -> Result<RunHandle, String> {
+    pub fn run_with_seed(
+        &self,
+        run_id: &str,
+        seed: &serde_json::Value,
+    ) -> Result<RunHandle, String> {
         let handle = self.run(run_id);
         handle.seed(seed)?;
         Ok(handle)
@@ -202,11 +206,21 @@ impl RunHandle {
         Ok(())
     }
 
-    pub fn put_object(&self, bucket: &str, key: &str, body: impl Into<bytes::Bytes>) -> Result<(), String> {
+    pub fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: impl Into<bytes::Bytes>,
+    ) -> Result<(), String> {
         let b = self.run.bucket(bucket).map_err(invalid)?;
         let body: bytes::Bytes = body.into();
         let etag = crate::checksum::md5_hex(&body);
-        let object = crate::store::Object::new(key, crate::store::Body::from_segments(vec![body]), etag, self.run.now());
+        let object = crate::store::Object::new(
+            key,
+            crate::store::Body::from_segments(vec![body]),
+            etag,
+            self.run.now(),
+        );
         b.put(object).map(|_| ()).map_err(invalid)
     }
 
@@ -236,7 +250,11 @@ impl RunHandle {
     }
 
     /// Sets the bucket's lifecycle from rules in boto3's shape or `{"expirationDays": N}`.
-    pub fn put_bucket_lifecycle(&self, bucket: &str, rules: &serde_json::Value) -> Result<(), String> {
+    pub fn put_bucket_lifecycle(
+        &self,
+        bucket: &str,
+        rules: &serde_json::Value,
+    ) -> Result<(), String> {
         let b = self.run.bucket(bucket).map_err(invalid)?;
         let doc = crate::seed::lifecycle_xml(rules)?;
         crate::api::validate_lifecycle_doc(&doc).map_err(invalid)?;
@@ -258,11 +276,15 @@ impl RunHandle {
 
     /// POSTs JSON to an admin route (e.g. `/_clone/seed?runId=…`) over HTTP, as a test's own
     /// tooling would; returns the status and the JSON answer.
-    pub async fn admin_post(&self, path: &str, body: &serde_json::Value) -> io::Result<(u16, serde_json::Value)> {
+    pub async fn admin_post(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> io::Result<(u16, serde_json::Value)> {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let addr = self
-            .addr
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "the server is not started"))?;
+        let addr = self.addr.ok_or_else(|| {
+            io::Error::new(io::ErrorKind::NotConnected, "the server is not started")
+        })?;
         let payload = body.to_string();
         let mut stream = tokio::net::TcpStream::connect(addr).await?;
         let request = format!(

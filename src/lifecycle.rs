@@ -39,7 +39,9 @@ impl Filter {
             return false;
         }
         if o.delete_marker {
-            return self.tags.is_empty() && self.size_greater_than.is_none() && self.size_less_than.is_none();
+            return self.tags.is_empty()
+                && self.size_greater_than.is_none()
+                && self.size_less_than.is_none();
         }
         self.tags.iter().all(|t| o.tags.contains(t))
             && self.size_greater_than.is_none_or(|n| o.size() > n)
@@ -74,7 +76,12 @@ fn when(e: &Element, days: &str) -> Option<When> {
 
 fn tags(e: &Element) -> Vec<(String, String)> {
     e.children_named("Tag")
-        .filter_map(|t| Some((t.child_text("Key")?.to_string(), t.child_text("Value").unwrap_or("").to_string())))
+        .filter_map(|t| {
+            Some((
+                t.child_text("Key")?.to_string(),
+                t.child_text("Value").unwrap_or("").to_string(),
+            ))
+        })
         .collect()
 }
 
@@ -109,15 +116,28 @@ pub fn parse_rules(doc: &str) -> Vec<Rule> {
                     .is_some_and(|v| v.trim() == "true"),
                 transitions: r
                     .children_named("Transition")
-                    .filter_map(|t| Some((when(t, "Days")?, t.child_text("StorageClass")?.trim().to_string())))
+                    .filter_map(|t| {
+                        Some((
+                            when(t, "Days")?,
+                            t.child_text("StorageClass")?.trim().to_string(),
+                        ))
+                    })
                     .collect(),
                 noncurrent_days: num(nve, "NoncurrentDays"),
                 newer_noncurrent_versions: num(nve, "NewerNoncurrentVersions").unwrap_or(0),
                 noncurrent_transitions: r
                     .children_named("NoncurrentVersionTransition")
-                    .filter_map(|t| Some((num(Some(t), "NoncurrentDays")?, t.child_text("StorageClass")?.trim().to_string())))
+                    .filter_map(|t| {
+                        Some((
+                            num(Some(t), "NoncurrentDays")?,
+                            t.child_text("StorageClass")?.trim().to_string(),
+                        ))
+                    })
                     .collect(),
-                abort_multipart_days: num(r.child("AbortIncompleteMultipartUpload"), "DaysAfterInitiation"),
+                abort_multipart_days: num(
+                    r.child("AbortIncompleteMultipartUpload"),
+                    "DaysAfterInitiation",
+                ),
             }
         })
         .collect()
@@ -202,23 +222,37 @@ fn expire_current(
     report.expired += 1;
     match versioning {
         Versioning::Unversioned => versions.clear(),
-        Versioning::Enabled => versions.push(Arc::new(Object::delete_marker(key, ids::version_id(), now))),
+        Versioning::Enabled => {
+            versions.push(Arc::new(Object::delete_marker(key, ids::version_id(), now)))
+        }
         Versioning::Suspended => {
             versions.retain(|o| o.version_id != NULL_VERSION);
-            versions.push(Arc::new(Object::delete_marker(key, NULL_VERSION.to_string(), now)));
+            versions.push(Arc::new(Object::delete_marker(
+                key,
+                NULL_VERSION.to_string(),
+                now,
+            )));
         }
     }
 }
 
 /// The storage class the latest due transition asks for, if any.
-fn due_class<'a>(candidates: impl Iterator<Item = (Millis, &'a str)>, now: Millis) -> Option<&'a str> {
+fn due_class<'a>(
+    candidates: impl Iterator<Item = (Millis, &'a str)>,
+    now: Millis,
+) -> Option<&'a str> {
     candidates
         .filter(|(due, _)| *due <= now)
         .max_by_key(|(due, _)| *due)
         .map(|(_, class)| class)
 }
 
-fn transition_current(versions: &mut [Arc<Object>], rules: &[Rule], now: Millis, report: &mut Report) {
+fn transition_current(
+    versions: &mut [Arc<Object>],
+    rules: &[Rule],
+    now: Millis,
+    report: &mut Report,
+) {
     let Some(current) = versions.last_mut().filter(|o| !o.delete_marker) else {
         return;
     };
@@ -226,7 +260,11 @@ fn transition_current(versions: &mut [Arc<Object>], rules: &[Rule], now: Millis,
         rules
             .iter()
             .filter(|r| r.filter.matches(current))
-            .flat_map(|r| r.transitions.iter().map(|(w, c)| (w.due(current.last_modified), c.as_str()))),
+            .flat_map(|r| {
+                r.transitions
+                    .iter()
+                    .map(|(w, c)| (w.due(current.last_modified), c.as_str()))
+            }),
         now,
     );
     if let Some(class) = class.filter(|c| *c != current.storage_class) {
@@ -235,7 +273,12 @@ fn transition_current(versions: &mut [Arc<Object>], rules: &[Rule], now: Millis,
     }
 }
 
-fn expire_noncurrent(versions: &mut Vec<Arc<Object>>, rules: &[Rule], now: Millis, report: &mut Report) {
+fn expire_noncurrent(
+    versions: &mut Vec<Arc<Object>>,
+    rules: &[Rule],
+    now: Millis,
+    report: &mut Report,
+) {
     let n = versions.len();
     if n < 2 {
         return;
@@ -250,7 +293,8 @@ fn expire_noncurrent(versions: &mut Vec<Arc<Object>>, rules: &[Rule], now: Milli
         let expired = rules.iter().any(|r| {
             r.filter.matches(o)
                 && r.noncurrent_days.is_some_and(|d| {
-                    When::Days(d).due(since) <= now && newer_noncurrent >= r.newer_noncurrent_versions
+                    When::Days(d).due(since) <= now
+                        && newer_noncurrent >= r.newer_noncurrent_versions
                 })
         });
         if expired {
@@ -258,10 +302,11 @@ fn expire_noncurrent(versions: &mut Vec<Arc<Object>>, rules: &[Rule], now: Milli
             continue;
         }
         let class = due_class(
-            rules
-                .iter()
-                .filter(|r| r.filter.matches(o))
-                .flat_map(|r| r.noncurrent_transitions.iter().map(|(d, c)| (When::Days(*d).due(since), c.as_str()))),
+            rules.iter().filter(|r| r.filter.matches(o)).flat_map(|r| {
+                r.noncurrent_transitions
+                    .iter()
+                    .map(|(d, c)| (When::Days(*d).due(since), c.as_str()))
+            }),
             now,
         );
         if let Some(class) = class.filter(|c| !o.delete_marker && *c != o.storage_class) {
@@ -304,10 +349,16 @@ mod tests {
     fn parses_rules_and_rounds_expiry_to_midnight() {
         let rules: Vec<Rule> = parse_rules(DOC).into_iter().filter(|r| r.enabled).collect();
         assert_eq!(rules.len(), 2);
-        assert_eq!(rules[1].filter.tags, vec![("k".to_string(), "v".to_string())]);
+        assert_eq!(
+            rules[1].filter.tags,
+            vec![("k".to_string(), "v".to_string())]
+        );
         // Created 10:30 on day 10 → 7 days later is 10:30 on day 17 → expires day 18, 00:00.
         let o = Object::new("tmp/a", Body::default(), "", 10 * DAY_MS + 37_800_000);
-        assert_eq!(expiration_of(&rules, &o), Some((18 * DAY_MS, "tmp".to_string())));
+        assert_eq!(
+            expiration_of(&rules, &o),
+            Some((18 * DAY_MS, "tmp".to_string()))
+        );
         let other = Object::new("keep/a", Body::default(), "", 0);
         assert_eq!(expiration_of(&rules, &other), None);
     }

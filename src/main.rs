@@ -82,7 +82,6 @@ fn main() -> ExitCode {
         domains: args.domains.into_iter().filter(|d| !d.is_empty()).collect(),
         strict: args.strict,
         restore_durations: args.restore_durations,
-        ..Config::default()
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -122,8 +121,9 @@ async fn serve(config: Config, seed: Option<String>) -> std::io::Result<()> {
         }
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("seed: {e}")))?;
         let run = state.store.run(s3twin::store::DEFAULT_RUN);
-        s3twin::seed::apply(&run, &region, doc)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("seed: {e}")))?;
+        s3twin::seed::apply(&run, &region, doc).map_err(|e| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("seed: {e}"))
+        })?;
     }
     let running = s3twin::server::spawn(listener, state)?;
     let endpoint = format!("http://{}", running.local_addr);

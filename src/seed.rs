@@ -1,7 +1,7 @@
 //! Seed documents: JSON descriptions of buckets (with versioning and lifecycle rules) and
 //! objects, loaded into a run all at once or not at all. Also the built-in presets.
 
-use crate::api::{validate_lifecycle_doc, valid_bucket_name};
+use crate::api::{valid_bucket_name, validate_lifecycle_doc};
 use crate::checksum::{self, ChecksumAlgorithm, ChecksumType};
 use crate::error::S3Error;
 use crate::store::{Body, ConfigKind, Object, Run, Versioning};
@@ -67,7 +67,8 @@ pub fn from_json(value: &Value) -> Result<SeedDoc, String> {
 pub fn preset(name: &str) -> Result<SeedDoc, String> {
     match name {
         "invoice-store" => {
-            let pdf = |n: u32, amount: &str| SeedObject {
+            let pdf = |n: u32, amount: &str| {
+                SeedObject {
                 key: format!("2026/inv-{n:03}.pdf"),
                 body: Some(format!(
                     "%PDF-1.4\n% s3twin sample invoice\n1 0 obj << /Title (Invoice INV-{n:03}) /Amount ({amount}) >> endobj\n%%EOF\n"
@@ -76,6 +77,7 @@ pub fn preset(name: &str) -> Result<SeedDoc, String> {
                 content_type: Some("application/pdf".into()),
                 metadata: BTreeMap::from([("invoice-id".into(), format!("INV-{n:03}"))]),
                 tags: BTreeMap::new(),
+            }
             };
             let mut draft = pdf(3, "0.00");
             draft.key = "tmp/inv-003-draft.pdf".into();
@@ -93,7 +95,9 @@ pub fn preset(name: &str) -> Result<SeedDoc, String> {
                 }],
             })
         }
-        other => Err(format!("unknown seed preset {other:?} (known: invoice-store)")),
+        other => Err(format!(
+            "unknown seed preset {other:?} (known: invoice-store)"
+        )),
     }
 }
 
@@ -115,29 +119,49 @@ fn prepare(doc: SeedDoc) -> Result<Vec<Prepared>, String> {
             None => None,
             Some("Enabled") => Some(Versioning::Enabled),
             Some("Suspended") => Some(Versioning::Suspended),
-            Some(v) => return Err(format!("bucket {}: versioning must be Enabled or Suspended, not {v:?}", b.name)),
+            Some(v) => {
+                return Err(format!(
+                    "bucket {}: versioning must be Enabled or Suspended, not {v:?}",
+                    b.name
+                ))
+            }
         };
         let lifecycle = match &b.lifecycle {
             None => None,
             Some(v) => {
                 let doc = lifecycle_xml(v).map_err(|e| format!("bucket {}: {e}", b.name))?;
-                validate_lifecycle_doc(&doc)
-                    .map_err(|e: S3Error| format!("bucket {}: lifecycle: {}: {}", b.name, e.code.as_str(), e.message))?;
+                validate_lifecycle_doc(&doc).map_err(|e: S3Error| {
+                    format!(
+                        "bucket {}: lifecycle: {}: {}",
+                        b.name,
+                        e.code.as_str(),
+                        e.message
+                    )
+                })?;
                 Some(doc)
             }
         };
         let mut objects = Vec::new();
         for o in b.objects {
             if o.key.is_empty() || o.key.len() > 1024 {
-                return Err(format!("bucket {}: object keys are 1 to 1024 bytes", b.name));
+                return Err(format!(
+                    "bucket {}: object keys are 1 to 1024 bytes",
+                    b.name
+                ));
             }
             let body = match (&o.body, &o.body_base64) {
                 (Some(t), None) => Bytes::from(t.clone()),
                 (None, Some(b64)) => Bytes::from(
-                    checksum::b64_decode(b64).ok_or_else(|| format!("object {}: bodyBase64 is not base64", o.key))?,
+                    checksum::b64_decode(b64)
+                        .ok_or_else(|| format!("object {}: bodyBase64 is not base64", o.key))?,
                 ),
                 (None, None) => Bytes::new(),
-                (Some(_), Some(_)) => return Err(format!("object {}: give body or bodyBase64, not both", o.key)),
+                (Some(_), Some(_)) => {
+                    return Err(format!(
+                        "object {}: give body or bodyBase64, not both",
+                        o.key
+                    ))
+                }
             };
             for (k, v) in &o.tags {
                 crate::wire::headers::validate_tag(k, v)
@@ -161,7 +185,10 @@ fn prepare(doc: SeedDoc) -> Result<Vec<Prepared>, String> {
 /// Loads a seed into a run: everything is checked first, so a bad seed changes nothing.
 pub fn apply(run: &Run, region: &str, doc: SeedDoc) -> Result<Summary, String> {
     let prepared = prepare(doc)?;
-    let mut summary = Summary { buckets: 0, objects: 0 };
+    let mut summary = Summary {
+        buckets: 0,
+        objects: 0,
+    };
     for p in prepared {
         run.create_bucket(&p.name, region);
         let bucket = run.bucket(&p.name).map_err(|e| e.message)?;
@@ -175,9 +202,18 @@ pub fn apply(run: &Run, region: &str, doc: SeedDoc) -> Result<Summary, String> {
         for (o, body) in p.objects {
             let mut crc = ChecksumAlgorithm::Crc64Nvme.hasher();
             crc.update(&body);
-            let mut object = Object::new(o.key, Body::from_segments(vec![body.clone()]), checksum::md5_hex(&body), run.now());
+            let mut object = Object::new(
+                o.key,
+                Body::from_segments(vec![body.clone()]),
+                checksum::md5_hex(&body),
+                run.now(),
+            );
             object.headers.content_type = o.content_type;
-            object.metadata = o.metadata.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+            object.metadata = o
+                .metadata
+                .into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                .collect();
             object.tags = o.tags.into_iter().collect();
             object.checksum = Some(checksum::Checksum {
                 algorithm: ChecksumAlgorithm::Crc64Nvme,
@@ -265,7 +301,8 @@ mod tests {
     fn bad_seeds_change_nothing() {
         let store = Store::new();
         let run = store.run("r");
-        let doc: Value = serde_json::json!({"buckets": [{"name": "good-one"}, {"name": "Bad_Name"}]});
+        let doc: Value =
+            serde_json::json!({"buckets": [{"name": "good-one"}, {"name": "Bad_Name"}]});
         let err = apply(&run, "us-east-1", from_json(&doc).expect("parses")).unwrap_err();
         assert!(err.contains("Bad_Name"), "{err}");
         assert_eq!(run.bucket_count(), 0);
@@ -277,10 +314,20 @@ mod tests {
     fn preset_and_lifecycle_shapes() {
         let store = Store::new();
         let run = store.run("r");
-        let summary = apply(&run, "us-east-1", preset("invoice-store").expect("preset")).expect("applies");
-        assert_eq!(summary, Summary { buckets: 1, objects: 3 });
+        let summary =
+            apply(&run, "us-east-1", preset("invoice-store").expect("preset")).expect("applies");
+        assert_eq!(
+            summary,
+            Summary {
+                buckets: 1,
+                objects: 3
+            }
+        );
         let doc = lifecycle_xml(&serde_json::json!({"expirationDays": 7})).expect("xml");
-        assert!(doc.contains("<Expiration><Days>7</Days></Expiration>"), "{doc}");
+        assert!(
+            doc.contains("<Expiration><Days>7</Days></Expiration>"),
+            "{doc}"
+        );
         let rules = crate::lifecycle::parse_rules(&doc);
         assert_eq!(rules.len(), 1);
     }

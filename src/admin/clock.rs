@@ -16,22 +16,27 @@ fn clock_json(run: &Run) -> Value {
 
 pub fn get(state: &AppState, req: &AdminRequest) -> Resp {
     match req.run(state) {
-        Ok(run) => json(200, &clock_json(&run)),
-        Err(resp) => resp,
+        Some(run) => json(200, &clock_json(&run)),
+        None => req.unknown_run(),
     }
 }
 
 /// Advances, sets or freezes the clock, then runs everything that became due.
 pub fn post(state: &AppState, req: &AdminRequest) -> Resp {
-    let run = match req.run(state) {
-        Ok(r) => r,
-        Err(resp) => return resp,
+    let Some(run) = req.run(state) else {
+        return req.unknown_run();
     };
     let Some(fields) = req.body.as_ref().and_then(Value::as_object) else {
         return error(400, "expected a JSON object: {\"advance\":\"8d\"}, {\"set\":\"2027-01-01T00:00:00Z\"} or {\"freeze\":true}");
     };
-    if let Some(unknown) = fields.keys().find(|k| !matches!(k.as_str(), "advance" | "set" | "freeze")) {
-        return error(400, &format!("unknown field {unknown:?} (allowed: advance, set, freeze)"));
+    if let Some(unknown) = fields
+        .keys()
+        .find(|k| !matches!(k.as_str(), "advance" | "set" | "freeze"))
+    {
+        return error(
+            400,
+            &format!("unknown field {unknown:?} (allowed: advance, set, freeze)"),
+        );
     }
     // Validate everything before changing anything.
     let advance = match fields.get("advance") {
@@ -40,13 +45,26 @@ pub fn post(state: &AppState, req: &AdminRequest) -> Resp {
             Ok(ms) => Some(ms),
             Err(e) => return error(400, &e),
         },
-        Some(_) => return error(400, "advance must be a duration string like \"8d\" or \"1d12h\""),
+        Some(_) => {
+            return error(
+                400,
+                "advance must be a duration string like \"8d\" or \"1d12h\"",
+            )
+        }
     };
     let set = match fields.get("set") {
         None => None,
         Some(Value::String(s)) => match parse_rfc3339(s) {
             Some(t) if t >= run.now() => Some(t),
-            Some(_) => return error(400, &format!("time never moves backwards: {s} is before the run's now ({})", iso8601(run.now()))),
+            Some(_) => {
+                return error(
+                    400,
+                    &format!(
+                        "time never moves backwards: {s} is before the run's now ({})",
+                        iso8601(run.now())
+                    ),
+                )
+            }
             None => return error(400, &format!("set must be an RFC 3339 instant, not {s:?}")),
         },
         Some(_) => return error(400, "set must be an RFC 3339 instant string"),
@@ -84,17 +102,29 @@ pub fn post(state: &AppState, req: &AdminRequest) -> Resp {
 
 /// A SigV4 presigned URL for the run, computed on its clock.
 pub fn presign(state: &AppState, req: &AdminRequest) -> Resp {
-    let run = match req.run(state) {
-        Ok(r) => r,
-        Err(resp) => return resp,
+    let Some(run) = req.run(state) else {
+        return req.unknown_run();
     };
     let Some(fields) = req.body.as_ref().and_then(Value::as_object) else {
-        return error(400, "expected {\"method\":\"GET\",\"bucket\":\"…\",\"key\":\"…\",\"expiresIn\":3600}");
+        return error(
+            400,
+            "expected {\"method\":\"GET\",\"bucket\":\"…\",\"key\":\"…\",\"expiresIn\":3600}",
+        );
     };
-    if let Some(unknown) = fields.keys().find(|k| !matches!(k.as_str(), "method" | "bucket" | "key" | "expiresIn")) {
-        return error(400, &format!("unknown field {unknown:?} (allowed: method, bucket, key, expiresIn)"));
+    if let Some(unknown) = fields
+        .keys()
+        .find(|k| !matches!(k.as_str(), "method" | "bucket" | "key" | "expiresIn"))
+    {
+        return error(
+            400,
+            &format!("unknown field {unknown:?} (allowed: method, bucket, key, expiresIn)"),
+        );
     }
-    let method = fields.get("method").and_then(Value::as_str).unwrap_or("GET").to_ascii_uppercase();
+    let method = fields
+        .get("method")
+        .and_then(Value::as_str)
+        .unwrap_or("GET")
+        .to_ascii_uppercase();
     if !matches!(method.as_str(), "GET" | "PUT" | "HEAD" | "DELETE") {
         return error(400, "method must be GET, PUT, HEAD or DELETE");
     }
@@ -108,10 +138,19 @@ pub fn presign(state: &AppState, req: &AdminRequest) -> Resp {
         None => 3600,
         Some(v) => match v.as_i64() {
             Some(s) if (1..=MAX_EXPIRES_SECS).contains(&s) => s,
-            _ => return error(400, "expiresIn must be an integer number of seconds from 1 to 604800"),
+            _ => {
+                return error(
+                    400,
+                    "expiresIn must be an integer number of seconds from 1 to 604800",
+                )
+            }
         },
     };
-    let prefix = if run.id == DEFAULT_RUN { String::new() } else { format!("/t/{}", run.id) };
+    let prefix = if run.id == DEFAULT_RUN {
+        String::new()
+    } else {
+        format!("/t/{}", run.id)
+    };
     let url = presign_v4(&PresignRequest {
         method: &method,
         origin: &req.origin,
@@ -124,5 +163,8 @@ pub fn presign(state: &AppState, req: &AdminRequest) -> Resp {
         region: &state.config.region,
         now: run.now(),
     });
-    json(200, &json!({ "url": url, "method": method, "expiresIn": expires }))
+    json(
+        200,
+        &json!({ "url": url, "method": method, "expiresIn": expires }),
+    )
 }

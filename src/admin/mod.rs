@@ -43,15 +43,16 @@ impl AdminRequest {
         self.query.get("runId").filter(|r| !r.is_empty())
     }
 
-    /// The run named by `?runId=` (the default run without one); 404 for an unknown run.
-    pub fn run(&self, state: &AppState) -> Result<Arc<Run>, Resp> {
+    /// The run named by `?runId=` (the default run without one); `None` for an unknown run.
+    pub fn run(&self, state: &AppState) -> Option<Arc<Run>> {
         match self.run_id() {
-            None => Ok(state.store.run(DEFAULT_RUN)),
-            Some(id) => state
-                .store
-                .existing_run(id)
-                .ok_or_else(|| error(404, &format!("no run {id:?}"))),
+            None => Some(state.store.run(DEFAULT_RUN)),
+            Some(id) => state.store.existing_run(id),
         }
+    }
+
+    pub fn unknown_run(&self) -> Resp {
+        error(404, &format!("no run {:?}", self.run_id().unwrap_or("")))
     }
 }
 
@@ -110,7 +111,10 @@ pub async fn handle(state: &AppState, req: Request<Incoming>) -> Resp {
         (_, "health" | "reset" | "seed" | "runs" | "clock" | "presign") => {
             error(405, "method not allowed for this admin route")
         }
-        _ => error(404, &format!("no admin route {path}", path = parts.uri.path())),
+        _ => error(
+            404,
+            &format!("no admin route {path}", path = parts.uri.path()),
+        ),
     }
 }
 
@@ -139,7 +143,10 @@ fn reset(state: &AppState, run_id: Option<&str>) -> Resp {
     match run_id {
         Some(r) => {
             let existed = state.store.reset_run(r);
-            json(200, &json!({ "status": "ok", "reset": r, "existed": existed }))
+            json(
+                200,
+                &json!({ "status": "ok", "reset": r, "existed": existed }),
+            )
         }
         None => {
             state.store.reset_all();

@@ -14,14 +14,23 @@ pub fn create(state: &AppState, req: &AdminRequest) -> Resp {
     let Some(fields) = body.as_object() else {
         return error(400, "the body must be a JSON object");
     };
-    if let Some(unknown) = fields.keys().find(|k| !matches!(k.as_str(), "runId" | "seed")) {
-        return error(400, &format!("unknown field {unknown:?} (allowed: runId, seed)"));
+    if let Some(unknown) = fields
+        .keys()
+        .find(|k| !matches!(k.as_str(), "runId" | "seed"))
+    {
+        return error(
+            400,
+            &format!("unknown field {unknown:?} (allowed: runId, seed)"),
+        );
     }
     let run_id = match fields.get("runId") {
         None | Some(Value::Null) => format!("run-{:012x}", crate::ids::next_u64() >> 16),
         Some(Value::String(s)) if valid_run_id(s) => s.clone(),
         Some(_) => {
-            return error(400, "runId must be 1 to 64 characters of letters, digits, '.', '_' and '-'")
+            return error(
+                400,
+                "runId must be 1 to 64 characters of letters, digits, '.', '_' and '-'",
+            )
         }
     };
     // Check the seed before creating anything.
@@ -91,7 +100,10 @@ pub fn seed(state: &AppState, req: &AdminRequest) -> Resp {
     let run_id = req.run_id().unwrap_or(crate::store::DEFAULT_RUN);
     let run = state.store.run(run_id);
     match seed::apply(&run, &state.config.region, doc) {
-        Ok(s) => json(200, &json!({ "status": "ok", "runId": run_id, "buckets": s.buckets, "objects": s.objects })),
+        Ok(s) => json(
+            200,
+            &json!({ "status": "ok", "runId": run_id, "buckets": s.buckets, "objects": s.objects }),
+        ),
         Err(e) => error(400, &e),
     }
 }

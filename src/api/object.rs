@@ -4,8 +4,8 @@ use super::conditional::READ;
 use super::{Ctx, ReqBody};
 use crate::checksum::ChecksumAlgorithm;
 use crate::clock::{http_date, Millis};
-use crate::lifecycle;
 use crate::error::{Code, S3Error, S3Result};
+use crate::lifecycle;
 use crate::server::response::{empty, set_header, Resp, ResponseBody};
 use crate::store::{is_archived, Body, Bucket, Object, ObjectHeaders, Restore, Versioning};
 use crate::wire::headers::{self, encode_metadata_value, parse_range, parse_tagging};
@@ -366,7 +366,11 @@ pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
     set_version_header(&mut resp, &bucket, &object);
     set_expiration_header(&mut resp, &bucket, &object);
     if let Some(r) = &object.restore {
-        set_header(&mut resp, "x-amz-restore", &restore_header(r, ctx.run.now()));
+        set_header(
+            &mut resp,
+            "x-amz-restore",
+            &restore_header(r, ctx.run.now()),
+        );
     }
     if let (Some(_), Some(parts)) = (part_number, &object.parts) {
         set_header(&mut resp, "x-amz-mp-parts-count", &parts.len().to_string());

@@ -103,7 +103,7 @@ pub async fn restore_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
         .config
         .restore_durations
         .of(&object.storage_class, &tier)
-        .ok_or_else(|| S3Error::malformed_xml())?;
+        .ok_or_else(S3Error::malformed_xml)?;
     let now = ctx.run.now();
     if object.restore.is_some_and(|r| now < r.ready_at) {
         return Err(S3Error::new(Code::RestoreAlreadyInProgress));
@@ -112,11 +112,16 @@ pub async fn restore_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     // A restored copy asked for again only gets a new expiry.
     let ready_at = if already { now } else { now + duration };
     let restore = Restore {
-        ready_at: object.restore.filter(|_| already).map_or(ready_at, |r| r.ready_at),
+        ready_at: object
+            .restore
+            .filter(|_| already)
+            .map_or(ready_at, |r| r.ready_at),
         expires_at: next_midnight(ready_at + days as Millis * DAY_MS),
     };
     bucket
-        .modify(key, ctx.query.get("versionId"), |o: &mut Object| o.restore = Some(restore))
+        .modify(key, ctx.query.get("versionId"), |o: &mut Object| {
+            o.restore = Some(restore)
+        })
         .ok_or_else(|| S3Error::no_such_key(key))?;
     Ok(empty(if already { 200 } else { 202 }))
 }

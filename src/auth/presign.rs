@@ -44,10 +44,12 @@ pub fn check_expiry(query: &Query, now: Millis) -> S3Result<()> {
         })?;
         let expires_at = signed_at + secs * 1000;
         if now > expires_at {
-            return Err(S3Error::with_message(Code::AccessDenied, "Request has expired")
-                .extra("X-Amz-Expires", secs.to_string())
-                .extra("Expires", iso8601(expires_at))
-                .extra("ServerTime", iso8601(now)));
+            return Err(
+                S3Error::with_message(Code::AccessDenied, "Request has expired")
+                    .extra("X-Amz-Expires", secs.to_string())
+                    .extra("Expires", iso8601(expires_at))
+                    .extra("ServerTime", iso8601(now)),
+            );
         }
         return Ok(());
     }
@@ -57,9 +59,11 @@ pub fn check_expiry(query: &Query, now: Millis) -> S3Result<()> {
             S3Error::with_message(Code::AccessDenied, "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters")
         })?;
         if now > at * 1000 {
-            return Err(S3Error::with_message(Code::AccessDenied, "Request has expired")
-                .extra("Expires", iso8601(at * 1000))
-                .extra("ServerTime", iso8601(now)));
+            return Err(
+                S3Error::with_message(Code::AccessDenied, "Request has expired")
+                    .extra("Expires", iso8601(at * 1000))
+                    .extra("ServerTime", iso8601(now)),
+            );
         }
     }
     Ok(())
@@ -104,7 +108,15 @@ pub struct PresignRequest<'a> {
 pub fn presign_v4(r: &PresignRequest) -> String {
     let amz_date = {
         let iso = iso8601(r.now); // 2026-11-23T10:33:14.000Z
-        format!("{}{}{}T{}{}{}Z", &iso[0..4], &iso[5..7], &iso[8..10], &iso[11..13], &iso[14..16], &iso[17..19])
+        format!(
+            "{}{}{}T{}{}{}Z",
+            &iso[0..4],
+            &iso[5..7],
+            &iso[8..10],
+            &iso[11..13],
+            &iso[14..16],
+            &iso[17..19]
+        )
     };
     let day = &amz_date[..8];
     let scope = format!("{day}/{}/s3/aws4_request", r.region);
@@ -133,7 +145,10 @@ pub fn presign_v4(r: &PresignRequest) -> String {
         .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
         .collect::<Vec<_>>()
         .join("&");
-    let canonical = format!("{}\n{path}\n{query}\nhost:{host}\n\nhost\nUNSIGNED-PAYLOAD", r.method);
+    let canonical = format!(
+        "{}\n{path}\n{query}\nhost:{host}\n\nhost\nUNSIGNED-PAYLOAD",
+        r.method
+    );
     let string_to_sign = format!(
         "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
         hex::encode(Sha256::digest(canonical.as_bytes()))
@@ -143,7 +158,10 @@ pub fn presign_v4(r: &PresignRequest) -> String {
     let k_service = hmac(&k_region, "s3");
     let k_signing = hmac(&k_service, "aws4_request");
     let signature = hex::encode(hmac(&k_signing, &string_to_sign));
-    format!("{}{path}?{query}&X-Amz-Signature={signature}", r.origin.trim_end_matches('/'))
+    format!(
+        "{}{path}?{query}&X-Amz-Signature={signature}",
+        r.origin.trim_end_matches('/')
+    )
 }
 
 #[cfg(test)]
@@ -152,13 +170,21 @@ mod tests {
 
     #[test]
     fn expiry_is_judged_on_the_given_clock() {
-        let q = Query::parse(Some("X-Amz-Date=20261123T100000Z&X-Amz-Expires=3600&X-Amz-Signature=x"));
+        let q = Query::parse(Some(
+            "X-Amz-Date=20261123T100000Z&X-Amz-Expires=3600&X-Amz-Signature=x",
+        ));
         let signed = parse_amz_date("20261123T100000Z").expect("date");
         assert!(check_expiry(&q, signed + 3_600_000).is_ok());
         let e = check_expiry(&q, signed + 3_600_001).unwrap_err();
-        assert_eq!((e.code, e.message.as_str()), (Code::AccessDenied, "Request has expired"));
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (Code::AccessDenied, "Request has expired")
+        );
         let week = Query::parse(Some("X-Amz-Date=20261123T100000Z&X-Amz-Expires=604801"));
-        assert_eq!(check_expiry(&week, signed).unwrap_err().code, Code::AuthorizationQueryParametersError);
+        assert_eq!(
+            check_expiry(&week, signed).unwrap_err().code,
+            Code::AuthorizationQueryParametersError
+        );
         let v2 = Query::parse(Some("AWSAccessKeyId=a&Signature=s&Expires=1795430400"));
         assert!(check_expiry(&v2, 1_795_430_400_000).is_ok());
         assert!(check_expiry(&v2, 1_795_430_401_000).is_err());
@@ -180,6 +206,11 @@ mod tests {
             region: "us-east-1",
             now: 1_369_353_600_000,
         });
-        assert!(url.ends_with("X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"), "{url}");
+        assert!(
+            url.ends_with(
+                "X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
+            ),
+            "{url}"
+        );
     }
 }

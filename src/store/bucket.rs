@@ -236,7 +236,10 @@ impl Bucket {
     }
 
     /// Drops the uploads `expired` picks, under the bucket lock; returns how many.
-    pub fn drop_uploads(&self, mut expired: impl FnMut(&super::multipart::Upload) -> bool) -> usize {
+    pub fn drop_uploads(
+        &self,
+        mut expired: impl FnMut(&super::multipart::Upload) -> bool,
+    ) -> usize {
         let mut state = self.state.lock();
         let before = state.uploads.len();
         state.uploads.retain(|_, u| !expired(u));

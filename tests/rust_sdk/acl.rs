@@ -16,8 +16,11 @@ const LOG_DELIVERY: &str = "http://acs.amazonaws.com/groups/s3/LogDelivery";
 /// The canonical user that `aws-exec-read` grants READ (Amazon EC2, to read AMI bundles).
 const EC2_READER: &str = "6aa5a366c34c1cbe25dc49211496e913e0351eb0e8c37aa3477e40942ec6b97c";
 
-/// (permission, grantee type, id / uri / email), sorted: ACL comparisons ignore order.
-fn summary(grants: &[Grant]) -> Vec<(String, String, String)> {
+/// A grant as (permission, grantee type, id / uri / email).
+type Summary = (String, String, String);
+
+/// The grants, sorted: ACL comparisons ignore order.
+fn summary(grants: &[Grant]) -> Vec<Summary> {
     let mut out: Vec<_> = grants
         .iter()
         .map(|g| {
@@ -39,11 +42,11 @@ fn summary(grants: &[Grant]) -> Vec<(String, String, String)> {
     out
 }
 
-fn g(permission: &str, kind: &str, who: &str) -> (String, String, String) {
+fn g(permission: &str, kind: &str, who: &str) -> Summary {
     (permission.into(), kind.into(), who.into())
 }
 
-fn sorted(mut v: Vec<(String, String, String)>) -> Vec<(String, String, String)> {
+fn sorted(mut v: Vec<Summary>) -> Vec<Summary> {
     v.sort();
     v
 }
@@ -79,7 +82,7 @@ async fn acl_bucket(c: &Client, tag: &str, ownership: ObjectOwnership) -> String
     name
 }
 
-async fn object_grants(c: &Client, b: &str, k: &str) -> Vec<(String, String, String)> {
+async fn object_grants(c: &Client, b: &str, k: &str) -> Vec<Summary> {
     let out = c
         .get_object_acl()
         .bucket(b)
@@ -90,7 +93,7 @@ async fn object_grants(c: &Client, b: &str, k: &str) -> Vec<(String, String, Str
     summary(out.grants())
 }
 
-async fn bucket_grants(c: &Client, b: &str) -> Vec<(String, String, String)> {
+async fn bucket_grants(c: &Client, b: &str) -> Vec<Summary> {
     let out = c
         .get_bucket_acl()
         .bucket(b)
@@ -379,7 +382,7 @@ async fn canned_acls_expand_as_documented() {
     let id = owner_id(c, &b).await;
     put(c, &b, "k", b"data").await;
     let owner = g("FULL_CONTROL", "CanonicalUser", &id);
-    let cases: Vec<(&str, Vec<(String, String, String)>)> = vec![
+    let cases: Vec<(&str, Vec<Summary>)> = vec![
         (
             "public-read",
             vec![owner.clone(), g("READ", "Group", ALL_USERS)],
@@ -782,7 +785,10 @@ async fn acls_of_new_objects_and_versions() {
         .send()
         .await
         .expect("copy");
-    assert_eq!(object_grants(c, &b, "copy").await, [owner.clone()]);
+    assert_eq!(
+        object_grants(c, &b, "copy").await,
+        std::slice::from_ref(&owner)
+    );
     c.copy_object()
         .bucket(&b)
         .key("copy2")
@@ -891,7 +897,10 @@ async fn acls_of_new_objects_and_versions() {
         summary(v1_grants.grants()),
         sorted(vec![owner.clone(), g("READ", "Group", ALL_USERS)])
     );
-    assert_eq!(object_grants(c, &b, "v").await, [owner.clone()]);
+    assert_eq!(
+        object_grants(c, &b, "v").await,
+        std::slice::from_ref(&owner)
+    );
 
     // A delete marker has no ACL: the key reads as missing.
     let marker = c

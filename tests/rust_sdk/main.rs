@@ -12,4 +12,5 @@ mod listing;
 mod multipart;
 mod objects;
 mod runs;
+mod twin;
 mod versioning;
