@@ -9,7 +9,7 @@ use super::object::STORAGE_CLASSES;
 use super::{Ctx, ReqBody};
 use crate::error::{Code, S3Error, S3Result};
 use crate::server::response::{bytes, empty, xml, Resp};
-use crate::store::{Bucket, ConfigKind, Versioning};
+use crate::store::{Bucket, ConfigKind, ObjectOwnership, Versioning};
 use crate::wire::headers::validate_tag;
 use crate::wire::request_body::{receive, BodySpec};
 use crate::wire::xml::{self as xmlp, Element, XmlWriter, S3_NS};
@@ -608,4 +608,47 @@ fn validate_object_lock(root: &Element, bucket: &Bucket) -> S3Result<()> {
         ));
     }
     Ok(())
+}
+
+/// GetBucketOwnershipControls: `BucketOwnerEnforced` for new buckets, as S3 reports it.
+pub fn get_ownership_controls(ctx: &Ctx) -> S3Result<Resp> {
+    let bucket = ctx.run.bucket(ctx.bucket_name())?;
+    let ownership = bucket.object_ownership().ok_or_else(|| {
+        S3Error::new(Code::OwnershipControlsNotFoundError).extra("BucketName", bucket.name.clone())
+    })?;
+    let mut w = XmlWriter::new();
+    w.root("OwnershipControls")
+        .open("Rule")
+        .elem("ObjectOwnership", ownership.name());
+    Ok(xml(200, w.finish()))
+}
+
+pub async fn put_ownership_controls(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
+    let bucket = ctx.run.bucket(ctx.bucket_name())?;
+    let spec = BodySpec::from_headers(&ctx.headers)?;
+    let doc = receive(body, &spec, None, MAX_XML_BODY).await?.into_bytes();
+    let root = xmlp::parse(&doc)?;
+    expect_root(&root, "OwnershipControls")?;
+    let rules: Vec<&Element> = root.children_named("Rule").collect();
+    if rules.len() != 1 {
+        return Err(S3Error::malformed_xml());
+    }
+    let ownership = rules[0]
+        .child_text("ObjectOwnership")
+        .and_then(|o| ObjectOwnership::from_name(o.trim()))
+        .ok_or_else(S3Error::malformed_xml)?;
+    // Enforcing bucket-owner ownership is refused while the bucket ACL grants others access.
+    if ownership == ObjectOwnership::BucketOwnerEnforced
+        && !bucket.acl().is_owner_full_control_only()
+    {
+        return Err(S3Error::new(Code::InvalidBucketAclWithObjectOwnership));
+    }
+    bucket.set_object_ownership(Some(ownership));
+    Ok(empty(200))
+}
+
+pub fn delete_ownership_controls(ctx: &Ctx) -> S3Result<Resp> {
+    let bucket = ctx.run.bucket(ctx.bucket_name())?;
+    bucket.set_object_ownership(None);
+    Ok(empty(204))
 }

@@ -41,6 +41,9 @@ pub enum Op {
     PutObjectAcl,
     GetObjectAttributes,
     RestoreObject,
+    GetBucketOwnershipControls,
+    PutBucketOwnershipControls,
+    DeleteBucketOwnershipControls,
     /// Get/Put/Delete of a bucket configuration document (see `CONFIG_OPS`).
     Config(ConfigMethod, ConfigKind),
     /// A real S3 operation that s3twin does not implement yet.
@@ -144,7 +147,10 @@ impl Op {
                 }
             }
         }
-        const IMPLEMENTED: [Op; 19] = [
+        const IMPLEMENTED: [Op; 22] = [
+            Op::GetBucketOwnershipControls,
+            Op::PutBucketOwnershipControls,
+            Op::DeleteBucketOwnershipControls,
             Op::RestoreObject,
             Op::GetObjectTagging,
             Op::PutObjectTagging,
@@ -205,6 +211,9 @@ impl Op {
             Op::PutObjectAcl => "PutObjectAcl",
             Op::GetObjectAttributes => "GetObjectAttributes",
             Op::RestoreObject => "RestoreObject",
+            Op::GetBucketOwnershipControls => "GetBucketOwnershipControls",
+            Op::PutBucketOwnershipControls => "PutBucketOwnershipControls",
+            Op::DeleteBucketOwnershipControls => "DeleteBucketOwnershipControls",
             Op::Config(method, kind) => CONFIG_OPS
                 .iter()
                 .find(|row| row.0 == kind)

@@ -786,3 +786,86 @@ async fn object_lock_configuration() {
         .expect("get");
     assert_eq!(got.object_lock_configuration(), Some(&cfg));
 }
+
+#[tokio::test]
+async fn ownership_controls() {
+    let t = Twin::start().await;
+    let c = &t.client;
+    let b = new_bucket(c, "own").await;
+    let got = c
+        .get_bucket_ownership_controls()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("default");
+    let rule = &got.ownership_controls().expect("controls").rules()[0];
+    assert_eq!(
+        rule.object_ownership(),
+        &ObjectOwnership::BucketOwnerEnforced
+    );
+    let controls = |o: ObjectOwnership| {
+        OwnershipControls::builder()
+            .rules(
+                OwnershipControlsRule::builder()
+                    .object_ownership(o)
+                    .build()
+                    .expect("rule"),
+            )
+            .build()
+            .expect("controls")
+    };
+    c.put_bucket_ownership_controls()
+        .bucket(&b)
+        .ownership_controls(controls(ObjectOwnership::ObjectWriter))
+        .send()
+        .await
+        .expect("put");
+    let got = c
+        .get_bucket_ownership_controls()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        got.ownership_controls().expect("controls").rules()[0].object_ownership(),
+        &ObjectOwnership::ObjectWriter
+    );
+    // With ACLs allowed, a public bucket ACL blocks going back to BucketOwnerEnforced.
+    c.delete_public_access_block()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("allow public ACLs");
+    c.put_bucket_acl()
+        .bucket(&b)
+        .acl(BucketCannedAcl::PublicRead)
+        .send()
+        .await
+        .expect("public-read");
+    let err = c
+        .put_bucket_ownership_controls()
+        .bucket(&b)
+        .ownership_controls(controls(ObjectOwnership::BucketOwnerEnforced))
+        .send()
+        .await
+        .expect_err("acl grants others");
+    assert_eq!(
+        error_parts(&err),
+        ("InvalidBucketAclWithObjectOwnership".to_string(), 400)
+    );
+    c.delete_bucket_ownership_controls()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("delete");
+    let err = c
+        .get_bucket_ownership_controls()
+        .bucket(&b)
+        .send()
+        .await
+        .expect_err("gone");
+    assert_eq!(
+        error_parts(&err),
+        ("OwnershipControlsNotFoundError".to_string(), 404)
+    );
+}
