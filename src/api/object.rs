@@ -112,15 +112,17 @@ pub fn restored(object: &Object, now: Millis) -> bool {
         .is_some_and(|r| r.ready_at <= now && now < r.expires_at)
 }
 
-/// The `x-amz-restore` header of an object with a restore.
-pub fn restore_header(r: &Restore, now: Millis) -> String {
+/// The `x-amz-restore` header: while a restore runs or its copy exists; gone once it expired.
+pub fn restore_header(r: &Restore, now: Millis) -> Option<String> {
     if now < r.ready_at {
-        "ongoing-request=\"true\"".to_string()
-    } else {
-        format!(
+        Some("ongoing-request=\"true\"".to_string())
+    } else if now < r.expires_at {
+        Some(format!(
             "ongoing-request=\"false\", expiry-date=\"{}\"",
             http_date(r.expires_at)
-        )
+        ))
+    } else {
+        None
     }
 }
 
@@ -365,12 +367,11 @@ pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
     write_object_headers(&mut resp, &object, ctx);
     set_version_header(&mut resp, &bucket, &object);
     set_expiration_header(&mut resp, &bucket, &object);
-    if let Some(r) = &object.restore {
-        set_header(
-            &mut resp,
-            "x-amz-restore",
-            &restore_header(r, ctx.run.now()),
-        );
+    if let Some(h) = object
+        .restore
+        .and_then(|r| restore_header(&r, ctx.run.now()))
+    {
+        set_header(&mut resp, "x-amz-restore", &h);
     }
     if let (Some(_), Some(parts)) = (part_number, &object.parts) {
         set_header(&mut resp, "x-amz-mp-parts-count", &parts.len().to_string());

@@ -347,6 +347,18 @@ async fn aborts_uploads_and_transitions_then_restores() {
         .await
         .expect_err("restored copy expired");
     assert_eq!(error_parts(&err).0, "InvalidObjectState");
+    let head = c
+        .head_object()
+        .bucket("archive")
+        .key("cold/a")
+        .send()
+        .await
+        .expect("head");
+    assert_eq!(
+        head.restore(),
+        None,
+        "no restore header once the copy expired"
+    );
     let err = c
         .restore_object()
         .bucket("archive")
