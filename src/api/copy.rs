@@ -2,7 +2,8 @@
 
 use super::conditional::COPY_SOURCE;
 use super::object::{
-    check_key, no_such_version, object_headers, request_tags, set_version_header, storage_class,
+    check_key, no_such_version, object_headers, request_tags, restored, set_version_header,
+    storage_class,
 };
 use super::Ctx;
 use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumType};
@@ -10,7 +11,7 @@ use crate::clock::iso8601;
 use crate::error::{S3Error, S3Result};
 use crate::server::query::decode_path;
 use crate::server::response::{set_header, xml, Resp};
-use crate::store::{Body, Bucket, Object, Versioning};
+use crate::store::{is_archived, Body, Bucket, Object, Versioning};
 use crate::wire::headers;
 use crate::wire::xml::XmlWriter;
 use std::sync::Arc;
@@ -60,7 +61,12 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
     let replace_metadata = directive(ctx, "x-amz-metadata-directive", "metadata")?;
     let replace_tags = directive(ctx, "x-amz-tagging-directive", "tagging")?;
     let source_bucket = ctx.run.bucket(&src_bucket)?;
-    let source = copy_source_object(&source_bucket, &src_key, src_version.as_deref())?;
+    let source = copy_source_object(
+        &source_bucket,
+        &src_key,
+        src_version.as_deref(),
+        ctx.run.now(),
+    )?;
     COPY_SOURCE.check(&ctx.headers, &source.etag, source.last_modified)?;
 
     let storage_class = storage_class(&ctx.headers)?;
@@ -157,6 +163,7 @@ pub fn copy_source_object(
     bucket: &Bucket,
     key: &str,
     version: Option<&str>,
+    now: crate::clock::Millis,
 ) -> S3Result<Arc<Object>> {
     match version {
         Some(v) => {
@@ -172,6 +179,14 @@ pub fn copy_source_object(
         }
         None => bucket.get(key).ok_or_else(|| S3Error::no_such_key(key)),
     }
+    .and_then(|o| {
+        // An archived object can only be copied from a restored copy.
+        if is_archived(&o.storage_class) && !restored(&o, now) {
+            return Err(S3Error::new(crate::error::Code::InvalidObjectState)
+                .extra("StorageClass", o.storage_class.clone()));
+        }
+        Ok(o)
+    })
 }
 
 #[cfg(test)]

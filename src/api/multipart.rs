@@ -146,7 +146,12 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
     let raw = ctx.header("x-amz-copy-source").unwrap_or("");
     let (src_bucket, src_key, src_version) = parse_copy_source(raw)?;
     let source_bucket = ctx.run.bucket(&src_bucket)?;
-    let source = copy_source_object(&source_bucket, &src_key, src_version.as_deref())?;
+    let source = copy_source_object(
+        &source_bucket,
+        &src_key,
+        src_version.as_deref(),
+        ctx.run.now(),
+    )?;
     COPY_SOURCE.check(&ctx.headers, &source.etag, source.last_modified)?;
     let size = source.size();
     let (start, end) = match ctx.header("x-amz-copy-source-range") {

@@ -292,6 +292,15 @@ async fn aborts_uploads_and_transitions_then_restores() {
         .await
         .expect_err("archived");
     assert_eq!(error_parts(&err), ("InvalidObjectState".to_string(), 403));
+    let err = c
+        .copy_object()
+        .bucket("archive")
+        .key("copy-of-cold")
+        .copy_source("archive/cold/a")
+        .send()
+        .await
+        .expect_err("archived source");
+    assert_eq!(error_parts(&err), ("InvalidObjectState".to_string(), 403));
     let restore = || {
         c.restore_object()
             .bucket("archive")
