@@ -56,18 +56,15 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
     let key = ctx.key_name();
     check_key(key)?;
     let dest = ctx.run.bucket(ctx.bucket_name())?;
-    let raw = ctx.header("x-amz-copy-source").unwrap_or("");
-    let (src_bucket, src_key, src_version) = parse_copy_source(raw)?;
     let replace_metadata = directive(ctx, "x-amz-metadata-directive", "metadata")?;
     let replace_tags = directive(ctx, "x-amz-tagging-directive", "tagging")?;
-    let source_bucket = ctx.run.bucket(&src_bucket)?;
-    let source = copy_source_object(
-        &source_bucket,
-        &src_key,
-        src_version.as_deref(),
-        ctx.run.now(),
-    )?;
-    COPY_SOURCE.check(&ctx.headers, &source.etag, source.last_modified)?;
+    let CopySource {
+        bucket: source_bucket,
+        key: src_key,
+        version: src_version,
+        object: source,
+    } = resolve_copy_source(ctx)?;
+    let src_bucket = source_bucket.name.clone();
 
     let storage_class = storage_class(&ctx.headers)?;
     let changes_something = replace_metadata
@@ -156,6 +153,28 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
         );
     }
     Ok(resp)
+}
+
+/// What `x-amz-copy-source` names, resolved and checked against `x-amz-copy-source-if-*`.
+pub struct CopySource {
+    pub bucket: Arc<Bucket>,
+    pub key: String,
+    pub version: Option<String>,
+    pub object: Arc<Object>,
+}
+
+pub fn resolve_copy_source(ctx: &Ctx) -> S3Result<CopySource> {
+    let raw = ctx.header("x-amz-copy-source").unwrap_or("");
+    let (bucket, key, version) = parse_copy_source(raw)?;
+    let bucket = ctx.run.bucket(&bucket)?;
+    let object = copy_source_object(&bucket, &key, version.as_deref(), ctx.run.now())?;
+    COPY_SOURCE.check(&ctx.headers, &object.etag, object.last_modified)?;
+    Ok(CopySource {
+        bucket,
+        key,
+        version,
+        object,
+    })
 }
 
 /// The object a copy source names, with S3's errors (a delete marker cannot be copied).

@@ -34,6 +34,24 @@ pub(super) fn parse_max_keys(raw: Option<&str>) -> S3Result<(usize, String)> {
     }
 }
 
+/// Continuation tokens are the base64 of the name a page ended at.
+pub(super) fn encode_token(name: &str) -> String {
+    checksum::b64(name.as_bytes())
+}
+
+pub(super) fn decode_token(t: &str) -> S3Result<String> {
+    checksum::b64_decode(t)
+        .filter(|b| !b.is_empty())
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            S3Error::invalid_argument(
+                "The continuation token provided is incorrect",
+                "continuation-token",
+                t,
+            )
+        })
+}
+
 /// `encoding-type=url` → true; absent → false; anything else is an error.
 pub(super) fn parse_encoding(ctx: &Ctx) -> S3Result<bool> {
     match ctx.query.get("encoding-type") {
@@ -57,18 +75,7 @@ pub fn list_objects(ctx: &Ctx, v2: bool) -> S3Result<Resp> {
     let (max, max_text) = parse_max_keys(q.get("max-keys"))?;
 
     let token = match (v2, q.get("continuation-token")) {
-        (true, Some(t)) => Some(
-            checksum::b64_decode(t)
-                .filter(|b| !b.is_empty())
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| {
-                    S3Error::invalid_argument(
-                        "The continuation token provided is incorrect",
-                        "continuation-token",
-                        t,
-                    )
-                })?,
-        ),
+        (true, Some(t)) => Some(decode_token(t)?),
         _ => None,
     };
     let start_after = if v2 { q.get("start-after") } else { None };
@@ -99,7 +106,7 @@ pub fn list_objects(ctx: &Ctx, v2: bool) -> S3Result<Resp> {
         }
         if page.truncated {
             if let Some(last) = page.last_name() {
-                w.elem("NextContinuationToken", &checksum::b64(last.as_bytes()));
+                w.elem("NextContinuationToken", &encode_token(last));
             }
         }
         w.elem("KeyCount", &page.entries.len().to_string());

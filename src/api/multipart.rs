@@ -2,8 +2,7 @@
 //! ListMultipartUploads.
 
 use super::bucket::MAX_XML_BODY;
-use super::conditional::COPY_SOURCE;
-use super::copy::{copy_source_object, parse_copy_source};
+use super::copy::resolve_copy_source;
 use super::object::{check_key, object_from_headers, set_version_header, MAX_PUT_SIZE};
 use super::{write_owner, Ctx, ReqBody, OWNER_ID, OWNER_NAME};
 use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumType};
@@ -143,16 +142,7 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
     let key = ctx.key_name();
     let id = upload_id(ctx);
     let upload = bucket.upload(key, id)?;
-    let raw = ctx.header("x-amz-copy-source").unwrap_or("");
-    let (src_bucket, src_key, src_version) = parse_copy_source(raw)?;
-    let source_bucket = ctx.run.bucket(&src_bucket)?;
-    let source = copy_source_object(
-        &source_bucket,
-        &src_key,
-        src_version.as_deref(),
-        ctx.run.now(),
-    )?;
-    COPY_SOURCE.check(&ctx.headers, &source.etag, source.last_modified)?;
+    let source = resolve_copy_source(ctx)?.object;
     let size = source.size();
     let (start, end) = match ctx.header("x-amz-copy-source-range") {
         None => (0, size),

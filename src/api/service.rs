@@ -1,7 +1,7 @@
 //! Service-level operations: ListBuckets.
 
+use super::list::{decode_token, encode_token};
 use super::{write_owner, Ctx};
-use crate::checksum;
 use crate::clock::iso8601;
 use crate::error::{S3Error, S3Result};
 use crate::server::response::{xml, Resp};
@@ -27,17 +27,7 @@ pub fn list_buckets(ctx: &Ctx) -> S3Result<Resp> {
     };
     let after = match ctx.query.get("continuation-token") {
         None => None,
-        Some(t) => Some(
-            checksum::b64_decode(t)
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| {
-                    S3Error::invalid_argument(
-                        "The continuation token provided is incorrect",
-                        "continuation-token",
-                        t,
-                    )
-                })?,
-        ),
+        Some(t) => Some(decode_token(t)?),
     };
     let mut buckets: Vec<_> = ctx
         .run
@@ -66,7 +56,7 @@ pub fn list_buckets(ctx: &Ctx) -> S3Result<Resp> {
     w.close();
     if truncated {
         if let Some(last) = buckets.last() {
-            w.elem("ContinuationToken", &checksum::b64(last.name.as_bytes()));
+            w.elem("ContinuationToken", &encode_token(&last.name));
         }
     }
     if ctx.query.has("prefix") {

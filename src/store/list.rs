@@ -65,6 +65,31 @@ pub(super) fn successor(p: &str) -> Vec<u8> {
     s
 }
 
+/// Where a listing starts: just after `after` — past its whole common prefix when the marker
+/// lies inside one, since that prefix was already returned — or at `prefix`.
+pub(super) fn start_bound(
+    prefix: &str,
+    delimiter: Option<&str>,
+    after: Option<&str>,
+) -> Bound<Vec<u8>> {
+    match after.filter(|a| !a.is_empty()) {
+        Some(after) if after >= prefix => match common_prefix(after, prefix, delimiter) {
+            Some(cp) => Bound::Included(successor(cp)),
+            None => Bound::Excluded(after.as_bytes().to_vec()),
+        },
+        _ => Bound::Included(prefix.as_bytes().to_vec()),
+    }
+}
+
+/// A borrowed view of an owned bound, for `BTreeMap::range`.
+pub(super) fn borrowed(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match bound {
+        Bound::Included(b) => Bound::Included(b.as_slice()),
+        Bound::Excluded(b) => Bound::Excluded(b.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
 impl Bucket {
     pub fn list(&self, q: &ListQuery) -> ListPage {
         let mut page = ListPage::default();
@@ -72,25 +97,14 @@ impl Bucket {
             // AWS answers max-keys=0 with an empty, complete page.
             return page;
         }
-        let mut bound: Bound<Vec<u8>> = match q.after {
-            Some(after) if after >= q.prefix => {
-                // A marker inside a common prefix means that prefix was already returned.
-                match common_prefix(after, q.prefix, q.delimiter) {
-                    Some(cp) => Bound::Included(successor(cp)),
-                    None => Bound::Excluded(after.as_bytes().to_vec()),
-                }
-            }
-            _ => Bound::Included(q.prefix.as_bytes().to_vec()),
-        };
+        let mut bound = start_bound(q.prefix, q.delimiter, q.after);
         let state = self.state.lock();
         loop {
-            let lower = match &bound {
-                Bound::Included(b) => Bound::Included(b.as_slice()),
-                Bound::Excluded(b) => Bound::Excluded(b.as_slice()),
-                Bound::Unbounded => Bound::Unbounded,
-            };
             let mut reseek = None;
-            for (key, versions) in state.objects.range::<[u8], _>((lower, Bound::Unbounded)) {
+            for (key, versions) in state
+                .objects
+                .range::<[u8], _>((borrowed(&bound), Bound::Unbounded))
+            {
                 if !key.0.starts_with(q.prefix) {
                     break;
                 }

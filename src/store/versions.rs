@@ -2,7 +2,7 @@
 //! newest first, paginated by (key-marker, version-id-marker).
 
 use super::bucket::Bucket;
-use super::list::{common_prefix, successor};
+use super::list::{borrowed, common_prefix, start_bound, successor};
 use super::object::Object;
 use std::ops::Bound;
 use std::sync::Arc;
@@ -38,19 +38,13 @@ impl Bucket {
         }
         // Resuming inside a key: the versions older than version_id_marker come first.
         let mut resume_in: Option<(&str, &str)> = None;
-        let mut bound: Bound<Vec<u8>> = match q.key_marker.filter(|k| !k.is_empty()) {
-            Some(k) if k >= q.prefix => {
-                match (common_prefix(k, q.prefix, q.delimiter), q.version_id_marker) {
-                    (Some(cp), _) => Bound::Included(successor(cp)),
-                    (None, Some(v)) if !v.is_empty() => {
-                        resume_in = Some((k, v));
-                        Bound::Included(k.as_bytes().to_vec())
-                    }
-                    (None, _) => Bound::Excluded(k.as_bytes().to_vec()),
-                }
+        let mut bound = start_bound(q.prefix, q.delimiter, q.key_marker);
+        if let (Some(k), Some(v)) = (q.key_marker, q.version_id_marker) {
+            if matches!(bound, Bound::Excluded(_)) && !v.is_empty() {
+                resume_in = Some((k, v));
+                bound = Bound::Included(k.as_bytes().to_vec());
             }
-            _ => Bound::Included(q.prefix.as_bytes().to_vec()),
-        };
+        }
         let state = self.state.lock();
         let full = |page: &mut VersionsPage| {
             if page.entries.len() < q.max {
@@ -68,13 +62,11 @@ impl Bucket {
             true
         };
         'scan: loop {
-            let lower = match &bound {
-                Bound::Included(b) => Bound::Included(b.as_slice()),
-                Bound::Excluded(b) => Bound::Excluded(b.as_slice()),
-                Bound::Unbounded => Bound::Unbounded,
-            };
             let mut reseek = None;
-            for (key, versions) in state.objects.range::<[u8], _>((lower, Bound::Unbounded)) {
+            for (key, versions) in state
+                .objects
+                .range::<[u8], _>((borrowed(&bound), Bound::Unbounded))
+            {
                 if !key.0.starts_with(q.prefix) {
                     break 'scan;
                 }
