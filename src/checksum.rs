@@ -201,6 +201,10 @@ pub fn md5_hasher() -> Md5 {
     Md5::new()
 }
 
+pub fn md5_digest(data: &[u8]) -> [u8; 16] {
+    Md5::digest(data).into()
+}
+
 pub fn md5_hex(data: &[u8]) -> String {
     hex::encode(Md5::digest(data))
 }

@@ -5,7 +5,9 @@
 
 use crate::clock::{next_midnight, parse_rfc3339, Millis, DAY_MS};
 use crate::ids;
-use crate::store::{Bucket, ConfigKind, Object, Run, Versioning, NULL_VERSION};
+use crate::store::{
+    storage_class_named, Bucket, ConfigKind, Object, Run, Versioning, NULL_VERSION,
+};
 use crate::wire::xml::{self, Element};
 use std::sync::Arc;
 
@@ -226,7 +228,7 @@ fn expire_current(
             versions.push(Arc::new(Object::delete_marker(key, ids::version_id(), now)))
         }
         Versioning::Suspended => {
-            versions.retain(|o| o.version_id != NULL_VERSION);
+            versions.retain(|o| &*o.version_id != NULL_VERSION);
             versions.push(Arc::new(Object::delete_marker(
                 key,
                 NULL_VERSION.to_string(),
@@ -267,8 +269,11 @@ fn transition_current(
             }),
         now,
     );
-    if let Some(class) = class.filter(|c| *c != current.storage_class) {
-        Arc::make_mut(current).storage_class = class.to_string();
+    if let Some(class) = class
+        .filter(|c| *c != current.storage_class.as_str())
+        .and_then(storage_class_named)
+    {
+        Arc::make_mut(current).storage_class = class;
         report.transitioned += 1;
     }
 }
@@ -309,8 +314,11 @@ fn expire_noncurrent(
             }),
             now,
         );
-        if let Some(class) = class.filter(|c| !o.delete_marker && *c != o.storage_class) {
-            Arc::make_mut(&mut versions[i]).storage_class = class.to_string();
+        if let Some(class) = class
+            .filter(|c| !o.delete_marker && *c != o.storage_class.as_str())
+            .and_then(storage_class_named)
+        {
+            Arc::make_mut(&mut versions[i]).storage_class = class;
             report.transitioned += 1;
         }
     }

@@ -1,6 +1,11 @@
 //! The `s3twin` command line.
 
 use clap::{Parser, Subcommand};
+
+// mimalloc's size classes have no per-allocation header: small per-object allocations (keys,
+// ETags, version ids) cost about half what glibc charges, and allocation is faster.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use s3twin::api::RestoreDurations;
 use s3twin::config::{Config, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
 use std::io::Write;

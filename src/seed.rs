@@ -4,7 +4,7 @@
 use crate::api::{valid_bucket_name, validate_lifecycle_doc};
 use crate::checksum::{self, ChecksumAlgorithm, ChecksumType};
 use crate::error::S3Error;
-use crate::store::{Body, ConfigKind, Object, Run, Versioning};
+use crate::store::{Body, ConfigKind, Object, ObjectHeaders, Run, Versioning};
 use crate::wire::xml::XmlWriter;
 use bytes::Bytes;
 use serde::Deserialize;
@@ -208,7 +208,11 @@ pub fn apply(run: &Run, region: &str, doc: SeedDoc) -> Result<Summary, String> {
                 checksum::md5_hex(&body),
                 run.now(),
             );
-            object.headers.content_type = o.content_type;
+            object.headers = ObjectHeaders {
+                content_type: o.content_type,
+                ..ObjectHeaders::default()
+            }
+            .shared();
             object.metadata = o
                 .metadata
                 .into_iter()

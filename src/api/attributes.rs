@@ -89,7 +89,7 @@ pub fn get_object_attributes(ctx: &Ctx) -> S3Result<Resp> {
     let mut w = XmlWriter::new();
     w.root("GetObjectAttributesResponse");
     if wanted.etag {
-        w.elem("ETag", &object.etag);
+        w.elem("ETag", &object.etag.to_string());
     }
     if let (true, Some(c)) = (wanted.checksum, &object.checksum) {
         // A composite checksum is shown without its "-N" part count.

@@ -5,11 +5,10 @@
 //! when unset.
 
 use super::bucket::MAX_XML_BODY;
-use super::object::STORAGE_CLASSES;
 use super::{Ctx, ReqBody};
 use crate::error::{Code, S3Error, S3Result};
 use crate::server::response::{bytes, empty, xml, Resp};
-use crate::store::{Bucket, ConfigKind, ObjectOwnership, Versioning};
+use crate::store::{Bucket, ConfigKind, ObjectOwnership, Versioning, STORAGE_CLASSES};
 use crate::wire::headers::validate_tag;
 use crate::wire::request_body::{receive, BodySpec};
 use crate::wire::xml::{self as xmlp, Element, XmlWriter, S3_NS};

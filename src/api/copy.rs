@@ -83,16 +83,16 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
 
     let (object_hdrs, metadata) = if replace_metadata {
         (
-            object_headers(&ctx.headers),
+            object_headers(&ctx.headers).shared(),
             headers::user_metadata(&ctx.headers)?,
         )
     } else {
-        (source.headers.clone(), source.metadata.clone())
+        (source.headers.clone(), source.metadata.to_vec())
     };
     let tags = if replace_tags {
         request_tags(&ctx.headers)?
     } else {
-        source.tags.clone()
+        source.tags.to_vec()
     };
     let checksum = match ctx.header("x-amz-checksum-algorithm") {
         Some(name) => {
@@ -120,13 +120,13 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
     };
     let object = Object {
         body: source.body.clone(),
-        etag: source.etag.clone(),
+        etag: source.etag,
         headers: object_hdrs,
-        metadata,
+        metadata: metadata.into(),
         storage_class,
-        tags,
+        tags: tags.into(),
         checksum,
-        sse: source.sse.clone(),
+        encrypted: source.encrypted,
         parts: source.parts.clone(),
         // A copy gets the ACL its request asks for (private by default), not the source's.
         acl: super::acl::request_object_acl(ctx)?,
@@ -143,7 +143,7 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
             .elem(c.algorithm.xml_element(), &c.value);
     }
     let mut resp = xml(200, w.finish());
-    set_header(&mut resp, "x-amz-server-side-encryption", &stored.sse);
+    set_header(&mut resp, "x-amz-server-side-encryption", stored.sse());
     set_version_header(&mut resp, &dest, &stored);
     if source_bucket.versioning().0 != Versioning::Unversioned {
         set_header(
@@ -168,7 +168,7 @@ pub fn resolve_copy_source(ctx: &Ctx) -> S3Result<CopySource> {
     let (bucket, key, version) = parse_copy_source(raw)?;
     let bucket = ctx.run.bucket(&bucket)?;
     let object = copy_source_object(&bucket, &key, version.as_deref(), ctx.run.now())?;
-    COPY_SOURCE.check(&ctx.headers, &object.etag, object.last_modified)?;
+    COPY_SOURCE.check(&ctx.headers, &object.etag.to_string(), object.last_modified)?;
     Ok(CopySource {
         bucket,
         key,
@@ -202,7 +202,7 @@ pub fn copy_source_object(
         // An archived object can only be copied from a restored copy.
         if is_archived(&o.storage_class) && !restored(&o, now) {
             return Err(S3Error::new(crate::error::Code::InvalidObjectState)
-                .extra("StorageClass", o.storage_class.clone()));
+                .extra("StorageClass", o.storage_class));
         }
         Ok(o)
     })

@@ -262,7 +262,7 @@ pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Res
         }
         if let Some(list) = &if_match {
             let current = current.ok_or_else(|| S3Error::no_such_key(key))?;
-            if !etag_matches(list, &current.etag) {
+            if !etag_matches(list, &current.etag.to_string()) {
                 return Err(S3Error::precondition_failed("If-Match"));
             }
         }
@@ -285,7 +285,7 @@ pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Res
             .elem("ChecksumType", c.kind.name());
     }
     let mut resp = xml(200, w.finish());
-    set_header(&mut resp, "x-amz-server-side-encryption", &stored.sse);
+    set_header(&mut resp, "x-amz-server-side-encryption", stored.sse());
     set_version_header(&mut resp, &bucket, &stored);
     Ok(resp)
 }

@@ -7,7 +7,10 @@ use crate::clock::{http_date, Millis};
 use crate::error::{Code, S3Error, S3Result};
 use crate::lifecycle;
 use crate::server::response::{empty, set_header, Resp, ResponseBody};
-use crate::store::{is_archived, Body, Bucket, Object, ObjectHeaders, Restore, Versioning};
+use crate::store::{
+    is_archived, storage_class_named, Body, Bucket, ETag, Object, ObjectHeaders, Restore,
+    StorageClass, Versioning,
+};
 use crate::wire::headers::{self, encode_metadata_value, parse_range, parse_tagging};
 use crate::wire::request_body::{receive, BodySpec};
 use http::HeaderMap;
@@ -18,21 +21,6 @@ pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 /// Longest key, in UTF-8 bytes.
 pub const MAX_KEY_LEN: usize = 1024;
 
-pub const STORAGE_CLASSES: [&str; 12] = [
-    "STANDARD",
-    "REDUCED_REDUNDANCY",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-    "OUTPOSTS",
-    "GLACIER_IR",
-    "SNOW",
-    "EXPRESS_ONEZONE",
-    "FSX_OPENZFS",
-];
-
 pub fn check_key(key: &str) -> S3Result<()> {
     if key.len() > MAX_KEY_LEN {
         return Err(S3Error::new(Code::KeyTooLongError)
@@ -42,14 +30,13 @@ pub fn check_key(key: &str) -> S3Result<()> {
     Ok(())
 }
 
-pub fn storage_class(headers: &HeaderMap) -> S3Result<String> {
+pub fn storage_class(headers: &HeaderMap) -> S3Result<StorageClass> {
     match headers
         .get("x-amz-storage-class")
         .and_then(|v| v.to_str().ok())
     {
-        None => Ok("STANDARD".to_string()),
-        Some(c) if STORAGE_CLASSES.contains(&c) => Ok(c.to_string()),
-        Some(_) => Err(S3Error::new(Code::InvalidStorageClass)),
+        None => Ok(StorageClass::STANDARD),
+        Some(c) => storage_class_named(c).ok_or_else(|| S3Error::new(Code::InvalidStorageClass)),
     }
 }
 
@@ -87,9 +74,9 @@ pub fn request_tags(h: &HeaderMap) -> S3Result<Vec<(String, String)>> {
 pub fn object_from_headers(ctx: &Ctx, key: &str) -> S3Result<Object> {
     let mut o = Object::new(key, Body::default(), "", ctx.run.now());
     o.storage_class = storage_class(&ctx.headers)?;
-    o.tags = request_tags(&ctx.headers)?;
-    o.metadata = headers::user_metadata(&ctx.headers)?;
-    o.headers = object_headers(&ctx.headers);
+    o.tags = request_tags(&ctx.headers)?.into();
+    o.metadata = headers::user_metadata(&ctx.headers)?.into();
+    o.headers = object_headers(&ctx.headers).shared();
     o.acl = super::acl::request_object_acl(ctx)?;
     Ok(o)
 }
@@ -109,6 +96,7 @@ pub fn set_expiration_header(resp: &mut Resp, bucket: &Bucket, object: &Object) 
 pub fn restored(object: &Object, now: Millis) -> bool {
     object
         .restore
+        .as_ref()
         .is_some_and(|r| r.ready_at <= now && now < r.expires_at)
 }
 
@@ -158,7 +146,7 @@ pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     )
     .await?;
     let client_checksum = spec.header_checksum.is_some() || spec.trailer_checksum.is_some();
-    object.etag = received.md5_hex();
+    object.etag = ETag::from_md5(received.md5);
     object.body = Body::from_segments(received.segments);
     object.checksum = received.checksum;
     object.last_modified = ctx.run.now();
@@ -168,7 +156,7 @@ pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
         }
         if let Some(list) = &if_match {
             let current = current.ok_or_else(|| S3Error::no_such_key(key))?;
-            if !headers::etag_matches(list, &current.etag) {
+            if !headers::etag_matches(list, &current.etag.to_string()) {
                 return Err(S3Error::precondition_failed("If-Match"));
             }
         }
@@ -176,7 +164,7 @@ pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     })?;
     let mut resp = empty(200);
     set_header(&mut resp, "etag", &stored.quoted_etag());
-    set_header(&mut resp, "x-amz-server-side-encryption", &stored.sse);
+    set_header(&mut resp, "x-amz-server-side-encryption", stored.sse());
     set_version_header(&mut resp, &bucket, &stored);
     set_expiration_header(&mut resp, &bucket, &stored);
     if client_checksum {
@@ -243,7 +231,7 @@ fn write_object_headers(resp: &mut Resp, o: &Object, ctx: &Ctx) {
     if o.storage_class != "STANDARD" {
         set_header(resp, "x-amz-storage-class", &o.storage_class);
     }
-    set_header(resp, "x-amz-server-side-encryption", &o.sse);
+    set_header(resp, "x-amz-server-side-encryption", o.sse());
     if !o.tags.is_empty() {
         set_header(resp, "x-amz-tagging-count", &o.tags.len().to_string());
     }
@@ -281,7 +269,7 @@ pub fn missing(key: &str, current: Option<&Object>) -> S3Error {
     if let Some(dm) = current.filter(|o| o.delete_marker) {
         e = e
             .header("x-amz-delete-marker", "true")
-            .header("x-amz-version-id", dm.version_id.clone());
+            .header("x-amz-version-id", dm.version_id.to_string());
     }
     e
 }
@@ -292,7 +280,7 @@ fn method_not_allowed_on_marker(marker: &Object, method: &str) -> S3Error {
         .extra("Method", method)
         .extra("ResourceType", "DeleteMarker")
         .header("x-amz-delete-marker", "true")
-        .header("x-amz-version-id", marker.version_id.clone())
+        .header("x-amz-version-id", marker.version_id.to_string())
         .header("allow", "DELETE")
         .header("last-modified", http_date(marker.last_modified))
 }
@@ -302,10 +290,11 @@ pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
     let key = ctx.key_name();
     let object = read_version(ctx, &bucket, key, if head { "HEAD" } else { "GET" })?;
-    READ.check(&ctx.headers, &object.etag, object.last_modified)?;
+    READ.check(&ctx.headers, &object.etag.to_string(), object.last_modified)?;
     if !head && is_archived(&object.storage_class) && !restored(&object, ctx.run.now()) {
-        return Err(S3Error::new(Code::InvalidObjectState)
-            .extra("StorageClass", object.storage_class.clone()));
+        return Err(
+            S3Error::new(Code::InvalidObjectState).extra("StorageClass", object.storage_class)
+        );
     }
 
     let size = object.size();
@@ -369,7 +358,8 @@ pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
     set_expiration_header(&mut resp, &bucket, &object);
     if let Some(h) = object
         .restore
-        .and_then(|r| restore_header(&r, ctx.run.now()))
+        .as_ref()
+        .and_then(|r| restore_header(r, ctx.run.now()))
     {
         set_header(&mut resp, "x-amz-restore", &h);
     }

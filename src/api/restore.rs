@@ -96,7 +96,7 @@ pub async fn restore_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
             Code::InvalidObjectState,
             "Restore is not allowed for the object's current storage class",
         )
-        .extra("StorageClass", object.storage_class.clone()));
+        .extra("StorageClass", object.storage_class));
     }
     let duration = ctx
         .state
@@ -105,7 +105,7 @@ pub async fn restore_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
         .of(&object.storage_class, &tier)
         .ok_or_else(S3Error::malformed_xml)?;
     let now = ctx.run.now();
-    if object.restore.is_some_and(|r| now < r.ready_at) {
+    if object.restore.as_ref().is_some_and(|r| now < r.ready_at) {
         return Err(S3Error::new(Code::RestoreAlreadyInProgress));
     }
     let already = restored(&object, now);
@@ -114,13 +114,14 @@ pub async fn restore_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let restore = Restore {
         ready_at: object
             .restore
+            .as_ref()
             .filter(|_| already)
             .map_or(ready_at, |r| r.ready_at),
         expires_at: next_midnight(ready_at + days as Millis * DAY_MS),
     };
     bucket
         .modify(key, ctx.query.get("versionId"), |o: &mut Object| {
-            o.restore = Some(restore)
+            o.restore = Some(Box::new(restore))
         })
         .ok_or_else(|| S3Error::no_such_key(key))?;
     Ok(empty(if already { 200 } else { 202 }))

@@ -65,7 +65,7 @@ pub async fn put_object_tagging(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     read_version(ctx, &bucket, key, "PUT")?;
     let version = ctx.query.get("versionId");
     let object = bucket
-        .modify(key, version, |o: &mut Object| o.tags = tags)
+        .modify(key, version, |o: &mut Object| o.tags = tags.into())
         .ok_or_else(|| S3Error::no_such_key(key))?;
     let mut resp = empty(200);
     set_version_header(&mut resp, &bucket, &object);
@@ -78,7 +78,7 @@ pub fn delete_object_tagging(ctx: &Ctx) -> S3Result<Resp> {
     read_version(ctx, &bucket, key, "DELETE")?;
     let object = bucket
         .modify(key, ctx.query.get("versionId"), |o: &mut Object| {
-            o.tags.clear()
+            o.tags = Box::default()
         })
         .ok_or_else(|| S3Error::no_such_key(key))?;
     let mut resp = empty(204);

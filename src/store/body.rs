@@ -4,15 +4,29 @@
 use bytes::Bytes;
 use std::sync::Arc;
 
-#[derive(Clone, Default, Debug)]
+#[derive(Clone, Debug)]
 pub struct Body {
     segments: Arc<[Bytes]>,
     len: u64,
 }
 
+impl Default for Body {
+    /// Empty bodies share one allocation (a million empty objects cost nothing here).
+    fn default() -> Self {
+        static EMPTY: std::sync::OnceLock<Arc<[Bytes]>> = std::sync::OnceLock::new();
+        Body {
+            segments: EMPTY.get_or_init(|| Arc::from(Vec::new())).clone(),
+            len: 0,
+        }
+    }
+}
+
 impl Body {
-    pub fn from_segments(segments: Vec<Bytes>) -> Self {
-        let segments: Vec<Bytes> = segments.into_iter().filter(|s| !s.is_empty()).collect();
+    pub fn from_segments(mut segments: Vec<Bytes>) -> Self {
+        segments.retain(|s| !s.is_empty());
+        if segments.is_empty() {
+            return Body::default();
+        }
         let len = segments.iter().map(|s| s.len() as u64).sum();
         Body {
             segments: segments.into(),

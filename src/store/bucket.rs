@@ -113,7 +113,7 @@ impl Bucket {
             .lock()
             .objects
             .get(key)
-            .and_then(|v| v.iter().find(|o| o.version_id == version_id).cloned())
+            .and_then(|v| v.iter().find(|o| &*o.version_id == version_id).cloned())
     }
 
     /// Stores a new version after `check` approves the current one (conditional writes); the
@@ -139,13 +139,13 @@ impl Bucket {
             return Err(e);
         }
         object.version_id = match versioning {
-            Versioning::Enabled => ids::version_id(),
-            _ => NULL_VERSION.to_string(),
+            Versioning::Enabled => ids::version_id().into(),
+            _ => super::object::null_version(),
         };
         let object = Arc::new(object);
         match versioning {
             Versioning::Unversioned => versions.clear(),
-            Versioning::Suspended => versions.retain(|o| o.version_id != NULL_VERSION),
+            Versioning::Suspended => versions.retain(|o| &*o.version_id != NULL_VERSION),
             Versioning::Enabled => {}
         }
         versions.push(object.clone());
@@ -168,7 +168,7 @@ impl Bucket {
         let versions = state.objects.get_mut(key)?;
         let entry = match version_id {
             None => versions.last_mut()?,
-            Some(v) => versions.iter_mut().find(|o| o.version_id == v)?,
+            Some(v) => versions.iter_mut().find(|o| &*o.version_id == v)?,
         };
         if entry.delete_marker {
             return None;
@@ -193,9 +193,9 @@ impl Bucket {
                 } else {
                     NULL_VERSION.to_string()
                 };
-                let versions = state.objects.entry(ObjKey(key.to_string())).or_default();
+                let versions = state.objects.entry(ObjKey(Arc::from(key))).or_default();
                 if versioning == Versioning::Suspended {
-                    versions.retain(|o| o.version_id != NULL_VERSION);
+                    versions.retain(|o| &*o.version_id != NULL_VERSION);
                 }
                 versions.push(Arc::new(Object::delete_marker(key, id.clone(), now)));
                 Ok(Deleted {
@@ -215,7 +215,7 @@ impl Bucket {
             delete_marker: false,
         };
         if let Some(versions) = state.objects.get_mut(key) {
-            if let Some(i) = versions.iter().position(|o| o.version_id == version_id) {
+            if let Some(i) = versions.iter().position(|o| &*o.version_id == version_id) {
                 out.delete_marker = versions.remove(i).delete_marker;
             }
             if versions.is_empty() {

@@ -21,7 +21,10 @@ pub use bucket::{Bucket, Deleted, Versioning};
 pub use config::ConfigKind;
 pub use list::{ListEntry, ListPage, ListQuery};
 pub use multipart::{CompletedPart, Part, Upload, UploadSummary, MAX_PART_NUMBER, MIN_PART_SIZE};
-pub use object::{is_archived, ObjKey, Object, ObjectHeaders, PartInfo, Restore, NULL_VERSION};
+pub use object::{
+    is_archived, storage_class_named, ETag, ObjKey, Object, ObjectHeaders, PartInfo, Restore,
+    StorageClass, NULL_VERSION, STORAGE_CLASSES,
+};
 pub use versions::{VersionEntry, VersionsPage, VersionsQuery};
 
 use crate::clock::{Clock, Millis};

@@ -3,7 +3,7 @@
 
 use super::body::Body;
 use super::bucket::Bucket;
-use super::object::{ObjKey, Object, PartInfo};
+use super::object::{ETag, ObjKey, Object, PartInfo};
 use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumType};
 use crate::clock::Millis;
 use crate::error::{Code, S3Error, S3Result};
@@ -105,7 +105,7 @@ impl Bucket {
         self.state
             .lock()
             .uploads
-            .get(&(ObjKey(key.to_string()), upload_id.to_string()))
+            .get(&(ObjKey(Arc::from(key)), upload_id.to_string()))
             .cloned()
             .ok_or_else(|| no_such_upload(upload_id))
     }
@@ -114,7 +114,7 @@ impl Bucket {
         let mut state = self.lock_live()?;
         let upload = state
             .uploads
-            .get_mut(&(ObjKey(key.to_string()), upload_id.to_string()))
+            .get_mut(&(ObjKey(Arc::from(key)), upload_id.to_string()))
             .ok_or_else(|| no_such_upload(upload_id))?;
         upload.parts.insert(part.number, part);
         Ok(())
@@ -123,7 +123,7 @@ impl Bucket {
     pub fn abort_upload(&self, key: &str, upload_id: &str) -> S3Result<()> {
         self.lock_live()?
             .uploads
-            .remove(&(ObjKey(key.to_string()), upload_id.to_string()))
+            .remove(&(ObjKey(Arc::from(key)), upload_id.to_string()))
             .map(|_| ())
             .ok_or_else(|| no_such_upload(upload_id))
     }
@@ -191,7 +191,7 @@ impl Bucket {
         for p in &chosen {
             md5s.extend_from_slice(&p.md5);
         }
-        let etag = format!("{}-{}", checksum::md5_hex(&md5s), chosen.len());
+        let etag = ETag::multipart(checksum::md5_digest(&md5s), chosen.len() as u32);
         let checksum = combine_checksums(&upload, &chosen)?;
         let segments = chosen
             .iter()
@@ -221,7 +221,7 @@ impl Bucket {
         self.state
             .lock()
             .uploads
-            .remove(&(ObjKey(key.to_string()), upload_id.to_string()));
+            .remove(&(ObjKey(Arc::from(key)), upload_id.to_string()));
     }
 
     /// Uploads in key order, then creation order, for ListMultipartUploads.
@@ -231,10 +231,10 @@ impl Bucket {
             .uploads
             .values()
             .map(|u| UploadSummary {
-                key: u.template.key.clone(),
+                key: u.template.key.to_string(),
                 upload_id: u.upload_id.clone(),
                 initiated: u.initiated,
-                storage_class: u.template.storage_class.clone(),
+                storage_class: u.template.storage_class.to_string(),
                 checksum_algorithm: u.checksum_algorithm,
                 checksum_type: u.checksum_type,
             })

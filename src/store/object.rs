@@ -10,10 +10,70 @@ use std::sync::Arc;
 /// The version id of objects written while versioning is off or suspended.
 pub const NULL_VERSION: &str = "null";
 
+/// An entity tag, kept binary: the MD5 of the object, or for a multipart object the MD5 of its
+/// parts' MD5s and the part count. Shown as hex (`…-N` for multipart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ETag {
+    pub md5: [u8; 16],
+    /// The number of parts of a multipart object; 0 otherwise.
+    pub parts: u32,
+}
+
+impl ETag {
+    pub fn from_md5(md5: [u8; 16]) -> ETag {
+        ETag { md5, parts: 0 }
+    }
+
+    pub fn multipart(md5: [u8; 16], parts: u32) -> ETag {
+        ETag { md5, parts }
+    }
+}
+
+impl std::fmt::Display for ETag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for b in self.md5 {
+            write!(f, "{b:02x}")?;
+        }
+        if self.parts > 0 {
+            write!(f, "-{}", self.parts)?;
+        }
+        Ok(())
+    }
+}
+
+impl From<&str> for ETag {
+    /// Parses `hex` or `hex-N`; anything else is the all-zero tag.
+    fn from(s: &str) -> ETag {
+        let (hex_part, parts) = match s.split_once('-') {
+            Some((h, n)) => (h, n.parse().unwrap_or(0)),
+            None => (s, 0),
+        };
+        let mut md5 = [0u8; 16];
+        if hex::decode_to_slice(hex_part, &mut md5).is_err() {
+            md5 = [0; 16];
+        }
+        ETag { md5, parts }
+    }
+}
+
+impl From<String> for ETag {
+    fn from(s: String) -> ETag {
+        ETag::from(s.as_str())
+    }
+}
+
+/// The shared `"null"` version id.
+pub fn null_version() -> Arc<str> {
+    static NULL: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
+    NULL.get_or_init(|| Arc::from(NULL_VERSION)).clone()
+}
+
 /// An object key. Ordered by UTF-8 bytes, which is S3's listing order; borrowable as bytes so
 /// listings can seek to byte strings that are not valid UTF-8 (the successor of a prefix).
+///
+/// The text is shared with the object's own `key` (one allocation per key).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ObjKey(pub String);
+pub struct ObjKey(pub Arc<str>);
 
 impl Borrow<[u8]> for ObjKey {
     fn borrow(&self) -> &[u8] {
@@ -25,6 +85,62 @@ impl Borrow<str> for ObjKey {
     fn borrow(&self) -> &str {
         &self.0
     }
+}
+
+/// Every storage class S3 knows, as the `&'static str` objects keep (no allocation per object).
+pub const STORAGE_CLASSES: [&str; 12] = [
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "OUTPOSTS",
+    "GLACIER_IR",
+    "SNOW",
+    "EXPRESS_ONEZONE",
+    "FSX_OPENZFS",
+];
+
+/// A storage class, one byte (an index into `STORAGE_CLASSES`); reads as its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StorageClass(u8);
+
+impl StorageClass {
+    pub const STANDARD: StorageClass = StorageClass(0);
+
+    pub fn as_str(self) -> &'static str {
+        STORAGE_CLASSES[self.0 as usize]
+    }
+}
+
+impl std::ops::Deref for StorageClass {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq<&str> for StorageClass {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl From<StorageClass> for String {
+    fn from(c: StorageClass) -> String {
+        c.as_str().to_string()
+    }
+}
+
+/// The storage class of this name, `None` if S3 has no such class.
+pub fn storage_class_named(name: &str) -> Option<StorageClass> {
+    STORAGE_CLASSES
+        .iter()
+        .position(|c| *c == name)
+        .map(|i| StorageClass(i as u8))
 }
 
 /// The HTTP-visible properties of an object that S3 stores verbatim.
@@ -39,6 +155,18 @@ pub struct ObjectHeaders {
     pub website_redirect_location: Option<String>,
 }
 
+impl ObjectHeaders {
+    /// Objects without any of these headers share one empty set.
+    pub fn shared(self) -> Arc<ObjectHeaders> {
+        static EMPTY: std::sync::OnceLock<Arc<ObjectHeaders>> = std::sync::OnceLock::new();
+        if self == ObjectHeaders::default() {
+            EMPTY.get_or_init(Default::default).clone()
+        } else {
+            Arc::new(self)
+        }
+    }
+}
+
 /// One part of a multipart object, as GetObject?partNumber and GetObjectAttributes show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartInfo {
@@ -51,28 +179,30 @@ pub struct PartInfo {
 /// A version of a key: an object, or a delete marker (`delete_marker`, empty body).
 #[derive(Debug, Clone)]
 pub struct Object {
-    pub key: String,
+    pub key: Arc<str>,
     /// `"null"` for objects written while versioning was off or suspended.
-    pub version_id: String,
+    pub version_id: Arc<str>,
     pub delete_marker: bool,
     pub body: Body,
     /// Hex MD5 (or multipart form `hex-N`), without quotes.
-    pub etag: String,
+    pub etag: ETag,
     pub last_modified: Millis,
-    pub headers: ObjectHeaders,
+    pub headers: Arc<ObjectHeaders>,
     /// User metadata, names lower-cased without the `x-amz-meta-` prefix, in arrival order.
-    pub metadata: Vec<(String, String)>,
-    pub storage_class: String,
-    pub tags: Vec<(String, String)>,
+    pub metadata: Box<[(String, String)]>,
+    pub storage_class: StorageClass,
+    pub tags: Box<[(String, String)]>,
     pub checksum: Option<Checksum>,
     /// Server-side encryption as reported back (`AES256` by default, as S3 does since 2023).
-    pub sse: String,
+    /// Whether the object is encrypted at rest (SSE-S3, `AES256`, as S3 does by default since
+    /// 2023); delete markers are not.
+    pub encrypted: bool,
     /// The parts, for objects made by CompleteMultipartUpload.
     pub parts: Option<Arc<[PartInfo]>>,
     /// The object's ACL (`private` unless the writer asked for another).
     pub acl: Arc<Acl>,
     /// A temporary restored copy of an archived object.
-    pub restore: Option<Restore>,
+    pub restore: Option<Box<Restore>>,
 }
 
 /// A RestoreObject of an archived (GLACIER / DEEP_ARCHIVE) object: readable from
@@ -90,32 +220,41 @@ pub fn is_archived(storage_class: &str) -> bool {
 
 impl Object {
     /// A new object with defaults for everything but its key, body and ETag.
-    pub fn new(key: impl Into<String>, body: Body, etag: impl Into<String>, now: Millis) -> Object {
+    pub fn new(key: impl Into<String>, body: Body, etag: impl Into<ETag>, now: Millis) -> Object {
         Object {
-            key: key.into(),
-            version_id: NULL_VERSION.to_string(),
+            key: Arc::from(key.into()),
+            version_id: null_version(),
             delete_marker: false,
             body,
             etag: etag.into(),
             last_modified: now,
-            headers: ObjectHeaders::default(),
-            metadata: Vec::new(),
-            storage_class: "STANDARD".to_string(),
-            tags: Vec::new(),
+            headers: ObjectHeaders::default().shared(),
+            metadata: Box::default(),
+            storage_class: StorageClass::STANDARD,
+            tags: Box::default(),
             checksum: None,
-            sse: "AES256".to_string(),
+            encrypted: true,
             parts: None,
             acl: Acl::private(),
             restore: None,
         }
     }
 
-    pub fn delete_marker(key: &str, version_id: String, now: Millis) -> Object {
+    pub fn delete_marker(key: &str, version_id: impl Into<Arc<str>>, now: Millis) -> Object {
         Object {
-            version_id,
+            version_id: version_id.into(),
             delete_marker: true,
-            sse: String::new(),
+            encrypted: false,
             ..Object::new(key, Body::default(), "", now)
+        }
+    }
+
+    /// The `x-amz-server-side-encryption` value.
+    pub fn sse(&self) -> &'static str {
+        if self.encrypted {
+            "AES256"
+        } else {
+            ""
         }
     }
 

@@ -53,8 +53,8 @@ impl Bucket {
             page.truncated = true;
             match page.entries.last() {
                 Some(VersionEntry::Version { object, .. }) => {
-                    page.next_key_marker = Some(object.key.clone());
-                    page.next_version_id_marker = Some(object.version_id.clone());
+                    page.next_key_marker = Some(object.key.to_string());
+                    page.next_version_id_marker = Some(object.version_id.to_string());
                 }
                 Some(VersionEntry::Prefix(p)) => page.next_key_marker = Some(p.clone()),
                 None => {}
@@ -80,20 +80,20 @@ impl Bucket {
                 }
                 let mut newest_first: Vec<&Arc<Object>> = versions.iter().rev().collect();
                 if let Some((k, v)) = resume_in.take() {
-                    if k == key.0 {
-                        match newest_first.iter().position(|o| o.version_id == v) {
+                    if k == &*key.0 {
+                        match newest_first.iter().position(|o| &*o.version_id == v) {
                             Some(i) => newest_first.drain(..=i),
                             None => newest_first.drain(..0),
                         };
                     }
                 }
-                let latest_id = versions.last().map(|o| o.version_id.as_str());
+                let latest_id = versions.last().map(|o| &*o.version_id);
                 for object in newest_first {
                     if full(&mut page) {
                         break 'scan;
                     }
                     page.entries.push(VersionEntry::Version {
-                        latest: Some(object.version_id.as_str()) == latest_id,
+                        latest: Some(&*object.version_id) == latest_id,
                         object: object.clone(),
                     });
                 }
