@@ -16,13 +16,18 @@ pub fn create(state: &AppState, req: &AdminRequest) -> Resp {
     };
     if let Some(unknown) = fields
         .keys()
-        .find(|k| !matches!(k.as_str(), "runId" | "seed"))
+        .find(|k| !matches!(k.as_str(), "runId" | "seed" | "strict"))
     {
         return error(
             400,
-            &format!("unknown field {unknown:?} (allowed: runId, seed)"),
+            &format!("unknown field {unknown:?} (allowed: runId, seed, strict)"),
         );
     }
+    let strict = match fields.get("strict") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return error(400, "strict must be true or false"),
+    };
     let run_id = match fields.get("runId") {
         None | Some(Value::Null) => format!("run-{:012x}", crate::ids::next_u64() >> 16),
         Some(Value::String(s)) if valid_run_id(s) => s.clone(),
@@ -44,6 +49,7 @@ pub fn create(state: &AppState, req: &AdminRequest) -> Resp {
     let Some(run) = state.store.create_run(&run_id) else {
         return error(409, &format!("run {run_id:?} already exists"));
     };
+    run.set_strict(strict);
     if let Some(doc) = seed {
         if let Err(e) = seed::apply(&run, &state.config.region, doc) {
             state.store.delete_run(&run_id);
@@ -73,6 +79,7 @@ pub fn list(state: &AppState) -> Resp {
                 "buckets": r.bucket_count(),
                 "now": iso8601(r.now()),
                 "frozen": r.clock.is_frozen(),
+                "strict": r.strict(),
             })
         })
         .collect();

@@ -252,8 +252,13 @@ pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Res
     let spec = BodySpec::from_headers(&ctx.headers)?;
     let doc = receive(body, &spec, None, MAX_XML_BODY).await?.into_bytes();
     let wanted = parse_complete(&doc)?;
-    let object =
-        bucket.assemble_upload(key, id, &wanted, ctx.state.config.strict, ctx.run.now())?;
+    let object = bucket.assemble_upload(
+        key,
+        id,
+        &wanted,
+        ctx.state.config.strict || ctx.run.strict(),
+        ctx.run.now(),
+    )?;
     let if_none_match = ctx.header("if-none-match").map(str::to_string);
     let if_match = ctx.header("if-match").map(str::to_string);
     let stored = bucket.put_checked(object, |current| {

@@ -123,6 +123,8 @@ pub struct Run {
     pub id: String,
     pub clock: Clock,
     buckets: RwLock<BTreeMap<String, Arc<Bucket>>>,
+    /// Strict mode for this run alone (see `Config::strict`).
+    strict: std::sync::atomic::AtomicBool,
 }
 
 impl Run {
@@ -131,7 +133,17 @@ impl Run {
             id: id.to_string(),
             clock: Clock::default(),
             buckets: RwLock::new(BTreeMap::new()),
+            strict: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    pub fn strict(&self) -> bool {
+        self.strict.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_strict(&self, strict: bool) {
+        self.strict
+            .store(strict, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn now(&self) -> Millis {

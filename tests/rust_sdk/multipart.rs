@@ -531,3 +531,52 @@ async fn list_parts_and_uploads_paginate() {
         .expect_err("gone");
     assert_eq!(error_parts(&err), ("NoSuchUpload".to_string(), 404));
 }
+
+#[tokio::test]
+async fn strict_mode_per_run() {
+    let t = Twin::start().await;
+    let body = r#"{"runId":"strict-run","strict":true}"#;
+    let req = format!(
+        "POST /_s3twin/runs HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        t.addr(),
+        body.len()
+    );
+    assert_eq!(raw(&t.addr(), req.as_bytes()).await.0, 201);
+    let tiny = [vec![1; 10], vec![2; 10]];
+    for (run, strict) in [("strict-run", true), ("relaxed-run", false)] {
+        let c = client(&format!("{}/t/{run}/", t.server.endpoint()), true);
+        c.create_bucket()
+            .bucket("b-strict")
+            .send()
+            .await
+            .expect("create");
+        let id = c
+            .create_multipart_upload()
+            .bucket("b-strict")
+            .key("k")
+            .send()
+            .await
+            .expect("create")
+            .upload_id()
+            .expect("id")
+            .to_string();
+        let done = upload_parts(&c, "b-strict", "k", &id, &tiny).await;
+        let result = c
+            .complete_multipart_upload()
+            .bucket("b-strict")
+            .key("k")
+            .upload_id(&id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(done))
+                    .build(),
+            )
+            .send()
+            .await;
+        match (strict, result) {
+            (true, Err(e)) => assert_eq!(error_parts(&e), ("EntityTooSmall".to_string(), 400)),
+            (false, Ok(_)) => {}
+            (s, r) => panic!("run {run} (strict {s}): {r:?}"),
+        }
+    }
+}
