@@ -101,7 +101,7 @@ pub async fn upload_part(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let number = part_number(ctx)?;
     let key = ctx.key_name();
     let id = upload_id(ctx);
-    let upload = bucket.upload(key, id)?;
+    let upload = bucket.upload_summary(key, id)?;
     let spec = BodySpec::from_headers(&ctx.headers)?;
     if spec.length.is_none() {
         return Err(S3Error::new(crate::error::Code::MissingContentLength));
@@ -141,7 +141,7 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
     let number = part_number(ctx)?;
     let key = ctx.key_name();
     let id = upload_id(ctx);
-    let upload = bucket.upload(key, id)?;
+    let upload = bucket.upload_summary(key, id)?;
     let source = resolve_copy_source(ctx)?.object;
     let size = source.size();
     let (start, end) = match ctx.header("x-amz-copy-source-range") {
@@ -248,7 +248,7 @@ pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Res
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
     let key = ctx.key_name();
     let id = upload_id(ctx);
-    bucket.upload(key, id)?;
+    bucket.upload_summary(key, id)?;
     let spec = BodySpec::from_headers(&ctx.headers)?;
     let doc = receive(body, &spec, None, MAX_XML_BODY).await?.into_bytes();
     let wanted = parse_complete(&doc)?;

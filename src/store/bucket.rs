@@ -245,14 +245,4 @@ impl Bucket {
         state.uploads.retain(|_, u| !expired(u));
         before - state.uploads.len()
     }
-
-    /// Keys whose current version is an object.
-    pub fn object_count(&self) -> usize {
-        self.state
-            .lock()
-            .objects
-            .values()
-            .filter(|v| v.last().is_some_and(|o| !o.delete_marker))
-            .count()
-    }
 }

@@ -51,6 +51,19 @@ pub struct Upload {
     pub parts: BTreeMap<u32, Part>,
 }
 
+impl Upload {
+    fn summary(&self) -> UploadSummary {
+        UploadSummary {
+            key: self.template.key.to_string(),
+            upload_id: self.upload_id.clone(),
+            initiated: self.initiated,
+            storage_class: self.template.storage_class.to_string(),
+            checksum_algorithm: self.checksum_algorithm,
+            checksum_type: self.checksum_type,
+        }
+    }
+}
+
 /// What ListMultipartUploads shows of an upload.
 #[derive(Debug, Clone)]
 pub struct UploadSummary {
@@ -98,6 +111,17 @@ impl Bucket {
             },
         );
         Ok(upload_id)
+    }
+
+    /// An upload's description without its parts: what UploadPart and Complete need to check
+    /// before reading a body, without copying the part list.
+    pub fn upload_summary(&self, key: &str, upload_id: &str) -> S3Result<UploadSummary> {
+        self.state
+            .lock()
+            .uploads
+            .get(&(ObjKey(Arc::from(key)), upload_id.to_string()))
+            .map(Upload::summary)
+            .ok_or_else(|| no_such_upload(upload_id))
     }
 
     /// A copy of an upload's description (its parts share their bodies).
@@ -230,14 +254,7 @@ impl Bucket {
             .lock()
             .uploads
             .values()
-            .map(|u| UploadSummary {
-                key: u.template.key.to_string(),
-                upload_id: u.upload_id.clone(),
-                initiated: u.initiated,
-                storage_class: u.template.storage_class.to_string(),
-                checksum_algorithm: u.checksum_algorithm,
-                checksum_type: u.checksum_type,
-            })
+            .map(Upload::summary)
             .collect()
     }
 }

@@ -133,12 +133,6 @@ pub fn escape_into(out: &mut String, text: &str) {
     }
 }
 
-pub fn escape(text: &str) -> String {
-    let mut s = String::with_capacity(text.len());
-    escape_into(&mut s, text);
-    s
-}
-
 /// A parsed element: local name, its text and its children.
 #[derive(Debug, Default, Clone)]
 pub struct Element {
