@@ -9,6 +9,17 @@ pub type Millis = i64;
 
 pub const DAY_MS: Millis = 86_400_000;
 
+/// The latest instant a run's clock may show: 9999-12-31T23:59:59.999Z, the last one S3's
+/// date formats can write. The admin API refuses to move a clock past it.
+pub const MAX_INSTANT: Millis = 253_402_300_799_999;
+
+fn past_max(what: &str) -> String {
+    format!(
+        "{what} would move the clock past {}, the latest instant a run's clock can show",
+        iso8601(MAX_INSTANT)
+    )
+}
+
 #[derive(Debug, Default)]
 pub struct Clock {
     state: Mutex<ClockState>,
@@ -23,7 +34,8 @@ struct ClockState {
 impl ClockState {
     fn now(&self) -> Millis {
         self.frozen_at
-            .unwrap_or_else(|| real_now() + self.offset_ms)
+            .unwrap_or_else(|| real_now().saturating_add(self.offset_ms))
+            .min(MAX_INSTANT)
     }
 }
 
@@ -42,15 +54,23 @@ impl Clock {
             return Err("time never moves backwards: advance must not be negative".into());
         }
         let mut s = self.state.lock();
+        let to = s
+            .now()
+            .checked_add(by)
+            .filter(|t| *t <= MAX_INSTANT)
+            .ok_or_else(|| past_max("this advance"))?;
         match s.frozen_at.as_mut() {
-            Some(t) => *t += by,
-            None => s.offset_ms += by,
+            Some(t) => *t = to,
+            None => s.offset_ms = to - real_now(),
         }
         Ok(s.now())
     }
 
     /// Sets the clock to an instant at or after now.
     pub fn set(&self, to: Millis) -> Result<Millis, String> {
+        if to > MAX_INSTANT {
+            return Err(past_max(&format!("setting {}", iso8601(to))));
+        }
         let mut s = self.state.lock();
         let now = s.now();
         if to < now {
@@ -86,11 +106,10 @@ impl Clock {
 /// Parses durations like `8d`, `36h`, `1d12h`, `90m`, `30s` into milliseconds.
 pub fn parse_duration(text: &str) -> Result<Millis, String> {
     let t = text.trim();
-    if let Some(rest) = t.strip_prefix('-') {
-        if parse_duration(rest).is_ok() {
-            return Err("time never moves backwards: advance must not be negative".into());
-        }
-    }
+    let (negative, t) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t),
+    };
     let mut total: Millis = 0;
     let mut digits = String::new();
     for c in t.chars() {
@@ -123,6 +142,9 @@ pub fn parse_duration(text: &str) -> Result<Millis, String> {
             "bad duration {text:?}: every number needs a unit (s, m, h, d)"
         ));
     }
+    if negative {
+        return Err("time never moves backwards: advance must not be negative".into());
+    }
     Ok(total)
 }
 
@@ -140,7 +162,7 @@ pub fn next_midnight(t: Millis) -> Millis {
     if rem == 0 {
         t
     } else {
-        t - rem + DAY_MS
+        t.saturating_sub(rem).saturating_add(DAY_MS)
     }
 }
 
@@ -151,7 +173,7 @@ pub fn real_now() -> Millis {
         .unwrap_or(0)
 }
 
-/// `2026-11-23T10:33:14.000Z`, the timestamp format of S3's XML bodies.
+/// `2026-11-23T10:33:14.000Z`, the timestamp format of S3's XML bodies (total over `Millis`).
 pub fn iso8601(ms: Millis) -> String {
     let (y, mo, d, h, mi, s) = civil(ms.div_euclid(1000));
     format!(
@@ -160,10 +182,21 @@ pub fn iso8601(ms: Millis) -> String {
     )
 }
 
-/// `Mon, 23 Nov 2026 10:33:14 GMT`, the HTTP date format of headers.
+/// `Mon, 23 Nov 2026 10:33:14 GMT`, the HTTP date format of headers. Total: instants outside
+/// years 0–9999 are clamped to them (a formatter that panics would be reachable by clients).
 pub fn http_date(ms: Millis) -> String {
-    let secs = ms.div_euclid(1000).max(0) as u64;
-    httpdate::fmt_http_date(UNIX_EPOCH + std::time::Duration::from_secs(secs))
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    // 0000-01-01T00:00:00Z .. 9999-12-31T23:59:59Z
+    let secs = ms
+        .div_euclid(1000)
+        .clamp(-62_167_219_200, MAX_INSTANT / 1000);
+    let (y, mo, d, h, mi, s) = civil(secs);
+    let weekday = DAYS[secs.div_euclid(86_400).rem_euclid(7) as usize];
+    let month = MONTHS[(mo as usize).saturating_sub(1).min(11)];
+    format!("{weekday}, {d:02} {month} {y:04} {h:02}:{mi:02}:{s:02} GMT")
 }
 
 /// Parses any of the three HTTP date formats; `None` when unparseable.
@@ -210,6 +243,8 @@ mod tests {
         assert!(parse_duration("3").is_err());
         assert!(parse_duration("3w").is_err());
         assert!(parse_duration("").is_err());
+        assert!(parse_duration(&"-".repeat(1_000_000)).is_err());
+        assert!(parse_duration("106751991167301d").is_err());
         assert_eq!(next_midnight(DAY_MS), DAY_MS);
         assert_eq!(next_midnight(DAY_MS + 1), 2 * DAY_MS);
         assert_eq!(parse_rfc3339("1970-01-02T00:00:00Z"), Some(DAY_MS));
@@ -226,6 +261,11 @@ mod tests {
         assert_eq!(c.now(), t0 + DAY_MS);
         assert_eq!(c.set(t0 + 2 * DAY_MS), Ok(t0 + 2 * DAY_MS));
         assert!(c.advance(-1).is_err());
+        assert!(c.advance(Millis::MAX).is_err());
+        assert!(c.set(MAX_INSTANT + 1).is_err());
+        assert_eq!(c.set(MAX_INSTANT), Ok(MAX_INSTANT));
+        assert!(c.advance(1).is_err());
+        assert_eq!(c.now(), MAX_INSTANT);
         c.freeze(false);
         assert!(c.now() >= t0 + 2 * DAY_MS);
     }
@@ -241,6 +281,14 @@ mod tests {
             Some(ms - 250)
         );
         assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(951_782_400_000), "Tue, 29 Feb 2000 00:00:00 GMT");
+        assert_eq!(http_date(MAX_INSTANT), "Fri, 31 Dec 9999 23:59:59 GMT");
+        assert_eq!(http_date(Millis::MAX), http_date(MAX_INSTANT));
+        assert_eq!(http_date(Millis::MIN), "Sat, 01 Jan 0000 00:00:00 GMT");
+        assert_eq!(iso8601(MAX_INSTANT), "9999-12-31T23:59:59.999Z");
+        let _ = iso8601(Millis::MIN);
+        let _ = iso8601(Millis::MAX);
         assert_eq!(iso8601(951_782_400_000), "2000-02-29T00:00:00.000Z");
     }
 }

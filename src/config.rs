@@ -1,5 +1,7 @@
 //! Server settings, shared by the CLI and the embedded API.
 
+use std::time::Duration;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub host: String,
@@ -14,7 +16,17 @@ pub struct Config {
     pub strict: bool,
     /// How long RestoreObject takes per storage class and tier (on the run's clock).
     pub restore_durations: crate::api::RestoreDurations,
+    /// Longest wait for the next piece of a request body before S3's `RequestTimeout`
+    /// (`None`: wait forever).
+    pub body_idle_timeout: Option<Duration>,
+    /// Longest time a client may take to send a request's headers; the connection is closed
+    /// after it.
+    pub header_read_timeout: Duration,
 }
+
+/// S3 closes a connection whose request body stalls for about 20 seconds.
+pub const DEFAULT_BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Default for Config {
     fn default() -> Self {
@@ -25,6 +37,8 @@ impl Default for Config {
             domains: Vec::new(),
             strict: false,
             restore_durations: crate::api::RestoreDurations::default(),
+            body_idle_timeout: Some(DEFAULT_BODY_IDLE_TIMEOUT),
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
         }
     }
 }

@@ -57,6 +57,18 @@ impl S3ServerBuilder {
         self
     }
 
+    /// How long a request body may stall before `RequestTimeout` (`None`: forever).
+    pub fn body_idle_timeout(mut self, idle: Option<std::time::Duration>) -> Self {
+        self.config.body_idle_timeout = idle;
+        self
+    }
+
+    /// How long a client may take to send a request's headers.
+    pub fn header_read_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.config.header_read_timeout = timeout;
+        self
+    }
+
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
         self

@@ -3,7 +3,7 @@
 //! round-up to the next UTC midnight), noncurrent-version expiration, expired delete markers,
 //! aborts of incomplete multipart uploads and storage-class transitions.
 
-use crate::clock::{next_midnight, parse_rfc3339, Millis, DAY_MS};
+use crate::clock::{next_midnight, parse_rfc3339, Millis, DAY_MS, MAX_INSTANT};
 use crate::ids;
 use crate::store::{
     storage_class_named, Bucket, ConfigKind, Object, Run, Versioning, NULL_VERSION,
@@ -21,7 +21,13 @@ impl When {
     /// When an action counted from `since` is due.
     fn due(self, since: Millis) -> Millis {
         match self {
-            When::Days(d) => next_midnight(since + d as Millis * DAY_MS),
+            // Checked: a due time past the clock's range is never (the clock stops at
+            // `clock::MAX_INSTANT`), not a wrapped instant in the past.
+            When::Days(d) => Millis::try_from(d)
+                .ok()
+                .and_then(|d| d.checked_mul(DAY_MS))
+                .and_then(|ms| since.checked_add(ms))
+                .map_or(Millis::MAX, next_midnight),
             When::Date(t) => t,
         }
     }
@@ -145,15 +151,16 @@ pub fn parse_rules(doc: &str) -> Vec<Rule> {
         .collect()
 }
 
-/// The enabled rules of a bucket.
-pub fn bucket_rules(bucket: &Bucket) -> Vec<Rule> {
+/// The enabled rules of a bucket, parsed once per stored document.
+pub fn bucket_rules(bucket: &Bucket) -> Arc<Vec<Rule>> {
     bucket
-        .config(ConfigKind::Lifecycle)
-        .map(|d| parse_rules(&d))
+        .parsed_config(ConfigKind::Lifecycle, |doc| {
+            parse_rules(doc)
+                .into_iter()
+                .filter(|r| r.enabled)
+                .collect::<Vec<Rule>>()
+        })
         .unwrap_or_default()
-        .into_iter()
-        .filter(|r| r.enabled)
-        .collect()
 }
 
 /// The expiration S3 announces for an object in `x-amz-expiration`: (due time, rule id).
@@ -162,6 +169,8 @@ pub fn expiration_of(rules: &[Rule], o: &Object) -> Option<(Millis, String)> {
         .iter()
         .filter(|r| r.filter.matches(o))
         .filter_map(|r| Some((r.expiration?.due(o.last_modified), r.id.clone())))
+        // A due time the clock can never reach is no expiration at all.
+        .filter(|(t, _)| *t <= MAX_INSTANT)
         .min_by_key(|(t, _)| *t)
 }
 

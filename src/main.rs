@@ -10,6 +10,7 @@ use s3twin::api::RestoreDurations;
 use s3twin::config::{Config, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::prelude::*;
 
@@ -51,6 +52,13 @@ struct ServeArgs {
     /// (any subset; the rest keep these defaults).
     #[arg(long, env = "S3TWIN_RESTORE_DURATIONS", default_value = "", value_parser = parse_restore_durations)]
     restore_durations: RestoreDurations,
+    /// Seconds a request body may stall between two pieces before S3's RequestTimeout
+    /// (0 waits forever).
+    #[arg(long, env = "S3TWIN_BODY_TIMEOUT", default_value_t = 20)]
+    body_timeout: u64,
+    /// Seconds a client may take to send a request's headers before the connection is closed.
+    #[arg(long, env = "S3TWIN_HEADER_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout: u64,
     /// A seed document (JSON) or preset name loaded into the default run at start.
     #[arg(long, env = "S3TWIN_SEED")]
     seed: Option<String>,
@@ -87,6 +95,8 @@ fn main() -> ExitCode {
         domains: args.domains.into_iter().filter(|d| !d.is_empty()).collect(),
         strict: args.strict,
         restore_durations: args.restore_durations,
+        body_idle_timeout: (args.body_timeout > 0).then(|| Duration::from_secs(args.body_timeout)),
+        header_read_timeout: Duration::from_secs(args.header_timeout),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -11,7 +11,6 @@ use crate::server::AppState;
 use crate::store::{Run, DEFAULT_RUN};
 use http::{Method, Request};
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -56,7 +55,16 @@ impl AdminRequest {
     }
 }
 
-pub async fn handle(state: &AppState, req: Request<Incoming>) -> Resp {
+/// `host`, `host:port`, `[v6]:port`: nothing that could change a URL's meaning.
+fn plain_authority(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 255
+        && h.parse::<http::uri::Authority>().is_ok()
+        && h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+}
+
+pub async fn handle(state: &AppState, req: Request<crate::api::ReqBody>) -> Resp {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path();
     let route = PREFIXES
@@ -70,7 +78,7 @@ pub async fn handle(state: &AppState, req: Request<Incoming>) -> Resp {
         if !valid_run_id(r) {
             return error(
                 400,
-                "runId must be 1 to 64 characters of letters, digits, '.', '_' and '-'",
+                "runId must be 1 to 64 characters of letters, digits, '.', '_' and '-' (not . or ..)",
             );
         }
     }
@@ -86,11 +94,19 @@ pub async fn handle(state: &AppState, req: Request<Incoming>) -> Resp {
             Err(e) => return error(400, &format!("malformed JSON: {e}")),
         }
     };
-    let host = parts
-        .headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
+    // The Host header becomes part of presigned URLs: only a plain host[:port] may.
+    let host = match parts.headers.get(http::header::HOST) {
+        None => "127.0.0.1",
+        Some(h) => match h.to_str().ok().filter(|h| plain_authority(h)) {
+            Some(h) => h,
+            None => {
+                return error(
+                    400,
+                    "the Host header must be a host name or address with an optional port",
+                )
+            }
+        },
+    };
     let req = AdminRequest {
         method: parts.method.clone(),
         route,

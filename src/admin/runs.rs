@@ -31,12 +31,10 @@ pub fn create(state: &AppState, req: &AdminRequest) -> Resp {
     let run_id = match fields.get("runId") {
         None | Some(Value::Null) => format!("run-{:012x}", crate::ids::next_u64() >> 16),
         Some(Value::String(s)) if valid_run_id(s) => s.clone(),
-        Some(_) => {
-            return error(
-                400,
-                "runId must be 1 to 64 characters of letters, digits, '.', '_' and '-'",
-            )
-        }
+        Some(_) => return error(
+            400,
+            "runId must be 1 to 64 characters of letters, digits, '.', '_' and '-' (not . or ..)",
+        ),
     };
     // Check the seed before creating anything.
     let seed = match fields.get("seed") {

@@ -114,6 +114,38 @@ fn positive_int(text: Option<&str>) -> Option<u64> {
         .filter(|n| *n > 0)
 }
 
+/// Lifecycle day counts are `xs:int` in S3's schema: a number beyond it does not validate
+/// (`MalformedXML`), whatever the action.
+fn check_schema_ints(rule: &Element) -> S3Result<()> {
+    const FIELDS: [(&str, &str); 6] = [
+        ("Expiration", "Days"),
+        ("Transition", "Days"),
+        ("NoncurrentVersionTransition", "NoncurrentDays"),
+        ("NoncurrentVersionExpiration", "NoncurrentDays"),
+        ("NoncurrentVersionExpiration", "NewerNoncurrentVersions"),
+        ("AbortIncompleteMultipartUpload", "DaysAfterInitiation"),
+    ];
+    for (action, field) in FIELDS {
+        for holder in rule.children_named(action) {
+            let Some(text) = holder.child_text(field) else {
+                continue;
+            };
+            let t = text.trim();
+            let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+            if !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && t.parse::<i32>().is_err()
+            {
+                return Err(S3Error::malformed_xml());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Most noncurrent versions a rule may keep (`NewerNoncurrentVersions`).
+const MAX_NEWER_NONCURRENT_VERSIONS: u64 = 100;
+
 fn one_of<'a>(text: Option<&'a str>, allowed: &[&str]) -> S3Result<&'a str> {
     text.map(str::trim)
         .filter(|t| allowed.contains(t))
@@ -170,11 +202,21 @@ fn validate(kind: ConfigKind, root: &Element, ctx: &Ctx, bucket: &Bucket) -> S3R
     }
 }
 
+/// Largest bucket policy AWS accepts: 20 KB.
+pub const MAX_POLICY_BYTES: usize = 20 * 1024;
+
 fn validate_policy(text: &str) -> S3Result<()> {
     let value: serde_json::Value = serde_json::from_str(text)
         .ok()
         .filter(|_| text.trim_start().starts_with('{'))
         .ok_or_else(|| S3Error::new(Code::MalformedPolicy))?;
+    // AWS measures the policy without insignificant whitespace.
+    if serde_json::to_string(&value).map_or(0, |s| s.len()) > MAX_POLICY_BYTES {
+        return Err(S3Error::with_message(
+            Code::MalformedPolicy,
+            "Policy exceeds the maximum allowed document size.",
+        ));
+    }
     let statement = value.get("Statement").ok_or_else(|| {
         S3Error::with_message(Code::MalformedPolicy, "Missing required field Statement")
     })?;
@@ -214,6 +256,10 @@ const MAX_BUCKET_TAGS: usize = 50;
 fn validate_bucket_tagging(root: &Element) -> S3Result<()> {
     expect_root(root, "Tagging")?;
     let set = root.child("TagSet").ok_or_else(S3Error::malformed_xml)?;
+    // The count first: the duplicate check below is quadratic, so it only ever sees fifty.
+    if set.children_named("Tag").count() > MAX_BUCKET_TAGS {
+        return Err(too_many_bucket_tags());
+    }
     let mut keys: Vec<&str> = Vec::new();
     for tag in set.children_named("Tag") {
         let key = tag.child_text("Key").ok_or_else(S3Error::malformed_xml)?;
@@ -234,13 +280,14 @@ fn validate_bucket_tagging(root: &Element) -> S3Result<()> {
         }
         keys.push(key);
     }
-    if keys.len() > MAX_BUCKET_TAGS {
-        return Err(S3Error::with_message(
-            Code::InvalidTag,
-            "Bucket tag count cannot be greater than 50",
-        ));
-    }
     Ok(())
+}
+
+fn too_many_bucket_tags() -> S3Error {
+    S3Error::with_message(
+        Code::InvalidTag,
+        "Bucket tag count cannot be greater than 50",
+    )
 }
 
 fn validate_cors(root: &Element) -> S3Result<()> {
@@ -305,6 +352,7 @@ fn validate_lifecycle(root: &Element) -> S3Result<()> {
             ids.push(id);
         }
         one_of(rule.child_text("Status"), &["Enabled", "Disabled"])?;
+        check_schema_ints(rule)?;
         if rule.child("Filter").is_some() && rule.child("Prefix").is_some() {
             return Err(S3Error::malformed_xml());
         }
@@ -353,10 +401,12 @@ fn validate_lifecycle(root: &Element) -> S3Result<()> {
                 ));
             }
             if nve.child("NewerNoncurrentVersions").is_some()
-                && positive_int(nve.child_text("NewerNoncurrentVersions")).is_none()
+                && positive_int(nve.child_text("NewerNoncurrentVersions"))
+                    .filter(|n| *n <= MAX_NEWER_NONCURRENT_VERSIONS)
+                    .is_none()
             {
                 return Err(S3Error::invalid_argument(
-                    "'NewerNoncurrentVersions' for NoncurrentVersionExpiration action must be a positive integer",
+                    "'NewerNoncurrentVersions' for NoncurrentVersionExpiration action must be an integer between 1 and 100",
                     "NewerNoncurrentVersions",
                     nve.child_text("NewerNoncurrentVersions").unwrap_or(""),
                 ));

@@ -26,8 +26,8 @@ use http::{HeaderMap, Method};
 use hyper::body::Incoming;
 use std::sync::Arc;
 
-/// Request bodies as hyper delivers them.
-pub type ReqBody = Incoming;
+/// Request bodies as hyper delivers them, behind the idle timeout.
+pub type ReqBody = crate::wire::timed_body::TimedBody<Incoming>;
 
 /// Everything a handler knows about its request, besides the body.
 pub struct Ctx {

@@ -6,12 +6,9 @@ use super::{Ctx, ReqBody};
 use crate::error::{Code, S3Error, S3Result};
 use crate::server::response::{empty, xml, Resp};
 use crate::store::Object;
-use crate::wire::headers::validate_tag;
+use crate::wire::headers::{too_many_object_tags, validate_tag, MAX_OBJECT_TAGS};
 use crate::wire::request_body::{receive, BodySpec};
 use crate::wire::xml::{self as xmlp, XmlWriter};
-
-/// Most tags an object may carry.
-pub const MAX_OBJECT_TAGS: usize = 10;
 
 pub fn get_object_tagging(ctx: &Ctx) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
@@ -33,6 +30,10 @@ pub fn parse_tag_set(doc: &[u8]) -> S3Result<Vec<(String, String)>> {
         return Err(S3Error::malformed_xml());
     }
     let set = root.child("TagSet").ok_or_else(S3Error::malformed_xml)?;
+    // The count first: the duplicate check below is quadratic, so it only ever sees ten.
+    if set.children_named("Tag").count() > MAX_OBJECT_TAGS {
+        return Err(too_many_object_tags());
+    }
     let mut tags: Vec<(String, String)> = Vec::new();
     for tag in set.children_named("Tag") {
         let key = tag.child_text("Key").ok_or_else(S3Error::malformed_xml)?;
@@ -46,12 +47,6 @@ pub fn parse_tag_set(doc: &[u8]) -> S3Result<Vec<(String, String)>> {
             .extra("TagKey", key));
         }
         tags.push((key.to_string(), value.to_string()));
-    }
-    if tags.len() > MAX_OBJECT_TAGS {
-        return Err(S3Error::with_message(
-            Code::InvalidTag,
-            "Object tags cannot be greater than 10",
-        ));
     }
     Ok(tags)
 }

@@ -17,7 +17,10 @@ pub struct Target {
 
 /// Valid run ids: 1–64 of `[A-Za-z0-9._-]`.
 pub fn valid_run_id(id: &str) -> bool {
+    // `.` and `..` are path segments, never names (a URL normaliser would eat them).
     !id.is_empty()
+        && id != "."
+        && id != ".."
         && id.len() <= 64
         && id
             .bytes()
@@ -36,7 +39,7 @@ pub fn split_run(raw_path: &str) -> S3Result<(String, &str)> {
     let id = decode_path(id).unwrap_or_default();
     if !valid_run_id(&id) {
         return Err(S3Error::invalid_argument(
-            "Run ids are 1 to 64 characters of letters, digits, '.', '_' and '-'.",
+            "Run ids are 1 to 64 characters of letters, digits, '.', '_' and '-' (not . or ..).",
             "runId",
             id,
         ));
@@ -176,6 +179,8 @@ mod tests {
         );
         assert_eq!(v.resource, "/b/dir/file");
         assert!(resolve(None, "/t/bad!id/x", &[]).is_err());
+        assert!(resolve(None, "/t/../x", &[]).is_err());
+        assert!(resolve(None, "/t/./x", &[]).is_err());
         assert!(resolve(None, "/b/%FF", &[]).is_err());
     }
 }

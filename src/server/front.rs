@@ -10,6 +10,7 @@ use crate::api::{self, Ctx};
 use crate::clock::{http_date, real_now};
 use crate::error::S3Error;
 use crate::ids;
+use crate::wire::timed_body::TimedBody;
 use futures_util::FutureExt;
 use http::{Method, Request};
 use hyper::body::Incoming;
@@ -24,6 +25,7 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
     let host_id = ids::host_id();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    let req = req.map(|b| TimedBody::new(b, state.config.body_idle_timeout));
 
     if crate::admin::is_admin_path(&path) {
         let mut resp = crate::admin::handle(&state, req).await;

@@ -2,6 +2,7 @@
 //! `front` (ids, addressing, admin) → `router` → `api` handlers → `store`.
 
 pub mod addressing;
+mod conn_io;
 mod front;
 pub mod query;
 pub mod response;
@@ -87,7 +88,10 @@ pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Run
         let graceful = GracefulShutdown::new();
         let mut http = http1::Builder::new();
         http.timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(60))
+            .header_read_timeout(state.config.header_read_timeout)
+            // A client that shuts down its sending side after the request still gets the
+            // answer (hyper would otherwise drop a request still being processed).
+            .half_close(true)
             .keep_alive(true);
         loop {
             tokio::select! {
@@ -104,7 +108,7 @@ pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Run
                     let _ = stream.set_nodelay(true);
                     let state = state.clone();
                     let svc = service_fn(move |req| front::handle(state.clone(), req));
-                    let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), svc));
+                    let conn = graceful.watch(http.serve_connection(TokioIo::new(conn_io::ConnIo::new(stream)), svc));
                     tokio::spawn(async move {
                         if let Err(e) = conn.await {
                             tracing::debug!(error = %e, "connection ended with an error");

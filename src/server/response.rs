@@ -100,20 +100,25 @@ pub fn error_response(
     let mut resp = if head || code == 304 {
         empty(code)
     } else {
-        let mut w = XmlWriter::new();
-        w.open("Error")
-            .elem("Code", err.code.as_str())
-            .elem("Message", &err.message);
-        for (name, value) in &err.extras {
-            w.elem(name, value);
-        }
-        w.elem("Resource", resource)
-            .elem("RequestId", request_id)
-            .elem("HostId", host_id);
-        xml(code, w.finish())
+        xml(code, error_document(err, resource, request_id, host_id))
     };
     for (name, value) in &err.headers {
         set_header(&mut resp, name, value);
     }
     resp
+}
+
+/// The `<Error>` document of the envelope.
+pub fn error_document(err: &S3Error, resource: &str, request_id: &str, host_id: &str) -> String {
+    let mut w = XmlWriter::new();
+    w.open("Error")
+        .elem("Code", err.code.as_str())
+        .elem("Message", &err.message);
+    for (name, value) in &err.extras {
+        w.elem(name, value);
+    }
+    w.elem("Resource", resource)
+        .elem("RequestId", request_id)
+        .elem("HostId", host_id);
+    w.finish()
 }

@@ -32,7 +32,7 @@ pub(super) struct BucketState {
     /// The MFADelete element as last put (`Enabled` / `Disabled`), echoed back.
     pub(super) mfa_delete: Option<String>,
     /// Configuration documents as put (see `config.rs`).
-    pub(super) configs: BTreeMap<super::config::ConfigKind, String>,
+    pub(super) configs: BTreeMap<super::config::ConfigKind, super::config::StoredDoc>,
     /// The bucket's ACL and object-ownership setting (see `acl.rs`).
     pub(super) acl: super::acl::AclState,
     /// In-progress multipart uploads by (key, upload id); ids sort in creation order.

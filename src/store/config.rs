@@ -2,6 +2,8 @@
 //! so they round-trip byte for byte. The api layer validates them before they are stored.
 
 use super::bucket::Bucket;
+use std::any::Any;
+use std::sync::{Arc, OnceLock};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ConfigKind {
@@ -19,17 +21,51 @@ pub enum ConfigKind {
     Website,
 }
 
+/// A stored document and, once something asked for it, its parsed form: parsed once per
+/// document put, not on every request that consults it (lifecycle rules on every GET).
+#[derive(Debug, Clone)]
+pub(super) struct StoredDoc {
+    text: Arc<str>,
+    parsed: Arc<OnceLock<Arc<dyn Any + Send + Sync>>>,
+}
+
 impl Bucket {
     /// The stored document of a kind, if one was put.
     pub fn config(&self, kind: ConfigKind) -> Option<String> {
-        self.state.lock().configs.get(&kind).cloned()
+        self.state
+            .lock()
+            .configs
+            .get(&kind)
+            .map(|d| d.text.to_string())
+    }
+
+    /// The stored document of a kind in the form `parse` makes of it, parsed at most once per
+    /// stored document (outside the bucket lock). Every caller of a kind must ask for the same
+    /// type `T`; a different type is parsed afresh each time.
+    pub fn parsed_config<T: Any + Send + Sync>(
+        &self,
+        kind: ConfigKind,
+        parse: impl FnOnce(&str) -> T,
+    ) -> Option<Arc<T>> {
+        let doc = self.state.lock().configs.get(&kind).cloned()?;
+        let parsed = doc
+            .parsed
+            .get_or_init(|| Arc::new(parse(&doc.text)) as Arc<dyn Any + Send + Sync>)
+            .clone();
+        parsed.downcast::<T>().ok()
     }
 
     /// Stores (`Some`) or removes (`None`) a document.
     pub fn set_config(&self, kind: ConfigKind, doc: Option<String>) {
         let mut state = self.state.lock();
         match doc {
-            Some(d) => state.configs.insert(kind, d),
+            Some(d) => state.configs.insert(
+                kind,
+                StoredDoc {
+                    text: d.into(),
+                    parsed: Arc::default(),
+                },
+            ),
             None => state.configs.remove(&kind),
         };
     }

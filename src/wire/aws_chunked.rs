@@ -12,7 +12,10 @@
 use crate::error::{Code, S3Error, S3Result};
 use bytes::Bytes;
 
-const MAX_LINE: usize = 4096;
+/// Longest chunk-size or trailer line.
+pub const MAX_LINE: usize = 4096;
+/// Most trailer lines (the SDKs send one checksum and, when signing, its signature).
+pub const MAX_TRAILERS: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -145,6 +148,9 @@ impl AwsChunkedDecoder {
         match input.iter().position(|b| *b == b'\n') {
             Some(i) => {
                 let part = input.split_to(i + 1);
+                if self.line.len() + i > MAX_LINE {
+                    return Err(bad_chunk());
+                }
                 self.line.extend_from_slice(&part[..i]);
                 let line = std::mem::take(&mut self.line);
                 let line = strip_cr(&line).to_vec();
@@ -166,7 +172,7 @@ impl AwsChunkedDecoder {
         let text = std::str::from_utf8(line).map_err(|_| malformed())?;
         let (name, value) = text.split_once(':').ok_or_else(malformed)?;
         let name = name.trim().to_ascii_lowercase();
-        if name.is_empty() {
+        if name.is_empty() || self.trailers.len() >= MAX_TRAILERS {
             return Err(malformed());
         }
         self.trailers.push((name, value.trim().to_string()));

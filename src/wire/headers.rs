@@ -169,8 +169,13 @@ impl ByteRange {
 
 /// Parses `a=1&b=2` (URL-encoded) tag sets from `x-amz-tagging`.
 pub fn parse_tagging(value: &str) -> S3Result<Vec<(String, String)>> {
+    let pairs = || value.split('&').filter(|p| !p.is_empty());
+    // The count first: the duplicate check below is quadratic, so it only ever sees ten.
+    if pairs().count() > MAX_OBJECT_TAGS {
+        return Err(too_many_object_tags());
+    }
     let mut tags: Vec<(String, String)> = Vec::new();
-    for pair in value.split('&').filter(|p| !p.is_empty()) {
+    for pair in pairs() {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         let k = crate::server::query::decode_component(k);
         let v = crate::server::query::decode_component(v);
@@ -184,13 +189,14 @@ pub fn parse_tagging(value: &str) -> S3Result<Vec<(String, String)>> {
         validate_tag(&k, &v)?;
         tags.push((k, v));
     }
-    if tags.len() > 10 {
-        return Err(S3Error::with_message(
-            Code::InvalidTag,
-            "Object tags cannot be greater than 10",
-        ));
-    }
     Ok(tags)
+}
+
+/// Most tags an object may carry.
+pub const MAX_OBJECT_TAGS: usize = 10;
+
+pub fn too_many_object_tags() -> S3Error {
+    S3Error::with_message(Code::InvalidTag, "Object tags cannot be greater than 10")
 }
 
 /// AWS's tag limits: keys 1–128 characters, values up to 256.

@@ -5,7 +5,7 @@
 use super::aws_chunked::AwsChunkedDecoder;
 use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumHasher, ChecksumType};
 use crate::error::{Code, S3Error, S3Result};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::HeaderMap;
 use http_body::Body as HttpBody;
 use http_body_util::BodyExt;
@@ -243,6 +243,7 @@ pub async fn receive<B>(
 ) -> S3Result<ReceivedBody>
 where
     B: HttpBody<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     if let Some(len) = spec.length {
         if len > max_len {
@@ -255,16 +256,27 @@ where
     let extra_algo = default_checksum.filter(|d| Some(*d) != algo);
     let mut sink = Sink {
         segments: Vec::new(),
+        gather: BytesMut::new(),
         len: 0,
+        // Nothing past the declared length is kept: an aws-chunked body that says 10 bytes
+        // fails at the first byte more, not after buffering the rest.
+        limit: spec.length.unwrap_or(max_len).min(max_len),
+        declared: spec.length.is_some(),
+        over: false,
         md5: Md5::new(),
         sha256: spec.content_sha256.as_ref().map(|_| Sha256::new()),
         checksum: algo.map(|a| a.hasher()),
         extra: extra_algo.map(|a| a.hasher()),
     };
+    let too_large = |len: u64| {
+        S3Error::new(Code::EntityTooLarge)
+            .extra("ProposedSize", len.to_string())
+            .extra("MaxSizeAllowed", max_len.to_string())
+    };
     let mut decoder = spec.aws_chunked.then(AwsChunkedDecoder::new);
     let mut body = std::pin::pin!(body);
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|_| S3Error::new(Code::IncompleteBody))?;
+        let frame = frame.map_err(|e| frame_error(e.into()))?;
         let Ok(data) = frame.into_data() else {
             continue;
         };
@@ -272,10 +284,11 @@ where
             Some(d) => d.feed(data, &mut |piece| sink.push(piece))?,
             None => sink.push(data),
         }
-        if sink.len > max_len {
-            return Err(S3Error::new(Code::EntityTooLarge)
-                .extra("ProposedSize", sink.len.to_string())
-                .extra("MaxSizeAllowed", max_len.to_string()));
+        if sink.over {
+            return Err(match spec.length {
+                Some(declared) if declared <= max_len => S3Error::new(Code::IncompleteBody),
+                _ => too_large(sink.len.saturating_add(1)),
+            });
         }
     }
     if let Some(d) = decoder.as_mut() {
@@ -286,6 +299,7 @@ where
             return Err(S3Error::new(Code::IncompleteBody));
         }
     }
+    sink.flush(true);
 
     let md5: [u8; 16] = sink.md5.finalize().into();
     if let (Some(claimed), Some(hasher)) = (&spec.content_sha256, sink.sha256.take()) {
@@ -340,9 +354,25 @@ where
     })
 }
 
+/// Frames at least this long are kept as they arrived (no copy). Shorter ones are gathered
+/// into buffers of our own, so a stored body never pins a connection's read buffer (a 1-byte
+/// object sent after a 200 KB header) nor costs a segment per tiny frame (a body sent as a
+/// million 1-byte aws-chunked chunks): its memory stays within a small constant of its length.
+const KEEP_FRAMES_FROM: usize = 128 * 1024;
+/// Largest buffer short frames are gathered into.
+const GATHER_MAX: usize = 1024 * 1024;
+/// First gathering buffer when the length is not declared.
+const GATHER_MIN: usize = 8 * 1024;
+
 struct Sink {
     segments: Vec<Bytes>,
+    gather: BytesMut,
     len: u64,
+    /// Most payload bytes accepted; `over` is set (and the data dropped) past it.
+    limit: u64,
+    /// Whether `limit` is the declared length (else only the size cap).
+    declared: bool,
+    over: bool,
     md5: Md5,
     sha256: Option<Sha256>,
     checksum: Option<ChecksumHasher>,
@@ -351,7 +381,12 @@ struct Sink {
 
 impl Sink {
     fn push(&mut self, data: Bytes) {
-        if data.is_empty() {
+        if data.is_empty() || self.over {
+            return;
+        }
+        let n = data.len() as u64;
+        if self.len.saturating_add(n) > self.limit {
+            self.over = true;
             return;
         }
         self.md5.update(&data);
@@ -364,7 +399,48 @@ impl Sink {
         if let Some(h) = self.extra.as_mut() {
             h.update(&data);
         }
-        self.len += data.len() as u64;
-        self.segments.push(data);
+        self.len += n;
+        if data.len() >= KEEP_FRAMES_FROM {
+            self.flush(false);
+            self.segments.push(data);
+            return;
+        }
+        if self.gather.capacity() - self.gather.len() < data.len() {
+            self.flush(false);
+            // Size the buffer by what is still to come when that is known (a small body gets
+            // an exact allocation), else grow geometrically.
+            let want = if !self.declared {
+                (self.gather.capacity() * 2).clamp(GATHER_MIN, GATHER_MAX)
+            } else {
+                let rest = self.limit - (self.len - n);
+                usize::try_from(rest).unwrap_or(GATHER_MAX).min(GATHER_MAX)
+            };
+            self.gather = BytesMut::with_capacity(want.max(data.len()));
+        }
+        self.gather.extend_from_slice(&data);
+    }
+
+    /// Moves gathered bytes into a segment. At the end (`last`), a buffer much larger than
+    /// what it holds is copied to an exact one instead of being kept half empty.
+    fn flush(&mut self, last: bool) {
+        if self.gather.is_empty() {
+            return;
+        }
+        let spare = self.gather.capacity() - self.gather.len();
+        let seg = if last && spare > self.gather.len().max(4096) {
+            Bytes::copy_from_slice(&self.gather)
+        } else {
+            self.gather.split().freeze()
+        };
+        self.segments.push(seg);
+    }
+}
+
+/// A failed body read: the idle timeout (`RequestTimeout`) or a broken or short stream.
+fn frame_error(e: Box<dyn std::error::Error + Send + Sync>) -> S3Error {
+    if e.is::<super::timed_body::BodyTimeout>() {
+        S3Error::new(Code::RequestTimeout)
+    } else {
+        S3Error::new(Code::IncompleteBody)
     }
 }

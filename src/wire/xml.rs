@@ -155,7 +155,13 @@ impl Element {
     }
 }
 
-/// Parses a request document; any syntax error is S3's `MalformedXML`.
+/// Deepest nesting accepted in a request document. S3's deepest documents (lifecycle,
+/// notification, replication) nest about seven levels; the limit keeps the tree (and the
+/// recursive drop of its `children`) shallow whatever a client sends.
+pub const MAX_DEPTH: usize = 32;
+
+/// Parses a request document; any syntax error, or nesting deeper than `MAX_DEPTH`, is S3's
+/// `MalformedXML`. Iterative: no recursion proportional to the input.
 pub fn parse(body: &[u8]) -> S3Result<Element> {
     let mut reader = Reader::from_reader(body);
     reader.config_mut().trim_text(false);
@@ -168,7 +174,7 @@ pub fn parse(body: &[u8]) -> S3Result<Element> {
             .map_err(|_| S3Error::malformed_xml())?;
         match event {
             Event::Start(e) => {
-                if root.is_some() {
+                if root.is_some() || stack.len() >= MAX_DEPTH {
                     return Err(S3Error::malformed_xml());
                 }
                 stack.push(Element {
@@ -177,6 +183,9 @@ pub fn parse(body: &[u8]) -> S3Result<Element> {
                 });
             }
             Event::Empty(e) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(S3Error::malformed_xml());
+                }
                 let el = Element {
                     name: local_name(e.name().as_ref())?,
                     ..Element::default()
@@ -257,5 +266,21 @@ mod tests {
         assert!(parse(b"").is_err());
         assert!(parse(b"<a></b>").is_err());
         assert!(parse(b"<a/><b/>").is_err());
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let nested = |depth: usize| {
+            let mut doc = "<a>".repeat(depth);
+            doc.push_str(&"</a>".repeat(depth));
+            doc
+        };
+        assert!(parse(nested(MAX_DEPTH).as_bytes()).is_ok());
+        assert!(parse(nested(MAX_DEPTH + 1).as_bytes()).is_err());
+        assert!(parse(nested(100_000).as_bytes()).is_err());
+        let mut empty_too_deep = "<a>".repeat(MAX_DEPTH);
+        empty_too_deep.push_str("<b/>");
+        empty_too_deep.push_str(&"</a>".repeat(MAX_DEPTH));
+        assert!(parse(empty_too_deep.as_bytes()).is_err());
     }
 }

@@ -171,3 +171,80 @@ pub fn xml_value(text: &str, name: &str) -> Option<String> {
     let end = text[start..].find(&format!("</{name}>"))? + start;
     Some(text[start..end].to_string())
 }
+
+/// A JSON admin call over a real socket: (status, JSON body).
+pub async fn admin(
+    t: &Twin,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let payload = body.map(|b| b.to_string()).unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        t.addr(),
+        payload.len()
+    );
+    let (status, text) = raw(&t.addr(), req.as_bytes()).await;
+    let json = text
+        .find("\r\n\r\n")
+        .and_then(|i| serde_json::from_str(&text[i + 4..]).ok())
+        .unwrap_or(serde_json::Value::Null);
+    (status, json)
+}
+
+/// The s3twin binary in a process of its own, for figures only a process has (its RSS).
+pub struct Spawned {
+    child: std::process::Child,
+    pub addr: String,
+}
+
+impl Spawned {
+    pub fn start(args: &[&str]) -> Spawned {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_s3twin"))
+            .args(["--port", "0"])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn s3twin");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("first line");
+        let addr = line
+            .trim()
+            .strip_prefix("s3twin listening on http://")
+            .expect("listening line")
+            .to_string();
+        Spawned { child, addr }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Resident memory in KiB, from /proc.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
+    }
+
+    pub fn is_alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -4,22 +4,6 @@ use aws_sdk_s3::types::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-/// A JSON admin call over a real socket: (status, JSON body).
-async fn admin(t: &Twin, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let payload = body.map(|b| b.to_string()).unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
-        t.addr(),
-        payload.len()
-    );
-    let (status, text) = raw(&t.addr(), req.as_bytes()).await;
-    let json = text
-        .find("\r\n\r\n")
-        .and_then(|i| serde_json::from_str(&text[i + 4..]).ok())
-        .unwrap_or(Value::Null);
-    (status, json)
-}
-
 async fn advance(t: &Twin, run: &str, by: &str) -> Value {
     let (status, body) = admin(
         t,

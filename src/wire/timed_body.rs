@@ -1,0 +1,93 @@
+//! A request body with an idle timeout: a client that stops sending in the middle of a body
+//! gets S3's `RequestTimeout` (see `request_body::receive`) instead of holding the connection
+//! and the bytes it sent so far forever.
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::time::{Instant, Sleep};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// No frame arrived within the idle timeout.
+#[derive(Debug)]
+pub struct BodyTimeout;
+
+impl std::fmt::Display for BodyTimeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("request body idle timeout")
+    }
+}
+
+impl std::error::Error for BodyTimeout {}
+
+pub struct TimedBody<B> {
+    inner: B,
+    idle: Option<Duration>,
+    /// Created the first time the body has to wait; re-armed after every frame.
+    timer: Option<Pin<Box<Sleep>>>,
+    armed: bool,
+}
+
+impl<B> TimedBody<B> {
+    /// `idle: None` waits forever.
+    pub fn new(inner: B, idle: Option<Duration>) -> Self {
+        TimedBody {
+            inner,
+            idle,
+            timer: None,
+            armed: false,
+        }
+    }
+}
+
+impl<B> Body for TimedBody<B>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => {
+                // Frames that are already there cost no timer at all.
+                this.armed = false;
+                Poll::Ready(frame.map(|r| r.map_err(Into::into)))
+            }
+            Poll::Pending => {
+                let Some(idle) = this.idle else {
+                    return Poll::Pending;
+                };
+                let deadline = Instant::now() + idle;
+                let timer = this
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                if !this.armed {
+                    timer.as_mut().reset(deadline);
+                    this.armed = true;
+                }
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyTimeout)))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
