@@ -22,6 +22,11 @@ pub struct Config {
     /// Longest time a client may take to send a request's headers; the connection is closed
     /// after it.
     pub header_read_timeout: Duration,
+    /// Runs other than the default one that no request used for this long (real time) are
+    /// dropped with everything in them (`None`: runs live until deleted or reset).
+    pub run_idle_expiry: Option<Duration>,
+    /// Resident-memory ceiling in bytes: above it, writes answer 503 `SlowDown`.
+    pub max_memory: Option<u64>,
 }
 
 /// S3 closes a connection whose request body stalls for about 20 seconds.
@@ -39,6 +44,8 @@ impl Default for Config {
             restore_durations: crate::api::RestoreDurations::default(),
             body_idle_timeout: Some(DEFAULT_BODY_IDLE_TIMEOUT),
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            run_idle_expiry: None,
+            max_memory: None,
         }
     }
 }

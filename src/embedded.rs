@@ -69,6 +69,12 @@ impl S3ServerBuilder {
         self
     }
 
+    /// Drop runs (other than the default one) that no request used for `idle`.
+    pub fn run_idle_expiry(mut self, idle: Option<std::time::Duration>) -> Self {
+        self.config.run_idle_expiry = idle;
+        self
+    }
+
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
         self

@@ -59,13 +59,49 @@ struct ServeArgs {
     /// Seconds a client may take to send a request's headers before the connection is closed.
     #[arg(long, env = "S3TWIN_HEADER_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     header_timeout: u64,
+    /// Drop runs other than the default one after this long without a request, e.g. "1h" or
+    /// "30m" (real time). Unset: runs, including those created by a first `/t/{runId}/`
+    /// request, live until deleted or reset.
+    #[arg(long, env = "S3TWIN_RUN_IDLE_EXPIRY", value_parser = parse_real_duration)]
+    run_idle_expiry: Option<Duration>,
+    /// Resident-memory ceiling, e.g. "2GiB" or "512MiB": above it, requests that store data
+    /// answer 503 SlowDown (reads, deletes and the admin API keep working) instead of the
+    /// process being killed by the OS. Unset: no ceiling.
+    #[arg(long, env = "S3TWIN_MAX_MEMORY", value_parser = s3twin::server::memory::parse_size)]
+    max_memory: Option<u64>,
     /// A seed document (JSON) or preset name loaded into the default run at start.
     #[arg(long, env = "S3TWIN_SEED")]
     seed: Option<String>,
 }
 
+fn parse_real_duration(spec: &str) -> Result<Duration, String> {
+    let ms = s3twin::clock::parse_duration(spec)?;
+    if ms == 0 {
+        return Err("the duration must be more than zero".into());
+    }
+    Ok(Duration::from_millis(ms.unsigned_abs()))
+}
+
 fn parse_restore_durations(spec: &str) -> Result<RestoreDurations, String> {
     RestoreDurations::parse(spec)
+}
+
+/// When a worker thread goes idle, at most once a second, mimalloc hands the memory freed on
+/// it back to the OS: without this, a deleted data set stays resident (memory freed by another
+/// thread waits for the owning one). Busy threads do not park, so load does not pay for it.
+fn return_freed_memory_when_idle() {
+    use std::cell::Cell;
+    use std::time::Instant;
+    const AT_MOST_EVERY: Duration = Duration::from_secs(1);
+    thread_local!(static LAST: Cell<Option<Instant>> = const { Cell::new(None) });
+    LAST.with(|last| {
+        let now = Instant::now();
+        if last.get().is_none_or(|t| now.duration_since(t) >= AT_MOST_EVERY) {
+            last.set(Some(now));
+            // SAFETY: mi_collect only walks this thread's own heap; it has no preconditions.
+            unsafe { libmimalloc_sys::mi_collect(true) };
+        }
+    });
 }
 
 fn init_logging() {
@@ -97,9 +133,12 @@ fn main() -> ExitCode {
         restore_durations: args.restore_durations,
         body_idle_timeout: (args.body_timeout > 0).then(|| Duration::from_secs(args.body_timeout)),
         header_read_timeout: Duration::from_secs(args.header_timeout),
+        run_idle_expiry: args.run_idle_expiry,
+        max_memory: args.max_memory,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .on_thread_park(return_freed_memory_when_idle)
         .build()
     {
         Ok(rt) => rt,

@@ -4,11 +4,11 @@
 use super::addressing;
 use super::query::Query;
 use super::response::{error_response, set_header, Resp};
-use super::router;
+use super::router::{self, Op};
 use super::AppState;
 use crate::api::{self, Ctx};
 use crate::clock::{http_date, real_now};
-use crate::error::S3Error;
+use crate::error::{Code, S3Error};
 use crate::ids;
 use crate::wire::timed_body::TimedBody;
 use futures_util::FutureExt;
@@ -61,6 +61,10 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
                 });
                 let result = match routed {
                     Err(e) => Err(e),
+                    Ok(op) if over_memory(&state, op, &method, &parts.headers) => {
+                        op_name = op.name();
+                        Err(S3Error::new(Code::SlowDown))
+                    }
                     Ok(op) => {
                         op_name = op.name();
                         let ctx = Ctx {
@@ -100,4 +104,27 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
         "request"
     );
     Ok(resp)
+}
+
+/// `--max-memory`: a request that stores data while the process is (or would get) above the
+/// limit. Deletes, reads and completing an upload (its parts are already held) pass.
+fn over_memory(state: &AppState, op: Op, method: &Method, headers: &http::HeaderMap) -> bool {
+    let Some(guard) = &state.memory else {
+        return false;
+    };
+    if !matches!(*method, Method::PUT | Method::POST)
+        || matches!(op, Op::DeleteObjects | Op::CompleteMultipartUpload)
+    {
+        return false;
+    }
+    let declared = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    let incoming = declared("x-amz-decoded-content-length")
+        .or_else(|| declared("content-length"))
+        .unwrap_or(0);
+    guard.refuses(incoming)
 }

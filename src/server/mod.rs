@@ -4,6 +4,7 @@
 pub mod addressing;
 mod conn_io;
 mod front;
+pub mod memory;
 pub mod query;
 pub mod response;
 pub mod router;
@@ -29,11 +30,14 @@ pub struct AppState {
     pub store: Store,
     pub config: Config,
     pub started: Instant,
+    /// Set by `Config::max_memory`.
+    pub memory: Option<memory::MemoryGuard>,
 }
 
 impl AppState {
     pub fn new(config: Config) -> Self {
         AppState {
+            memory: config.max_memory.map(memory::MemoryGuard::new),
             store: Store::new(),
             config,
             started: Instant::now(),
@@ -69,14 +73,28 @@ pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Run
     let ticker = {
         let state = state.clone();
         let mut stopped = stopped.clone();
+        // Idle runs are looked for at least twice per expiry period.
+        let expiry = state.config.run_idle_expiry;
+        let period = expiry.map_or(LIFECYCLE_TICK, |e| {
+            (e / 2).clamp(Duration::from_millis(100), LIFECYCLE_TICK)
+        });
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(LIFECYCLE_TICK);
+            let mut tick = tokio::time::interval(period);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut last_lifecycle = Instant::now();
             loop {
                 tokio::select! {
                     _ = tick.tick() => {
-                        for run in state.store.runs() {
-                            crate::lifecycle::run_due(&run, run.now());
+                        if let Some(idle) = expiry {
+                            for id in state.store.expire_idle_runs(idle) {
+                                tracing::info!(run = %id, "run expired after being idle");
+                            }
+                        }
+                        if last_lifecycle.elapsed() >= LIFECYCLE_TICK || period == LIFECYCLE_TICK {
+                            last_lifecycle = Instant::now();
+                            for run in state.store.runs() {
+                                crate::lifecycle::run_due(&run, run.now());
+                            }
                         }
                     }
                     _ = stopped.changed() => break,
@@ -84,6 +102,23 @@ pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Run
             }
         })
     };
+    let sampler = state.memory.is_some().then(|| {
+        let state = state.clone();
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(memory::SAMPLE_EVERY);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        if let Some(m) = &state.memory {
+                            m.sample();
+                        }
+                    }
+                    _ = stopped.changed() => break,
+                }
+            }
+        })
+    });
     let task = tokio::spawn(async move {
         let graceful = GracefulShutdown::new();
         let mut http = http1::Builder::new();
@@ -124,6 +159,9 @@ pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Run
             _ = tokio::time::sleep(Duration::from_secs(5)) => {}
         }
         let _ = ticker.await;
+        if let Some(sampler) = sampler {
+            let _ = sampler.await;
+        }
     });
     Ok(Running {
         local_addr,

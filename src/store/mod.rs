@@ -31,6 +31,7 @@ use crate::clock::{Clock, Millis};
 use crate::error::{Code, S3Error, S3Result};
 use parking_lot::RwLock;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 /// Name of the run that requests without a `/t/{runId}/` prefix use.
@@ -47,9 +48,10 @@ impl Store {
         Store::default()
     }
 
-    /// The run with this id, created on first use.
+    /// The run with this id, created on first use (and marked as used now).
     pub fn run(&self, id: &str) -> Arc<Run> {
         if let Some(run) = self.runs.read().get(id) {
+            run.touch();
             return run.clone();
         }
         self.runs
@@ -100,6 +102,21 @@ impl Store {
         self.runs.write().remove(id).is_some()
     }
 
+    /// Drops every run but the default one that no request has used for `idle` (real time);
+    /// returns their ids.
+    pub fn expire_idle_runs(&self, idle: std::time::Duration) -> Vec<String> {
+        let cutoff = real_secs().saturating_sub(idle.as_secs() as i64);
+        let mut gone = Vec::new();
+        self.runs.write().retain(|id, run| {
+            let keep = id == DEFAULT_RUN || run.last_used.load(Ordering::Relaxed) > cutoff;
+            if !keep {
+                gone.push(id.clone());
+            }
+            keep
+        });
+        gone
+    }
+
     /// Every run, in id order.
     pub fn runs(&self) -> Vec<Arc<Run>> {
         let mut runs: Vec<Arc<Run>> = self.runs.read().values().cloned().collect();
@@ -125,6 +142,13 @@ pub struct Run {
     buckets: RwLock<BTreeMap<String, Arc<Bucket>>>,
     /// Strict mode for this run alone (see `Config::strict`).
     strict: std::sync::atomic::AtomicBool,
+    /// Real-time second of the last request that used the run (for `--run-idle-expiry`).
+    last_used: AtomicI64,
+}
+
+/// Real time in whole seconds.
+fn real_secs() -> i64 {
+    crate::clock::real_now() / 1000
 }
 
 impl Run {
@@ -134,6 +158,16 @@ impl Run {
             clock: Clock::default(),
             buckets: RwLock::new(BTreeMap::new()),
             strict: std::sync::atomic::AtomicBool::new(false),
+            last_used: AtomicI64::new(real_secs()),
+        }
+    }
+
+    /// Marks the run as used now; writes only when the second changed, so that concurrent
+    /// requests do not contend on the cache line.
+    fn touch(&self) {
+        let now = real_secs();
+        if self.last_used.load(Ordering::Relaxed) != now {
+            self.last_used.store(now, Ordering::Relaxed);
         }
     }
 

@@ -732,3 +732,110 @@ async fn stored_bodies_cost_their_length_not_their_framing() {
     assert_eq!(get_bytes(&client, &b, "small-7").await, b"z");
     assert!(s.is_alive());
 }
+
+#[tokio::test]
+async fn idle_runs_expire_when_asked_to_and_live_otherwise() {
+    let server = s3twin::S3Server::builder()
+        .port(0)
+        .run_idle_expiry(Some(Duration::from_secs(2)))
+        .build();
+    server.start().await.expect("start");
+    let idle = client(&format!("{}/", server.run_endpoint("idle-run")), true);
+    let busy = client(&format!("{}/", server.run_endpoint("busy-run")), true);
+    new_bucket(&idle, "idle").await;
+    let b = new_bucket(&busy, "busy").await;
+    let default = client(&server.endpoint(), true);
+    let kept = new_bucket(&default, "kept").await;
+    // The busy run is used every half second; the idle one never again.
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        busy.head_bucket()
+            .bucket(&b)
+            .send()
+            .await
+            .expect("busy run alive");
+    }
+    let runs = reqwest_like_get(&server.endpoint(), "/_s3twin/runs").await;
+    let ids: Vec<&str> = runs["runs"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|r| r["runId"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(ids.contains(&"busy-run"), "{runs}");
+    assert!(!ids.contains(&"idle-run"), "{runs}");
+    default
+        .head_bucket()
+        .bucket(&kept)
+        .send()
+        .await
+        .expect("the default run never expires");
+    server.stop().await.expect("stop");
+}
+
+/// GET of an admin route on a server that is not a `Twin`.
+async fn reqwest_like_get(endpoint: &str, path: &str) -> serde_json::Value {
+    let addr = endpoint.trim_start_matches("http://");
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let (_, text) = raw(addr, req.as_bytes()).await;
+    text.find("\r\n\r\n")
+        .and_then(|i| serde_json::from_str(&text[i + 4..]).ok())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+#[tokio::test]
+async fn above_max_memory_writes_slow_down_and_reads_keep_working() {
+    // Start with a ceiling 48 MiB above what an idle server uses.
+    let probe = Spawned::start(&[]);
+    let idle_kib = probe.rss_kib();
+    drop(probe);
+    let limit = format!("{}KiB", idle_kib + 48 * 1024);
+    let mut s = Spawned::start(&["--max-memory", &limit]);
+    let client = client(&s.endpoint(), true);
+    let b = new_bucket(&client, "ceiling").await;
+    let chunk: Vec<u8> = (0..8u32 << 20).map(|i| (i % 251) as u8).collect();
+    let mut stored = 0;
+    let mut refused = None;
+    for i in 0..20 {
+        let r = client
+            .put_object()
+            .bucket(&b)
+            .key(format!("o{i}"))
+            .body(chunk.clone().into())
+            .send()
+            .await;
+        match r {
+            Ok(_) => stored += 1,
+            Err(e) => {
+                refused = Some(error_parts(&e));
+                break;
+            }
+        }
+        // Let the sampler see the new size.
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(
+        refused,
+        Some(("SlowDown".into(), 503)),
+        "after {stored} objects"
+    );
+    assert!(
+        (2..=7).contains(&stored),
+        "{stored} objects of 8 MiB under a 48 MiB margin"
+    );
+    assert!(s.is_alive());
+    // Reads, listings and deletes still work.
+    assert_eq!(get_bytes(&client, &b, "o0").await, chunk);
+    let listed = client
+        .list_objects_v2()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(listed.key_count(), Some(stored));
+    client
+        .delete_object()
+        .bucket(&b)
+        .key("o0")
+        .send()
+        .await
+        .expect("delete below or above the ceiling");
+}
