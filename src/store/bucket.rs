@@ -27,7 +27,8 @@ pub struct Bucket {
 
 #[derive(Default)]
 pub(super) struct BucketState {
-    pub(super) objects: BTreeMap<ObjKey, Vec<Arc<Object>>>,
+    /// Every key's versions, filed by whether the current one is listed (see `keys.rs`).
+    pub(super) objects: super::keys::Keys,
     pub(super) versioning: Versioning,
     /// The MFADelete element as last put (`Enabled` / `Disabled`), echoed back.
     pub(super) mfa_delete: Option<String>,
@@ -126,30 +127,30 @@ impl Bucket {
     ) -> S3Result<Arc<Object>> {
         let mut state = self.lock_live()?;
         let versioning = state.versioning;
-        let versions = state.objects.entry(ObjKey(object.key.clone())).or_default();
-        let current = versions
-            .last()
-            .map(|o| o.as_ref())
-            .filter(|o| !o.delete_marker);
-        if let Err(e) = check(current) {
-            if versions.is_empty() {
-                let key = ObjKey(object.key.clone());
-                state.objects.remove(&key);
-            }
-            return Err(e);
-        }
-        object.version_id = match versioning {
-            Versioning::Enabled => ids::version_id().into(),
-            _ => super::object::null_version(),
-        };
-        let object = Arc::new(object);
-        match versioning {
-            Versioning::Unversioned => versions.clear(),
-            Versioning::Suspended => versions.retain(|o| &*o.version_id != NULL_VERSION),
-            Versioning::Enabled => {}
-        }
-        versions.push(object.clone());
-        Ok(object)
+        let key = object.key.clone();
+        state.objects.update(
+            &key,
+            || ObjKey(key.clone()),
+            |versions| {
+                let current = versions
+                    .last()
+                    .map(|o| o.as_ref())
+                    .filter(|o| !o.delete_marker);
+                check(current)?;
+                object.version_id = match versioning {
+                    Versioning::Enabled => ids::version_id().into(),
+                    _ => super::object::null_version(),
+                };
+                let object = Arc::new(object);
+                match versioning {
+                    Versioning::Unversioned => versions.clear(),
+                    Versioning::Suspended => versions.retain(|o| &*o.version_id != NULL_VERSION),
+                    Versioning::Enabled => {}
+                }
+                versions.push(object.clone());
+                Ok(object)
+            },
+        )
     }
 
     pub fn put(&self, object: Object) -> S3Result<Arc<Object>> {
@@ -165,16 +166,20 @@ impl Bucket {
         f: impl FnOnce(&mut Object),
     ) -> Option<Arc<Object>> {
         let mut state = self.state.lock();
-        let versions = state.objects.get_mut(key)?;
-        let entry = match version_id {
-            None => versions.last_mut()?,
-            Some(v) => versions.iter_mut().find(|o| &*o.version_id == v)?,
-        };
-        if entry.delete_marker {
-            return None;
-        }
-        f(Arc::make_mut(entry));
-        Some(entry.clone())
+        state
+            .objects
+            .update_existing(key, |versions| {
+                let entry = match version_id {
+                    None => versions.last_mut()?,
+                    Some(v) => versions.iter_mut().find(|o| &*o.version_id == v)?,
+                };
+                if entry.delete_marker {
+                    return None;
+                }
+                f(Arc::make_mut(entry));
+                Some(entry.clone())
+            })
+            .flatten()
     }
 
     /// DeleteObject without a version id: removes the key (unversioned) or stacks a delete
@@ -193,11 +198,17 @@ impl Bucket {
                 } else {
                     NULL_VERSION.to_string()
                 };
-                let versions = state.objects.entry(ObjKey(Arc::from(key))).or_default();
-                if versioning == Versioning::Suspended {
-                    versions.retain(|o| &*o.version_id != NULL_VERSION);
-                }
-                versions.push(Arc::new(Object::delete_marker(key, id.clone(), now)));
+                let marker = Arc::new(Object::delete_marker(key, id.clone(), now));
+                state.objects.update(
+                    key,
+                    || ObjKey(Arc::from(key)),
+                    |versions| {
+                        if versioning == Versioning::Suspended {
+                            versions.retain(|o| &*o.version_id != NULL_VERSION);
+                        }
+                        versions.push(marker);
+                    },
+                );
                 Ok(Deleted {
                     version_id: Some(id),
                     delete_marker: true,
@@ -214,25 +225,21 @@ impl Bucket {
             version_id: Some(version_id.to_string()),
             delete_marker: false,
         };
-        if let Some(versions) = state.objects.get_mut(key) {
+        state.objects.update_existing(key, |versions| {
             if let Some(i) = versions.iter().position(|o| &*o.version_id == version_id) {
                 out.delete_marker = versions.remove(i).delete_marker;
             }
-            if versions.is_empty() {
-                state.objects.remove(key);
-            }
-        }
+        });
         Ok(out)
     }
 
     /// Visits every key's versions (oldest first) under the bucket lock; the visitor may change
     /// or remove them. Keys left without versions are dropped.
     pub fn visit_versions(&self, mut f: impl FnMut(&str, &mut Vec<Arc<Object>>)) {
-        let mut state = self.state.lock();
-        state.objects.retain(|key, versions| {
-            f(&key.0, versions);
-            !versions.is_empty()
-        });
+        self.state
+            .lock()
+            .objects
+            .visit(|key, versions| f(key, versions));
     }
 
     /// Drops the uploads `expired` picks, under the bucket lock; returns how many.

@@ -101,16 +101,13 @@ impl Bucket {
         let state = self.state.lock();
         loop {
             let mut reseek = None;
-            for (key, versions) in state
-                .objects
-                .range::<[u8], _>((borrowed(&bound), Bound::Unbounded))
-            {
+            // Keys whose current version is a delete marker are not listed, and do not make a
+            // common prefix appear: they are not in this map at all.
+            for (key, versions) in state.objects.listed_from(borrowed(&bound)) {
                 if !key.0.starts_with(q.prefix) {
                     break;
                 }
-                // Keys whose current version is a delete marker are not listed, and do not
-                // make a common prefix appear.
-                let Some(object) = versions.last().filter(|o| !o.delete_marker) else {
+                let Some(object) = versions.last() else {
                     continue;
                 };
                 if page.entries.len() >= q.max {

@@ -7,6 +7,7 @@ mod acl;
 mod body;
 mod bucket;
 mod config;
+mod keys;
 mod list;
 mod multipart;
 mod object;

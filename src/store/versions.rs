@@ -63,10 +63,7 @@ impl Bucket {
         };
         'scan: loop {
             let mut reseek = None;
-            for (key, versions) in state
-                .objects
-                .range::<[u8], _>((borrowed(&bound), Bound::Unbounded))
-            {
+            for (key, versions) in state.objects.all_from(borrowed(&bound)) {
                 if !key.0.starts_with(q.prefix) {
                     break 'scan;
                 }

@@ -839,3 +839,101 @@ async fn above_max_memory_writes_slow_down_and_reads_keep_working() {
         .await
         .expect("delete below or above the ceiling");
 }
+
+#[tokio::test]
+async fn listings_step_over_delete_markers_and_see_them_in_versions() {
+    let t = Twin::start().await;
+    let b = new_bucket(&t.client, "markers").await;
+    t.client
+        .put_bucket_versioning()
+        .bucket(&b)
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("versioning");
+    for i in 0..300 {
+        put(&t.client, &b, &format!("k{i:03}"), b"v").await;
+    }
+    // Everything but k150 and k299 gets a delete marker on top.
+    let mut marker_of_k010 = None;
+    for i in (0..300).filter(|i| *i != 150 && *i != 299) {
+        let out = t
+            .client
+            .delete_object()
+            .bucket(&b)
+            .key(format!("k{i:03}"))
+            .send()
+            .await
+            .expect("delete");
+        if i == 10 {
+            marker_of_k010 = out.version_id().map(str::to_string);
+        }
+    }
+    let mut seen = Vec::new();
+    let mut token = None;
+    loop {
+        let page = t
+            .client
+            .list_objects_v2()
+            .bucket(&b)
+            .max_keys(1)
+            .set_continuation_token(token.clone())
+            .send()
+            .await
+            .expect("list");
+        seen.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_string)),
+        );
+        token = page.next_continuation_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, ["k150", "k299"]);
+    // Removing a marker brings its key back into the listing, in order.
+    t.client
+        .delete_object()
+        .bucket(&b)
+        .key("k010")
+        .version_id(marker_of_k010.expect("marker id"))
+        .send()
+        .await
+        .expect("delete the marker");
+    let page = t
+        .client
+        .list_objects_v2()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("list");
+    let keys: Vec<&str> = page.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["k010", "k150", "k299"]);
+    // The version listing still shows every key, markers included, in key order.
+    let versions = t
+        .client
+        .list_object_versions()
+        .bucket(&b)
+        .prefix("k00")
+        .send()
+        .await
+        .expect("versions");
+    let markers: Vec<&str> = versions
+        .delete_markers()
+        .iter()
+        .filter_map(|m| m.key())
+        .collect();
+    assert_eq!(markers.len(), 10);
+    assert_eq!(versions.versions().len(), 10);
+    let mut keys: Vec<&str> = versions.versions().iter().filter_map(|v| v.key()).collect();
+    keys.dedup();
+    assert_eq!(
+        keys,
+        (0..10).map(|i| format!("k{i:03}")).collect::<Vec<_>>()
+    );
+}
