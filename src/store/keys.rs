@@ -81,9 +81,7 @@ impl Keys {
         key: &str,
         f: impl FnOnce(&mut Versions) -> R,
     ) -> Option<R> {
-        if self.get(key).is_none() {
-            return None;
-        }
+        self.get(key)?;
         Some(self.update(key, || ObjKey(Arc::from(key)), f))
     }
 
