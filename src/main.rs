@@ -96,7 +96,10 @@ fn return_freed_memory_when_idle() {
     thread_local!(static LAST: Cell<Option<Instant>> = const { Cell::new(None) });
     LAST.with(|last| {
         let now = Instant::now();
-        if last.get().is_none_or(|t| now.duration_since(t) >= AT_MOST_EVERY) {
+        if last
+            .get()
+            .is_none_or(|t| now.duration_since(t) >= AT_MOST_EVERY)
+        {
             last.set(Some(now));
             // SAFETY: mi_collect only walks this thread's own heap; it has no preconditions.
             unsafe { libmimalloc_sys::mi_collect(true) };
