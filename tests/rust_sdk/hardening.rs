@@ -937,3 +937,48 @@ async fn listings_step_over_delete_markers_and_see_them_in_versions() {
         (0..10).map(|i| format!("k{i:03}")).collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn memory_freed_by_deletes_goes_back_to_the_os() {
+    let s = Spawned::start(&[]);
+    let client = client(&s.endpoint(), true);
+    let b = new_bucket(&client, "giveback").await;
+    let base = s.rss_kib();
+    // About 100 MiB in objects of many sizes, written over 16 connections.
+    let mut tasks = Vec::new();
+    for t in 0..16u64 {
+        let (client, b) = (client.clone(), b.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0..25u64 {
+                let len = ((t * 7919 + i * 104_729) % (512 * 1024)) as usize;
+                put(&client, &b, &format!("t{t}-{i}"), &vec![b'x'; len]).await;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("writer");
+    }
+    let peak = s.rss_kib();
+    assert!(
+        peak - base > 60 * 1024,
+        "the data set is resident: {base} → {peak} KiB"
+    );
+    for t in 0..16 {
+        for i in 0..25 {
+            client
+                .delete_object()
+                .bucket(&b)
+                .key(format!("t{t}-{i}"))
+                .send()
+                .await
+                .expect("delete");
+        }
+    }
+    // The client keeps its connections open; the server is idle for three seconds.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = s.rss_kib();
+    assert!(
+        after < base + (peak - base) / 3,
+        "RSS after deleting everything: {after} KiB (idle {base}, peak {peak})"
+    );
+}
