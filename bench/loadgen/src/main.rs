@@ -3,11 +3,12 @@
 //!
 //! ```text
 //! loadgen --repo DIR --bench DIR [--quick] [--peers s3twin,moto,s3rver,s3s-fs]
-//!         [--only start,small,big,multipart,listing,many] [--s3twin-bin PATH]
-//!         [--commit TEXT] [--threads N] [--results-md PATH] [--no-results]
+//!         [--only start,small,big,multipart,listing,many,soak] [--s3twin-bin PATH]
+//!         [--commit TEXT] [--threads N] [--soak-secs N] [--results-md PATH] [--no-results]
 //! ```
 
 mod client;
+mod digest;
 mod peers;
 mod report;
 mod scenarios;
@@ -29,6 +30,7 @@ struct Args {
     results_md: Option<PathBuf>,
     only: Option<Vec<String>>,
     no_results: bool,
+    soak_secs: Option<u64>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -43,6 +45,7 @@ fn parse_args() -> Result<Args, String> {
         results_md: None,
         only: None,
         no_results: false,
+        soak_secs: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -65,6 +68,15 @@ fn parse_args() -> Result<Args, String> {
                 a.threads = val("--threads")?
                     .parse()
                     .map_err(|_| "--threads: a number")?
+            }
+            "--soak-secs" => {
+                let n: u64 = val("--soak-secs")?
+                    .parse()
+                    .map_err(|_| "--soak-secs: a number of seconds")?;
+                if n == 0 {
+                    return Err("--soak-secs: at least 1".into());
+                }
+                a.soak_secs = Some(n);
             }
             "--results-md" => a.results_md = Some(val("--results-md")?.into()),
             "--no-results" => a.no_results = true,
@@ -180,11 +192,14 @@ fn main() -> ExitCode {
     // Taken now: the code being measured is the code as it is when the run starts.
     let commit_text = args.commit.clone().unwrap_or_else(|| commit(&args.repo));
     let date = cmd_out("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
-    let plan = if args.quick {
+    let mut plan = if args.quick {
         Plan::quick()
     } else {
         Plan::full()
     };
+    if let Some(n) = args.soak_secs {
+        plan.soak_time = std::time::Duration::from_secs(n);
+    }
     let peers = args.peers.clone().unwrap_or_else(|| {
         if args.quick {
             vec![Peer::S3twin]

@@ -467,7 +467,8 @@ fn status_kb(pid: i32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn rss_of(pids: &[i32]) -> u64 {
+/// Resident memory of these processes, in bytes.
+pub fn rss_of(pids: &[i32]) -> u64 {
     pids.iter().map(|p| status_kb(*p, "VmRSS:") * 1024).sum()
 }
 

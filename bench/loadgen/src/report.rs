@@ -31,6 +31,9 @@ pub fn num(v: f64) -> String {
     if !v.is_finite() {
         return "–".into();
     }
+    if v == 0.0 {
+        return "0".into();
+    }
     let a = v.abs();
     if a >= 1000.0 {
         let s = format!("{:.0}", v);
@@ -119,8 +122,9 @@ pub fn markdown(run: &Run) -> String {
     out.push_str(
         "Each cell is the absolute figure and, in parentheses, the peer's figure ÷ s3twin's. \
          ↑ rows: higher is better (a ratio under 1× means s3twin is ahead); ↓ rows: lower is \
-         better (a ratio over 1× means s3twin is ahead). The machine is small and shared, so \
-         absolute times are noisy: read the ratios. See bench/README.md for what each row measures.\n\n",
+         better (a ratio over 1× means s3twin is ahead); rows without an arrow describe the \
+         workload. The machine is small and shared, so absolute times are noisy: read the \
+         ratios. See bench/README.md for what each row measures.\n\n",
     );
     out.push_str("| scenario | unit |");
     for (p, _) in run.peers {
@@ -144,10 +148,11 @@ pub fn markdown(run: &Run) -> String {
             out.push('\n');
         }
         let arrow = match d.better {
-            Better::Higher => "↑",
-            Better::Lower => "↓",
+            Better::Higher => " ↑",
+            Better::Lower => " ↓",
+            Better::Neither => "",
         };
-        out.push_str(&format!("| {} {arrow} | {} |", d.label, d.unit));
+        out.push_str(&format!("| {}{arrow} | {} |", d.label, d.unit));
         let base = value(run, Peer::S3twin, &d.id);
         for (i, (p, s)) in run.peers.iter().enumerate() {
             let c = s.cells.get(&d.id);
@@ -366,7 +371,7 @@ pub fn json(run: &Run) -> Value {
             };
             metrics.insert(
                 d.id.clone(),
-                json!({ "label": d.label, "unit": d.unit, "better": match d.better { Better::Higher => "higher", Better::Lower => "lower" },
+                json!({ "label": d.label, "unit": d.unit, "better": match d.better { Better::Higher => "higher", Better::Lower => "lower", Better::Neither => "neither" },
                         "status": status, "value": v, "ratio_to_s3twin": r, "note": note }),
             );
         }

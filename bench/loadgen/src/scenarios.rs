@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
+mod soak;
+
 pub const MIB: f64 = 1024.0 * 1024.0;
 const BUCKET: &str = "bench";
 
@@ -38,6 +40,11 @@ pub struct Plan {
     /// Repeating one listing for its median (the first run always completes).
     pub list_rep_time: Duration,
     pub start_timeout: Duration,
+    /// The soak: how long the mixed load runs, over how many connections, with how many keys
+    /// in each connection's range.
+    pub soak_time: Duration,
+    pub soak_conns: usize,
+    pub soak_keys: usize,
 }
 
 impl Plan {
@@ -59,6 +66,9 @@ impl Plan {
             list_time_budget: Duration::from_secs(75),
             list_rep_time: Duration::from_secs(5),
             start_timeout: Duration::from_secs(60),
+            soak_time: Duration::from_secs(60),
+            soak_conns: 64,
+            soak_keys: 32,
         }
     }
 
@@ -80,6 +90,9 @@ impl Plan {
             list_time_budget: Duration::from_secs(10),
             list_rep_time: Duration::from_secs(2),
             start_timeout: Duration::from_secs(20),
+            soak_time: Duration::from_secs(5),
+            soak_conns: 64,
+            soak_keys: 16,
         }
     }
 
@@ -115,6 +128,8 @@ pub fn count_label(n: u64) -> String {
 pub enum Better {
     Higher,
     Lower,
+    /// Neither: the row describes the workload (a data set's size), not a result.
+    Neither,
 }
 
 /// One row of the results table.
@@ -338,6 +353,67 @@ pub fn catalog(plan: &Plan) -> Vec<Def> {
         "obj/s",
         Higher,
     );
+    let sec = format!(
+        "soak: {} s of mixed operations, {} conn.",
+        plan.soak_time.as_secs(),
+        plan.soak_conns
+    );
+    add(
+        "soak.ops".into(),
+        &sec,
+        "operations completed".into(),
+        "ops",
+        Higher,
+    );
+    add(
+        "soak.rate".into(),
+        &sec,
+        "operations per second".into(),
+        "ops/s",
+        Higher,
+    );
+    add(
+        "soak.errors".into(),
+        &sec,
+        "errors: unexpected answers, wrong bodies, failed requests".into(),
+        "count",
+        Lower,
+    );
+    add(
+        "soak.verified".into(),
+        &sec,
+        "objects verified byte for byte at the end".into(),
+        "objects",
+        Higher,
+    );
+    add(
+        "soak.data_peak".into(),
+        &sec,
+        "data set at its peak".into(),
+        "MiB",
+        Neither,
+    );
+    add(
+        "soak.rss_start".into(),
+        &sec,
+        "server RSS at start".into(),
+        "MiB",
+        Lower,
+    );
+    add(
+        "soak.rss_peak".into(),
+        &sec,
+        "server RSS at the peak data set".into(),
+        "MiB",
+        Lower,
+    );
+    add(
+        "soak.rss_after".into(),
+        &sec,
+        "server RSS after delete-all (+2 s)".into(),
+        "MiB",
+        Lower,
+    );
     defs
 }
 
@@ -372,11 +448,20 @@ pub struct Bench<'a> {
     pub paths: &'a Paths,
     pub scratch: PathBuf,
     pub rt: &'a Runtime,
-    /// Run only these sections (`start`, `small`, `big`, `multipart`, `listing`, `many`).
+    /// Run only these sections (`start`, `small`, `big`, `multipart`, `listing`, `many`,
+    /// `soak`).
     pub only: Option<Vec<String>>,
 }
 
-pub const SECTIONS: [&str; 6] = ["start", "small", "big", "multipart", "listing", "many"];
+pub const SECTIONS: [&str; 7] = [
+    "start",
+    "small",
+    "big",
+    "multipart",
+    "listing",
+    "many",
+    "soak",
+];
 
 fn say(peer: Peer, msg: &str) {
     eprintln!("  [{}] {msg}", peer.name());
@@ -414,13 +499,14 @@ pub fn run_all(b: &Bench, peers: &[Peer], defs: &[Def]) -> Vec<(Peer, Sheet)> {
         .collect();
 
     type Section = fn(&Bench, Peer, &mut Sheet) -> Result<(), Cell>;
-    let sections: [(&str, &str, Section); 6] = [
+    let sections: [(&str, &str, Section); 7] = [
         ("start", "start.", startup),
         ("small", "small.", small_objects),
         ("big", "big.", big_objects),
         ("multipart", "mp.", multipart),
         ("listing", "list.", listing),
         ("many", "many.", many_objects),
+        ("soak", "soak.", soak::soak),
     ];
     for (name, prefix, f) in sections {
         let skipped = b
