@@ -9,6 +9,8 @@ pub mod clock;
 pub mod config;
 mod embedded;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod ids;
 pub mod lifecycle;
 pub mod seed;

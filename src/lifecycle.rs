@@ -33,6 +33,12 @@ impl When {
     }
 }
 
+/// Whether an action due at `due` is due at `now`. A due time past the clock's range (a
+/// saturated `When::due`) is never reached, whatever `now` a caller passes.
+fn reached(due: Millis, now: Millis) -> bool {
+    due <= now && due <= MAX_INSTANT
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub prefix: String,
@@ -209,7 +215,7 @@ fn apply(bucket: &Bucket, rules: &[Rule], now: Millis, report: &mut Report) {
         rules.iter().any(|r| {
             r.abort_multipart_days.is_some_and(|d| {
                 u.template.key.starts_with(&r.filter.prefix)
-                    && When::Days(d).due(u.initiated) <= now
+                    && reached(When::Days(d).due(u.initiated), now)
             })
         })
     });
@@ -253,7 +259,7 @@ fn due_class<'a>(
     now: Millis,
 ) -> Option<&'a str> {
     candidates
-        .filter(|(due, _)| *due <= now)
+        .filter(|(due, _)| reached(*due, now))
         .max_by_key(|(due, _)| *due)
         .map(|(_, class)| class)
 }
@@ -307,7 +313,7 @@ fn expire_noncurrent(
         let expired = rules.iter().any(|r| {
             r.filter.matches(o)
                 && r.noncurrent_days.is_some_and(|d| {
-                    When::Days(d).due(since) <= now
+                    reached(When::Days(d).due(since), now)
                         && newer_noncurrent >= r.newer_noncurrent_versions
                 })
         });

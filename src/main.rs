@@ -86,19 +86,6 @@ fn parse_restore_durations(spec: &str) -> Result<RestoreDurations, String> {
     RestoreDurations::parse(spec)
 }
 
-/// mimalloc's `mi_option_purge_delay` (mimalloc.h, v2), which its Rust bindings do not name.
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// Pages a delete empties go back to the OS at once rather than after mimalloc's default
-/// 10 ms, which only elapses for a thread that allocates again (an idle server would keep a
-/// deleted data set resident). `MIMALLOC_PURGE_DELAY` still overrides it.
-fn purge_freed_pages_at_once() {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: setting an option has no preconditions; mimalloc reads it on each purge.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
-    }
-}
-
 /// When a worker thread goes idle, at most once a second, mimalloc collects what other threads
 /// freed of its memory (that waits for the owning thread) and hands it back to the OS. Busy
 /// threads do not park, so load does not pay for it.
@@ -147,7 +134,6 @@ fn init_logging() {
 }
 
 fn main() -> ExitCode {
-    purge_freed_pages_at_once();
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(a)) => a,

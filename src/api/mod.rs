@@ -5,7 +5,7 @@ mod acl;
 mod attributes;
 mod bucket;
 mod bucket_config;
-mod conditional;
+pub(crate) mod conditional;
 mod copy;
 mod delete;
 mod list;
