@@ -982,3 +982,63 @@ async fn memory_freed_by_deletes_goes_back_to_the_os() {
         "RSS after deleting everything: {after} KiB (idle {base}, peak {peak})"
     );
 }
+
+#[tokio::test]
+async fn lifecycle_documents_hold_at_most_1000_rules() {
+    let t = Twin::start().await;
+    let b = new_bucket(&t.client, "rules").await;
+    put(&t.client, &b, "p0999/x", b"x").await;
+    let doc = |n: usize| {
+        let rules: String = (0..n)
+            .map(|i| {
+                format!(
+                    "<Rule><ID>r{i}</ID><Filter><Prefix>p{i:04}/</Prefix></Filter><Status>Enabled</Status><Expiration><Days>{}</Days></Expiration></Rule>",
+                    i + 1
+                )
+            })
+            .collect();
+        format!("<LifecycleConfiguration>{rules}</LifecycleConfiguration>")
+    };
+    let (s, text) = send(
+        &t,
+        "PUT",
+        &format!("/{b}?lifecycle"),
+        "",
+        doc(1001).as_bytes(),
+    )
+    .await;
+    assert_eq!((s, code(&text)), (400, "MalformedXML".into()));
+    let (s, text) = send(
+        &t,
+        "PUT",
+        &format!("/{b}?lifecycle"),
+        "",
+        doc(1000).as_bytes(),
+    )
+    .await;
+    assert_eq!(s, 200, "{text}");
+    // The thousandth rule applies to its prefix, on every read of the object.
+    for _ in 0..3 {
+        let head = t
+            .client
+            .head_object()
+            .bucket(&b)
+            .key("p0999/x")
+            .send()
+            .await
+            .expect("head");
+        assert!(
+            head.expiration().unwrap_or("").contains("rule-id=\"r999\""),
+            "{:?}",
+            head.expiration()
+        );
+    }
+    let got = t
+        .client
+        .get_bucket_lifecycle_configuration()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("get lifecycle");
+    assert_eq!(got.rules().len(), 1000);
+}
