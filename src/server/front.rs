@@ -63,6 +63,7 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
                     Err(e) => Err(e),
                     Ok(op) if over_memory(&state, op, &method, &parts.headers) => {
                         op_name = op.name();
+                        discard(body).await;
                         Err(S3Error::new(Code::SlowDown))
                     }
                     Ok(op) => {
@@ -127,4 +128,23 @@ fn over_memory(state: &AppState, op: Op, method: &Method, headers: &http::Header
         .or_else(|| declared("content-length"))
         .unwrap_or(0);
     guard.refuses(incoming)
+}
+
+/// Most of a refused body read and dropped so that the client, still sending, gets to read
+/// the answer (a server that stops reading makes the client's send fail first).
+const MAX_DISCARD: u64 = 64 * 1024 * 1024;
+
+/// Reads and drops up to `MAX_DISCARD` bytes of a body (no byte is kept).
+async fn discard(body: crate::api::ReqBody) {
+    use http_body_util::BodyExt;
+    let mut body = std::pin::pin!(body);
+    let mut seen = 0u64;
+    while seen <= MAX_DISCARD {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                seen += frame.data_ref().map_or(0, |d| d.len() as u64);
+            }
+            _ => break,
+        }
+    }
 }

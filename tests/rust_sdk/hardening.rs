@@ -232,14 +232,7 @@ async fn expiry_beyond_year_9999_is_no_expiry_and_no_panic() {
             .await
             .expect("GET answers");
         assert_eq!(got.expiration(), None);
-        let head = t
-            .client
-            .head_object()
-            .bucket(&b)
-            .key("far/a")
-            .send()
-            .await
-            .expect("HEAD answers");
+        let head = head(&t.client, &b, "far/a").await;
         assert_eq!(head.expiration(), None);
         let (s, _) = admin(&t, "POST", "/_s3twin/clock", Some(json!({"advance": "1d"}))).await;
         assert_eq!(s, 200);
@@ -257,40 +250,19 @@ async fn a_replaced_lifecycle_document_takes_effect_at_once() {
             .map(|r| r.trim_end_matches('"').to_string())
     };
     put_expiration_rule(&t, &b, "first", "a/", 5).await;
-    let head = t
-        .client
-        .head_object()
-        .bucket(&b)
-        .key("a/x")
-        .send()
-        .await
-        .expect("head");
-    assert_eq!(rule_of(head.expiration()).as_deref(), Some("first"));
+    let out = head(&t.client, &b, "a/x").await;
+    assert_eq!(rule_of(out.expiration()).as_deref(), Some("first"));
     put_expiration_rule(&t, &b, "second", "a/", 7).await;
-    let head = t
-        .client
-        .head_object()
-        .bucket(&b)
-        .key("a/x")
-        .send()
-        .await
-        .expect("head");
-    assert_eq!(rule_of(head.expiration()).as_deref(), Some("second"));
+    let out = head(&t.client, &b, "a/x").await;
+    assert_eq!(rule_of(out.expiration()).as_deref(), Some("second"));
     t.client
         .delete_bucket_lifecycle()
         .bucket(&b)
         .send()
         .await
         .expect("delete lifecycle");
-    let head = t
-        .client
-        .head_object()
-        .bucket(&b)
-        .key("a/x")
-        .send()
-        .await
-        .expect("head");
-    assert_eq!(head.expiration(), None);
+    let out = head(&t.client, &b, "a/x").await;
+    assert_eq!(out.expiration(), None);
 }
 
 #[tokio::test]
@@ -844,17 +816,7 @@ async fn above_max_memory_writes_slow_down_and_reads_keep_working() {
 async fn listings_step_over_delete_markers_and_see_them_in_versions() {
     let t = Twin::start().await;
     let b = new_bucket(&t.client, "markers").await;
-    t.client
-        .put_bucket_versioning()
-        .bucket(&b)
-        .versioning_configuration(
-            VersioningConfiguration::builder()
-                .status(BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("versioning");
+    enable_versioning(&t.client, &b).await;
     for i in 0..300 {
         put(&t.client, &b, &format!("k{i:03}"), b"v").await;
     }
@@ -1019,14 +981,7 @@ async fn lifecycle_documents_hold_at_most_1000_rules() {
     assert_eq!(s, 200, "{text}");
     // The thousandth rule applies to its prefix, on every read of the object.
     for _ in 0..3 {
-        let head = t
-            .client
-            .head_object()
-            .bucket(&b)
-            .key("p0999/x")
-            .send()
-            .await
-            .expect("head");
+        let head = head(&t.client, &b, "p0999/x").await;
         assert!(
             head.expiration().unwrap_or("").contains("rule-id=\"r999\""),
             "{:?}",
