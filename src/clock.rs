@@ -182,6 +182,12 @@ pub fn iso8601(ms: Millis) -> String {
     )
 }
 
+/// `2026-11-23T10:33:14.000Z`: S3's XML bodies show whole seconds (the milliseconds are always
+/// `.000`), the same instant as the second-precision `Last-Modified` header and conditionals.
+pub fn xml_timestamp(ms: Millis) -> String {
+    iso8601(ms.div_euclid(1000).saturating_mul(1000))
+}
+
 /// `Mon, 23 Nov 2026 10:33:14 GMT`, the HTTP date format of headers. Total: instants outside
 /// years 0–9999 are clamped to them (a formatter that panics would be reachable by clients).
 pub fn http_date(ms: Millis) -> String {
@@ -275,6 +281,9 @@ mod tests {
         // 2026-11-23T10:33:14.250Z
         let ms = 1_795_429_994_250;
         assert_eq!(iso8601(ms), "2026-11-23T10:33:14.250Z");
+        assert_eq!(xml_timestamp(ms), "2026-11-23T10:33:14.000Z");
+        let _ = xml_timestamp(Millis::MIN);
+        assert_eq!(xml_timestamp(MAX_INSTANT), "9999-12-31T23:59:59.000Z");
         assert_eq!(http_date(ms), "Mon, 23 Nov 2026 10:33:14 GMT");
         assert_eq!(
             parse_http_date("Mon, 23 Nov 2026 10:33:14 GMT"),

@@ -298,7 +298,6 @@ fn policy_document(acl: &Acl) -> String {
     w.root("AccessControlPolicy")
         .open("Owner")
         .elem("ID", &acl.owner.id)
-        .elem("DisplayName", &acl.owner.display_name)
         .close()
         .open("AccessControlList");
     for g in &acl.grants {
@@ -307,9 +306,9 @@ fn policy_document(acl: &Acl) -> String {
             &[("xmlns:xsi", XSI_NS), ("xsi:type", g.grantee.type_name())],
         );
         match &g.grantee {
-            Grantee::CanonicalUser { id, display_name } => {
-                w.elem("ID", id)
-                    .elem_opt("DisplayName", display_name.as_deref());
+            // No DisplayName: AWS stopped returning it in 2025.
+            Grantee::CanonicalUser { id, .. } => {
+                w.elem("ID", id);
             }
             Grantee::Group { uri } => {
                 w.elem("URI", uri);
@@ -433,7 +432,7 @@ mod tests {
     fn rendering_has_typed_grantees() {
         let doc = policy_document(&Acl::canned(CannedAcl::PublicRead));
         assert!(doc.contains(&format!(
-            "<Grantee xmlns:xsi=\"{XSI_NS}\" xsi:type=\"CanonicalUser\"><ID>{OWNER_ID}</ID><DisplayName>s3twin</DisplayName></Grantee><Permission>FULL_CONTROL</Permission>"
+            "<Grantee xmlns:xsi=\"{XSI_NS}\" xsi:type=\"CanonicalUser\"><ID>{OWNER_ID}</ID></Grantee><Permission>FULL_CONTROL</Permission>"
         )));
         assert!(doc.contains(&format!(
             "<Grantee xmlns:xsi=\"{XSI_NS}\" xsi:type=\"Group\"><URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee><Permission>READ</Permission>"

@@ -7,7 +7,7 @@ use super::object::{
 };
 use super::Ctx;
 use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumType};
-use crate::clock::iso8601;
+use crate::clock::xml_timestamp;
 use crate::error::{S3Error, S3Result};
 use crate::server::query::decode_path;
 use crate::server::response::{set_header, xml, Resp};
@@ -137,7 +137,7 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
     let mut w = XmlWriter::new();
     w.root("CopyObjectResult")
         .elem("ETag", &stored.quoted_etag())
-        .elem("LastModified", &iso8601(stored.last_modified));
+        .elem("LastModified", &xml_timestamp(stored.last_modified));
     if let Some(c) = &stored.checksum {
         w.elem("ChecksumType", c.kind.name())
             .elem(c.algorithm.xml_element(), &c.value);

@@ -2,7 +2,7 @@
 
 use super::{write_owner, Ctx};
 use crate::checksum;
-use crate::clock::iso8601;
+use crate::clock::xml_timestamp;
 use crate::error::{S3Error, S3Result};
 use crate::server::query::url_encode;
 use crate::server::response::{xml, Resp};
@@ -133,7 +133,7 @@ pub fn list_objects(ctx: &Ctx, v2: bool) -> S3Result<Resp> {
         if let ListEntry::Object(o) = entry {
             w.open("Contents")
                 .elem("Key", &enc(&o.key))
-                .elem("LastModified", &iso8601(o.last_modified))
+                .elem("LastModified", &xml_timestamp(o.last_modified))
                 .elem("ETag", &o.quoted_etag());
             if let Some(c) = &o.checksum {
                 w.elem("ChecksumAlgorithm", c.algorithm.name())

@@ -107,9 +107,7 @@ pub use bucket::valid_bucket_name;
 pub use bucket_config::validate_lifecycle_doc;
 pub use restore::RestoreDurations;
 
+/// An `Owner` element. AWS stopped sending `DisplayName` in 2025: the ID alone.
 pub(crate) fn write_owner(w: &mut crate::wire::xml::XmlWriter) {
-    w.open("Owner")
-        .elem("ID", OWNER_ID)
-        .elem("DisplayName", OWNER_NAME)
-        .close();
+    w.open("Owner").elem("ID", OWNER_ID).close();
 }

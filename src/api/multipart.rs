@@ -4,9 +4,9 @@
 use super::bucket::MAX_XML_BODY;
 use super::copy::resolve_copy_source;
 use super::object::{check_key, object_from_headers, set_version_header, MAX_PUT_SIZE};
-use super::{write_owner, Ctx, ReqBody, OWNER_ID, OWNER_NAME};
+use super::{write_owner, Ctx, ReqBody, OWNER_ID};
 use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumType};
-use crate::clock::iso8601;
+use crate::clock::xml_timestamp;
 use crate::error::{S3Error, S3Result};
 use crate::server::query::url_encode;
 use crate::server::response::{empty, set_header, xml, Resp};
@@ -205,7 +205,7 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
     let mut w = XmlWriter::new();
     w.root("CopyPartResult")
         .elem("ETag", &format!("\"{}\"", part.etag))
-        .elem("LastModified", &iso8601(part.last_modified));
+        .elem("LastModified", &xml_timestamp(part.last_modified));
     if let (Some(c), true) = (
         &part.checksum,
         ctx.headers.contains_key("x-amz-checksum-algorithm"),
@@ -321,10 +321,7 @@ fn parse_limit(ctx: &Ctx, name: &str) -> S3Result<usize> {
 }
 
 fn write_initiator(w: &mut XmlWriter) {
-    w.open("Initiator")
-        .elem("ID", OWNER_ID)
-        .elem("DisplayName", OWNER_NAME)
-        .close();
+    w.open("Initiator").elem("ID", OWNER_ID).close();
 }
 
 pub fn list_parts(ctx: &Ctx) -> S3Result<Resp> {
@@ -358,7 +355,7 @@ pub fn list_parts(ctx: &Ctx) -> S3Result<Resp> {
     for p in &page {
         w.open("Part")
             .elem("PartNumber", &p.number.to_string())
-            .elem("LastModified", &iso8601(p.last_modified))
+            .elem("LastModified", &xml_timestamp(p.last_modified))
             .elem("ETag", &format!("\"{}\"", p.etag))
             .elem("Size", &p.body.len().to_string());
         if let Some(c) = p.client_checksum.as_ref().or(p.checksum.as_ref()) {
@@ -463,7 +460,7 @@ pub fn list_multipart_uploads(ctx: &Ctx) -> S3Result<Resp> {
             write_initiator(&mut w);
             write_owner(&mut w);
             w.elem("StorageClass", &u.storage_class)
-                .elem("Initiated", &iso8601(u.initiated));
+                .elem("Initiated", &xml_timestamp(u.initiated));
             if let Some(a) = u.checksum_algorithm {
                 w.elem("ChecksumAlgorithm", a.name())
                     .elem("ChecksumType", u.checksum_type.name());

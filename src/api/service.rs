@@ -2,7 +2,7 @@
 
 use super::list::{decode_token, encode_token};
 use super::{write_owner, Ctx};
-use crate::clock::iso8601;
+use crate::clock::xml_timestamp;
 use crate::error::{S3Error, S3Result};
 use crate::server::response::{xml, Resp};
 use crate::wire::xml::XmlWriter;
@@ -49,7 +49,7 @@ pub fn list_buckets(ctx: &Ctx) -> S3Result<Resp> {
     for b in &buckets {
         w.open("Bucket")
             .elem("Name", &b.name)
-            .elem("CreationDate", &iso8601(b.created))
+            .elem("CreationDate", &xml_timestamp(b.created))
             .elem("BucketRegion", &b.region)
             .close();
     }

@@ -3,7 +3,7 @@
 use super::bucket::MAX_XML_BODY;
 use super::list::{parse_encoding, parse_max_keys};
 use super::{write_owner, Ctx, ReqBody};
-use crate::clock::iso8601;
+use crate::clock::xml_timestamp;
 use crate::error::{S3Error, S3Result};
 use crate::server::query::url_encode;
 use crate::server::response::{empty, xml, Resp};
@@ -110,7 +110,7 @@ pub fn list_object_versions(ctx: &Ctx) -> S3Result<Resp> {
             w.elem("Key", &enc(&o.key))
                 .elem("VersionId", &o.version_id)
                 .elem("IsLatest", latest)
-                .elem("LastModified", &iso8601(o.last_modified))
+                .elem("LastModified", &xml_timestamp(o.last_modified))
                 .close();
         } else {
             w.open("Version")
@@ -121,7 +121,7 @@ pub fn list_object_versions(ctx: &Ctx) -> S3Result<Resp> {
                 .elem("Key", &enc(&o.key))
                 .elem("VersionId", &o.version_id)
                 .elem("IsLatest", latest)
-                .elem("LastModified", &iso8601(o.last_modified));
+                .elem("LastModified", &xml_timestamp(o.last_modified));
             if let Some(c) = &o.checksum {
                 w.elem("ChecksumAlgorithm", c.algorithm.name())
                     .elem("ChecksumType", c.kind.name());

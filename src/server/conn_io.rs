@@ -38,7 +38,7 @@ fn hyper_refusal(write: &[u8]) -> Option<Code> {
 
 fn s3_answer(code: Code) -> Vec<u8> {
     let err = S3Error::new(code);
-    let body = super::response::error_document(&err, "", &ids::request_id(), &ids::host_id());
+    let body = super::response::error_document(&err, &ids::request_id(), &ids::host_id());
     format!(
         "HTTP/1.1 400 Bad Request\r\ncontent-type: application/xml\r\ncontent-length: {}\r\nconnection: close\r\nserver: AmazonS3\r\n\r\n{body}",
         body.len()

@@ -43,53 +43,52 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
 
     let mut op_name = "Unknown";
     let mut now = None;
-    let (resource, result) =
-        match addressing::resolve(host.as_deref(), &path, &state.config.domains) {
-            Err(e) => (path.clone(), Err(e)),
-            Ok(target) => {
-                let run = state.store.run(&target.run);
-                now = Some(run.now());
-                let query = Query::parse(parts.uri.query());
-                let routed = crate::auth::presign::check_expiry(&query, run.now()).and_then(|()| {
-                    router::route(
-                        &method,
-                        target.bucket.as_deref(),
-                        target.key.as_deref(),
-                        &query,
-                        &parts.headers,
-                    )
-                });
-                let result = match routed {
-                    Err(e) => Err(e),
-                    Ok(op) if over_memory(&state, op, &method, &parts.headers) => {
-                        op_name = op.name();
-                        discard(body).await;
-                        Err(S3Error::new(Code::SlowDown))
-                    }
-                    Ok(op) => {
-                        op_name = op.name();
-                        let ctx = Ctx {
-                            state: state.clone(),
-                            run,
-                            method: method.clone(),
-                            headers: parts.headers,
-                            query,
-                            bucket: target.bucket,
-                            key: target.key,
-                        };
-                        AssertUnwindSafe(api::dispatch(op, ctx, body))
-                            .catch_unwind()
-                            .await
-                            .unwrap_or_else(|_| Err(S3Error::internal("handler panicked")))
-                    }
-                };
-                (target.resource, result)
-            }
-        };
+    let result = match addressing::resolve(host.as_deref(), &path, &state.config.domains) {
+        Err(e) => Err(e),
+        Ok(target) => {
+            let run = state.store.run(&target.run);
+            now = Some(run.now());
+            let query = Query::parse(parts.uri.query());
+            let routed = crate::auth::presign::check_expiry(&query, run.now()).and_then(|()| {
+                router::route(
+                    &method,
+                    target.bucket.as_deref(),
+                    target.key.as_deref(),
+                    &query,
+                    &parts.headers,
+                )
+            });
+            let result = match routed {
+                Err(e) => Err(e),
+                Ok(op) if over_memory(&state, op, &method, &parts.headers) => {
+                    op_name = op.name();
+                    discard(body).await;
+                    Err(S3Error::new(Code::SlowDown))
+                }
+                Ok(op) => {
+                    op_name = op.name();
+                    let ctx = Ctx {
+                        state: state.clone(),
+                        run,
+                        method: method.clone(),
+                        headers: parts.headers,
+                        query,
+                        bucket: target.bucket,
+                        key: target.key,
+                    };
+                    AssertUnwindSafe(api::dispatch(op, ctx, body))
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|_| Err(S3Error::internal("handler panicked")))
+                }
+            };
+            result
+        }
+    };
 
     let mut resp = match result {
         Ok(r) => r,
-        Err(e) => error_response(&e, &resource, &request_id, &host_id, method == Method::HEAD),
+        Err(e) => error_response(&e, &request_id, &host_id, method == Method::HEAD),
     };
     set_header(&mut resp, "x-amz-request-id", &request_id);
     set_header(&mut resp, "x-amz-id-2", &host_id);

@@ -89,18 +89,12 @@ pub fn set_header(resp: &mut Resp, name: &'static str, value: &str) {
 }
 
 /// The S3 error envelope. HEAD requests get the status and headers only.
-pub fn error_response(
-    err: &S3Error,
-    resource: &str,
-    request_id: &str,
-    host_id: &str,
-    head: bool,
-) -> Resp {
+pub fn error_response(err: &S3Error, request_id: &str, host_id: &str, head: bool) -> Resp {
     let code = err.code.status();
     let mut resp = if head || code == 304 {
         empty(code)
     } else {
-        xml(code, error_document(err, resource, request_id, host_id))
+        xml(code, error_document(err, request_id, host_id))
     };
     for (name, value) in &err.headers {
         set_header(&mut resp, name, value);
@@ -108,8 +102,9 @@ pub fn error_response(
     resp
 }
 
-/// The `<Error>` document of the envelope.
-pub fn error_document(err: &S3Error, resource: &str, request_id: &str, host_id: &str) -> String {
+/// The `<Error>` document of the envelope: `Code`, `Message`, the code's own elements,
+/// `RequestId`, `HostId`. AWS sends no `Resource` element (older documentation shows one).
+pub fn error_document(err: &S3Error, request_id: &str, host_id: &str) -> String {
     let mut w = XmlWriter::new();
     w.open("Error")
         .elem("Code", err.code.as_str())
@@ -117,8 +112,6 @@ pub fn error_document(err: &S3Error, resource: &str, request_id: &str, host_id: 
     for (name, value) in &err.extras {
         w.elem(name, value);
     }
-    w.elem("Resource", resource)
-        .elem("RequestId", request_id)
-        .elem("HostId", host_id);
+    w.elem("RequestId", request_id).elem("HostId", host_id);
     w.finish()
 }
