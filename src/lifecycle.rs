@@ -18,25 +18,24 @@ pub enum When {
 }
 
 impl When {
-    /// When an action counted from `since` is due.
-    fn due(self, since: Millis) -> Millis {
-        match self {
-            // Checked: a due time past the clock's range is never (the clock stops at
-            // `clock::MAX_INSTANT`), not a wrapped instant in the past.
+    /// When an action counted from `since` is due; `None` when that is past the clock's range
+    /// (`clock::MAX_INSTANT`): never, rather than a wrapped instant in the past.
+    fn due(self, since: Millis) -> Option<Millis> {
+        let at = match self {
             When::Days(d) => Millis::try_from(d)
                 .ok()
                 .and_then(|d| d.checked_mul(DAY_MS))
                 .and_then(|ms| since.checked_add(ms))
-                .map_or(Millis::MAX, next_midnight),
+                .map(next_midnight)?,
             When::Date(t) => t,
-        }
+        };
+        (at <= MAX_INSTANT).then_some(at)
     }
-}
 
-/// Whether an action due at `due` is due at `now`. A due time past the clock's range (a
-/// saturated `When::due`) is never reached, whatever `now` a caller passes.
-fn reached(due: Millis, now: Millis) -> bool {
-    due <= now && due <= MAX_INSTANT
+    /// Whether the action is due at `now`.
+    fn reached(self, since: Millis, now: Millis) -> bool {
+        self.due(since).is_some_and(|at| at <= now)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -174,9 +173,7 @@ pub fn expiration_of(rules: &[Rule], o: &Object) -> Option<(Millis, String)> {
     rules
         .iter()
         .filter(|r| r.filter.matches(o))
-        .filter_map(|r| Some((r.expiration?.due(o.last_modified), r.id.clone())))
-        // A due time the clock can never reach is no expiration at all.
-        .filter(|(t, _)| *t <= MAX_INSTANT)
+        .filter_map(|r| Some((r.expiration?.due(o.last_modified)?, r.id.clone())))
         .min_by_key(|(t, _)| *t)
 }
 
@@ -215,7 +212,7 @@ fn apply(bucket: &Bucket, rules: &[Rule], now: Millis, report: &mut Report) {
         rules.iter().any(|r| {
             r.abort_multipart_days.is_some_and(|d| {
                 u.template.key.starts_with(&r.filter.prefix)
-                    && reached(When::Days(d).due(u.initiated), now)
+                    && When::Days(d).reached(u.initiated, now)
             })
         })
     });
@@ -259,7 +256,7 @@ fn due_class<'a>(
     now: Millis,
 ) -> Option<&'a str> {
     candidates
-        .filter(|(due, _)| reached(*due, now))
+        .filter(|(due, _)| *due <= now)
         .max_by_key(|(due, _)| *due)
         .map(|(_, class)| class)
 }
@@ -280,7 +277,7 @@ fn transition_current(
             .flat_map(|r| {
                 r.transitions
                     .iter()
-                    .map(|(w, c)| (w.due(current.last_modified), c.as_str()))
+                    .filter_map(|(w, c)| Some((w.due(current.last_modified)?, c.as_str())))
             }),
         now,
     );
@@ -313,7 +310,7 @@ fn expire_noncurrent(
         let expired = rules.iter().any(|r| {
             r.filter.matches(o)
                 && r.noncurrent_days.is_some_and(|d| {
-                    reached(When::Days(d).due(since), now)
+                    When::Days(d).reached(since, now)
                         && newer_noncurrent >= r.newer_noncurrent_versions
                 })
         });
@@ -325,7 +322,7 @@ fn expire_noncurrent(
             rules.iter().filter(|r| r.filter.matches(o)).flat_map(|r| {
                 r.noncurrent_transitions
                     .iter()
-                    .map(|(d, c)| (When::Days(*d).due(since), c.as_str()))
+                    .filter_map(|(d, c)| Some((When::Days(*d).due(since)?, c.as_str())))
             }),
             now,
         );

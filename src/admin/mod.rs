@@ -20,6 +20,10 @@ const PREFIXES: [&str; 3] = ["/_s3twin/", "/_parlel/", "/_clone/"];
 /// tree that can take ~30x its bytes (`[0,0,…]`), so the bound is also a memory bound.
 const MAX_ADMIN_BODY: usize = 8 * 1024 * 1024;
 
+/// What a run id may be (see `server::addressing::valid_run_id`).
+const RUN_ID_RULE: &str =
+    "runId must be 1 to 64 characters of letters, digits, '.', '_' and '-' (not . or ..)";
+
 pub fn is_admin_path(path: &str) -> bool {
     PREFIXES.iter().any(|p| path.starts_with(p))
 }
@@ -83,10 +87,7 @@ where
     let query = Query::parse(parts.uri.query());
     if let Some(r) = query.get("runId").filter(|r| !r.is_empty()) {
         if !valid_run_id(r) {
-            return error(
-                400,
-                "runId must be 1 to 64 characters of letters, digits, '.', '_' and '-' (not . or ..)",
-            );
+            return error(400, RUN_ID_RULE);
         }
     }
     let bytes = match Limited::new(body, MAX_ADMIN_BODY).collect().await {

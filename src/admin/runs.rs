@@ -1,6 +1,6 @@
 //! Runs and seeds: `POST/GET /_s3twin/runs`, `DELETE /_s3twin/runs/{id}`, `POST /_s3twin/seed`.
 
-use super::{error, AdminRequest};
+use super::{error, AdminRequest, RUN_ID_RULE};
 use crate::clock::iso8601;
 use crate::config::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
 use crate::seed;
@@ -31,10 +31,7 @@ pub fn create(state: &AppState, req: &AdminRequest) -> Resp {
     let run_id = match fields.get("runId") {
         None | Some(Value::Null) => format!("run-{:012x}", crate::ids::next_u64() >> 16),
         Some(Value::String(s)) if valid_run_id(s) => s.clone(),
-        Some(_) => return error(
-            400,
-            "runId must be 1 to 64 characters of letters, digits, '.', '_' and '-' (not . or ..)",
-        ),
+        Some(_) => return error(400, RUN_ID_RULE),
     };
     // Check the seed before creating anything.
     let seed = match fields.get("seed") {

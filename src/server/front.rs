@@ -58,7 +58,7 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
                     &parts.headers,
                 )
             });
-            let result = match routed {
+            match routed {
                 Err(e) => Err(e),
                 Ok(op) if over_memory(&state, op, &method, &parts.headers) => {
                     op_name = op.name();
@@ -81,8 +81,7 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
                         .await
                         .unwrap_or_else(|_| Err(S3Error::internal("handler panicked")))
                 }
-            };
-            result
+            }
         }
     };
 

@@ -64,61 +64,58 @@ pub async fn bind(config: &Config) -> std::io::Result<TcpListener> {
     TcpListener::bind((config.host.as_str(), config.port)).await
 }
 
+/// Runs `f` every `period` (first at once) until the server stops.
+fn every(
+    period: Duration,
+    stopped: &watch::Receiver<bool>,
+    f: impl Fn() + Send + 'static,
+) -> JoinHandle<()> {
+    let mut stopped = stopped.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => f(),
+                _ = stopped.changed() => break,
+            }
+        }
+    })
+}
+
 /// Serves `listener` on the current tokio runtime until stopped.
 pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Running> {
     let local_addr = listener.local_addr()?;
     let (stop, mut stopped) = watch::channel(false);
+    let mut side_tasks = Vec::new();
     // Lifecycle rules also run on real time, like S3's daily pass (clock advances run them at
     // once, see the admin clock).
-    let ticker = {
+    side_tasks.push(every(LIFECYCLE_TICK, &stopped, {
         let state = state.clone();
-        let mut stopped = stopped.clone();
+        move || {
+            for run in state.store.runs() {
+                crate::lifecycle::run_due(&run, run.now());
+            }
+        }
+    }));
+    if let Some(idle) = state.config.run_idle_expiry {
         // Idle runs are looked for at least twice per expiry period.
-        let expiry = state.config.run_idle_expiry;
-        let period = expiry.map_or(LIFECYCLE_TICK, |e| {
-            (e / 2).clamp(Duration::from_millis(100), LIFECYCLE_TICK)
-        });
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(period);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut last_lifecycle = Instant::now();
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => {
-                        if let Some(idle) = expiry {
-                            for id in state.store.expire_idle_runs(idle) {
-                                tracing::info!(run = %id, "run expired after being idle");
-                            }
-                        }
-                        if last_lifecycle.elapsed() >= LIFECYCLE_TICK || period == LIFECYCLE_TICK {
-                            last_lifecycle = Instant::now();
-                            for run in state.store.runs() {
-                                crate::lifecycle::run_due(&run, run.now());
-                            }
-                        }
-                    }
-                    _ = stopped.changed() => break,
-                }
-            }
-        })
-    };
-    let sampler = state.memory.is_some().then(|| {
+        let period = (idle / 2).clamp(Duration::from_millis(100), LIFECYCLE_TICK);
         let state = state.clone();
-        let mut stopped = stopped.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(memory::SAMPLE_EVERY);
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => {
-                        if let Some(m) = &state.memory {
-                            m.sample();
-                        }
-                    }
-                    _ = stopped.changed() => break,
-                }
+        side_tasks.push(every(period, &stopped, move || {
+            for id in state.store.expire_idle_runs(idle) {
+                tracing::info!(run = %id, "run expired after being idle");
             }
-        })
-    });
+        }));
+    }
+    if state.memory.is_some() {
+        let state = state.clone();
+        side_tasks.push(every(memory::SAMPLE_EVERY, &stopped, move || {
+            if let Some(m) = &state.memory {
+                m.sample();
+            }
+        }));
+    }
     let task = tokio::spawn(async move {
         let graceful = GracefulShutdown::new();
         let mut http = http1::Builder::new();
@@ -158,9 +155,8 @@ pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Run
             _ = graceful.shutdown() => {}
             _ = tokio::time::sleep(Duration::from_secs(5)) => {}
         }
-        let _ = ticker.await;
-        if let Some(sampler) = sampler {
-            let _ = sampler.await;
+        for t in side_tasks {
+            let _ = t.await;
         }
     });
     Ok(Running {
