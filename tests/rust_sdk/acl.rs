@@ -6,7 +6,6 @@ use crate::common::*;
 use aws_sdk_s3::types::{
     AccessControlPolicy, BucketCannedAcl, BucketVersioningStatus, CompletedMultipartUpload,
     CompletedPart, Grant, Grantee, ObjectCannedAcl, ObjectOwnership, Owner, Permission, Type,
-    VersioningConfiguration,
 };
 use aws_sdk_s3::Client;
 
@@ -848,16 +847,7 @@ async fn acls_of_new_objects_and_versions() {
     );
 
     // Each version has its own ACL; versionId addresses one.
-    c.put_bucket_versioning()
-        .bucket(&b)
-        .versioning_configuration(
-            VersioningConfiguration::builder()
-                .status(BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("versioning");
+    set_versioning(c, &b, BucketVersioningStatus::Enabled).await;
     let v1 = c
         .put_object()
         .bucket(&b)

@@ -4,7 +4,7 @@
 use crate::common::*;
 use aws_sdk_s3::types::{
     BucketVersioningStatus, ChecksumAlgorithm, ChecksumType, CompletedMultipartUpload,
-    CompletedPart, ObjectAttributes, StorageClass, VersioningConfiguration,
+    CompletedPart, ObjectAttributes, StorageClass,
 };
 use aws_sdk_s3::Client;
 use base64::Engine;
@@ -315,16 +315,7 @@ async fn versions_and_delete_markers() {
     let t = Twin::start().await;
     let c = &t.client;
     let b = new_bucket(c, "attrver").await;
-    c.put_bucket_versioning()
-        .bucket(&b)
-        .versioning_configuration(
-            VersioningConfiguration::builder()
-                .status(BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("versioning");
+    set_versioning(c, &b, BucketVersioningStatus::Enabled).await;
     let v1 = c
         .put_object()
         .bucket(&b)

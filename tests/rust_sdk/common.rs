@@ -263,17 +263,18 @@ pub async fn head(
         .expect("head object")
 }
 
-pub async fn enable_versioning(client: &Client, bucket: &str) {
-    use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+/// Turns versioning on (`Enabled`) or pauses it (`Suspended`).
+pub async fn set_versioning(
+    client: &Client,
+    bucket: &str,
+    status: aws_sdk_s3::types::BucketVersioningStatus,
+) {
+    use aws_sdk_s3::types::VersioningConfiguration;
     client
         .put_bucket_versioning()
         .bucket(bucket)
-        .versioning_configuration(
-            VersioningConfiguration::builder()
-                .status(BucketVersioningStatus::Enabled)
-                .build(),
-        )
+        .versioning_configuration(VersioningConfiguration::builder().status(status).build())
         .send()
         .await
-        .expect("versioning");
+        .expect("put versioning");
 }

@@ -816,7 +816,7 @@ async fn above_max_memory_writes_slow_down_and_reads_keep_working() {
 async fn listings_step_over_delete_markers_and_see_them_in_versions() {
     let t = Twin::start().await;
     let b = new_bucket(&t.client, "markers").await;
-    enable_versioning(&t.client, &b).await;
+    set_versioning(&t.client, &b, BucketVersioningStatus::Enabled).await;
     for i in 0..300 {
         put(&t.client, &b, &format!("k{i:03}"), b"v").await;
     }

@@ -119,16 +119,7 @@ async fn noncurrent_versions_and_expired_delete_markers() {
         .send()
         .await
         .expect("create");
-    c.put_bucket_versioning()
-        .bucket("docs")
-        .versioning_configuration(
-            VersioningConfiguration::builder()
-                .status(BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("versioning");
+    set_versioning(&c, "docs", BucketVersioningStatus::Enabled).await;
     lifecycle(
         &c,
         "docs",

@@ -3,15 +3,6 @@ use aws_sdk_s3::types::{
     BucketVersioningStatus, Delete, ObjectIdentifier, VersioningConfiguration,
 };
 
-async fn enable(c: &aws_sdk_s3::Client, b: &str, status: BucketVersioningStatus) {
-    c.put_bucket_versioning()
-        .bucket(b)
-        .versioning_configuration(VersioningConfiguration::builder().status(status).build())
-        .send()
-        .await
-        .expect("put versioning");
-}
-
 #[tokio::test]
 async fn versions_delete_markers_and_reads_by_version() {
     let t = Twin::start().await;
@@ -28,7 +19,7 @@ async fn versions_delete_markers_and_reads_by_version() {
         None,
         "never-versioned buckets have no Status"
     );
-    enable(c, &b, BucketVersioningStatus::Enabled).await;
+    set_versioning(c, &b, BucketVersioningStatus::Enabled).await;
     let got = c
         .get_bucket_versioning()
         .bucket(&b)
@@ -176,7 +167,7 @@ async fn suspended_versioning_uses_the_null_version() {
     let c = &t.client;
     let b = new_bucket(c, "susp").await;
     put(c, &b, "k", b"before").await; // a null version from the unversioned days
-    enable(c, &b, BucketVersioningStatus::Enabled).await;
+    set_versioning(c, &b, BucketVersioningStatus::Enabled).await;
     let v = c
         .put_object()
         .bucket(&b)
@@ -243,7 +234,7 @@ async fn list_object_versions_paginates_across_pages() {
     let t = Twin::start().await;
     let c = &t.client;
     let b = new_bucket(c, "vpages").await;
-    enable(c, &b, BucketVersioningStatus::Enabled).await;
+    set_versioning(c, &b, BucketVersioningStatus::Enabled).await;
     for key in ["a", "b", "c"] {
         for i in 0..3 {
             put(c, &b, key, format!("{key}{i}").as_bytes()).await;
