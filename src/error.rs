@@ -64,6 +64,7 @@ pub enum Code {
     NotImplemented,
     NotModified,
     PreconditionFailed,
+    ConditionalRequestConflict,
     ServiceUnavailable,
     SlowDown,
     XAmzContentSHA256Mismatch,
@@ -132,6 +133,7 @@ impl Code {
             Code::NotImplemented => "NotImplemented",
             Code::NotModified => "NotModified",
             Code::PreconditionFailed => "PreconditionFailed",
+            Code::ConditionalRequestConflict => "ConditionalRequestConflict",
             Code::ServiceUnavailable => "ServiceUnavailable",
             Code::SlowDown => "SlowDown",
             Code::XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
@@ -166,6 +168,7 @@ impl Code {
             Code::NotImplemented => 501,
             Code::NotModified => 304,
             Code::PreconditionFailed => 412,
+            Code::ConditionalRequestConflict => 409,
             Code::ServiceUnavailable | Code::SlowDown => 503,
             _ => 400,
         }
@@ -232,6 +235,9 @@ impl Code {
             Code::NotImplemented => "A header you provided implies functionality that is not implemented",
             Code::NotModified => "Not Modified",
             Code::PreconditionFailed => "At least one of the pre-conditions you specified did not hold",
+            Code::ConditionalRequestConflict => {
+                "The conditional request cannot succeed due to a conflicting operation against this resource."
+            }
             Code::ServiceUnavailable => "Please reduce your request rate.",
             Code::SlowDown => "Please reduce your request rate.",
             Code::XAmzContentSHA256Mismatch => "The provided 'x-amz-content-sha256' header does not match what was computed.",

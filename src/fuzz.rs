@@ -1052,14 +1052,15 @@ pub fn conditional(data: &[u8]) {
                 }
             }
         }
-        check_conditions(&READ, &headers, &etag, lm);
-        check_conditions(&COPY_SOURCE, &headers, &etag, lm);
-        check_conditions(&READ, &HeaderMap::new(), &etag, lm);
+        let now = lm.saturating_add(u.int_in_range(0..=6000)?);
+        check_conditions(&READ, &headers, &etag, lm, now);
+        check_conditions(&COPY_SOURCE, &headers, &etag, lm, now);
+        check_conditions(&READ, &HeaderMap::new(), &etag, lm, now);
         Ok(())
     })();
 }
 
-fn check_conditions(c: &Conditions, headers: &HeaderMap, etag: &str, lm: Millis) {
+fn check_conditions(c: &Conditions, headers: &HeaderMap, etag: &str, lm: Millis, now: Millis) {
     let none = [
         c.if_match,
         c.if_none_match,
@@ -1068,7 +1069,7 @@ fn check_conditions(c: &Conditions, headers: &HeaderMap, etag: &str, lm: Millis)
     ]
     .iter()
     .all(|n| !headers.contains_key(*n));
-    match c.check(headers, etag, lm) {
+    match c.check(headers, etag, lm, now) {
         Ok(()) => {}
         Err(e) => {
             assert!(!none, "a request without conditions failed them");

@@ -53,6 +53,11 @@ pub fn version_id() -> String {
     random_chars(32)
 }
 
+/// Whether `v` has the shape of a `version_id()`.
+pub fn is_version_id(v: &str) -> bool {
+    v.len() == 32 && v.bytes().all(|b| ID_CHARS.contains(&b))
+}
+
 /// A multipart upload id. Ids sort in creation order (a counter prefix), which is the order
 /// S3 lists uploads of one key in.
 pub fn upload_id() -> String {

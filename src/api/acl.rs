@@ -3,7 +3,7 @@
 //! bucket's S3 Object Ownership setting. ACLs are stored and shown, not enforced.
 
 use super::bucket::MAX_XML_BODY;
-use super::object::read_version;
+use super::object::read_subresource_version;
 use super::{Ctx, ReqBody};
 use crate::error::{Code, S3Error, S3Result};
 use crate::server::response::{empty, xml, Resp};
@@ -350,7 +350,7 @@ pub async fn put_bucket_acl(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
 
 pub fn get_object_acl(ctx: &Ctx) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
-    let object = read_version(ctx, &bucket, ctx.key_name(), "GET")?;
+    let object = read_subresource_version(ctx, &bucket, ctx.key_name(), "GET")?;
     Ok(policy_response(&shown(&bucket, object.acl.clone())))
 }
 
@@ -358,7 +358,7 @@ pub async fn put_object_acl(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
     let requested = requested_acl(ctx, body, false).await?;
     let key = ctx.key_name();
-    read_version(ctx, &bucket, key, "PUT")?;
+    read_subresource_version(ctx, &bucket, key, "PUT")?;
     check_ownership(&bucket, &requested)?;
     let acl = requested.into_acl();
     bucket

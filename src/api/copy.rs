@@ -1,8 +1,8 @@
 //! CopyObject: a new object sharing the source's body segments (no byte is copied).
 
-use super::conditional::COPY_SOURCE;
+use super::conditional::{WriteConditions, COPY_SOURCE};
 use super::object::{
-    check_key, no_such_version, object_headers, request_tags, restored, set_version_header,
+    check_key, no_such_version, object_headers, request_tags, restored, set_written_version_header,
     storage_class,
 };
 use super::Ctx;
@@ -11,9 +11,10 @@ use crate::clock::xml_timestamp;
 use crate::error::{S3Error, S3Result};
 use crate::server::query::decode_path;
 use crate::server::response::{set_header, xml, Resp};
-use crate::store::{is_archived, Body, Bucket, Object, Versioning};
+use crate::store::{is_archived, Body, Bucket, ETag, Object, Versioning};
 use crate::wire::headers;
 use crate::wire::xml::XmlWriter;
+use md5::Digest as _;
 use std::sync::Arc;
 
 /// `x-amz-copy-source` → (bucket, key, versionId).
@@ -24,7 +25,9 @@ pub fn parse_copy_source(raw: &str) -> S3Result<(String, String, Option<String>)
         Some((p, q)) => (p, Some(q)),
         None => (raw, None),
     };
-    let path = decode_path(path).ok_or_else(invalid)?;
+    // AWS decodes the header as a form value: a literal '+' is a space (a '+' in a key
+    // travels as %2B).
+    let path = decode_path(&path.replace('+', " ")).ok_or_else(invalid)?;
     let path = path.strip_prefix('/').unwrap_or(&path);
     let (bucket, key) = path.split_once('/').ok_or_else(invalid)?;
     if bucket.is_empty() || key.is_empty() {
@@ -58,6 +61,7 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
     let dest = ctx.run.bucket(ctx.bucket_name())?;
     let replace_metadata = directive(ctx, "x-amz-metadata-directive", "metadata")?;
     let replace_tags = directive(ctx, "x-amz-tagging-directive", "tagging")?;
+    let conditions = WriteConditions::from_headers(&ctx.headers)?;
     let CopySource {
         bucket: source_bucket,
         key: src_key,
@@ -94,45 +98,66 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
     } else {
         source.tags.to_vec()
     };
-    let checksum = match ctx.header("x-amz-checksum-algorithm") {
-        Some(name) => {
-            let algo = ChecksumAlgorithm::from_name(name).ok_or_else(|| {
-                S3Error::invalid_request("Value for x-amz-checksum-algorithm header is invalid.")
-            })?;
-            match &source.checksum {
-                Some(c) if c.algorithm == algo && c.kind == ChecksumType::FullObject => {
-                    Some(c.clone())
+    let requested = match ctx.header("x-amz-checksum-algorithm") {
+        Some(name) => Some(ChecksumAlgorithm::from_name(name).ok_or_else(|| {
+            S3Error::invalid_request("Value for x-amz-checksum-algorithm header is invalid.")
+        })?),
+        None => None,
+    };
+    // A copy is a new single-part object: a full-object checksum (the source's when it already
+    // is one, else computed over the bytes, CRC64NVME by default) and, when the source was
+    // multipart, an ETag that is the MD5 of the content.
+    let algorithm = requested
+        .or(source.checksum.as_ref().map(|c| c.algorithm))
+        .unwrap_or(ChecksumAlgorithm::Crc64Nvme);
+    let keeps_checksum = source
+        .checksum
+        .as_ref()
+        .filter(|c| c.algorithm == algorithm && c.kind == ChecksumType::FullObject);
+    let needs_md5 = source.etag.parts > 0;
+    let (checksum, etag) = match keeps_checksum {
+        Some(c) if !needs_md5 => (c.clone(), source.etag),
+        _ => {
+            let mut h = algorithm.hasher();
+            let mut md5 = checksum::md5_hasher();
+            for slice in source.body.slices(0, source.size()) {
+                if keeps_checksum.is_none() {
+                    h.update(&slice);
                 }
-                _ => {
-                    let mut h = algo.hasher();
-                    for slice in source.body.slices(0, source.size()) {
-                        h.update(&slice);
-                    }
-                    Some(Checksum {
-                        algorithm: algo,
-                        value: checksum::b64(&h.finish()),
-                        kind: ChecksumType::FullObject,
-                    })
+                if needs_md5 {
+                    md5.update(&slice);
                 }
             }
+            let checksum = match keeps_checksum {
+                Some(c) => c.clone(),
+                None => Checksum {
+                    algorithm,
+                    value: checksum::b64(&h.finish()),
+                    kind: ChecksumType::FullObject,
+                },
+            };
+            let etag = if needs_md5 {
+                ETag::from_md5(md5.finalize().into())
+            } else {
+                source.etag
+            };
+            (checksum, etag)
         }
-        None => source.checksum.clone(),
     };
     let object = Object {
         body: source.body.clone(),
-        etag: source.etag,
+        etag,
         headers: object_hdrs,
         metadata: metadata.into(),
         storage_class,
         tags: tags.into(),
-        checksum,
+        checksum: Some(checksum),
         encrypted: source.encrypted,
-        parts: source.parts.clone(),
         // A copy gets the ACL its request asks for (private by default), not the source's.
         acl: super::acl::request_object_acl(ctx)?,
         ..Object::new(key, Body::default(), "", ctx.run.now())
     };
-    let stored = dest.put(object)?;
+    let stored = dest.put_checked(object, |current| conditions.check(key, current))?;
 
     let mut w = XmlWriter::new();
     w.root("CopyObjectResult")
@@ -144,7 +169,7 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
     }
     let mut resp = xml(200, w.finish());
     set_header(&mut resp, "x-amz-server-side-encryption", stored.sse());
-    set_version_header(&mut resp, &dest, &stored);
+    set_written_version_header(&mut resp, &stored);
     if source_bucket.versioning().0 != Versioning::Unversioned {
         set_header(
             &mut resp,
@@ -168,7 +193,12 @@ pub fn resolve_copy_source(ctx: &Ctx) -> S3Result<CopySource> {
     let (bucket, key, version) = parse_copy_source(raw)?;
     let bucket = ctx.run.bucket(&bucket)?;
     let object = copy_source_object(&bucket, &key, version.as_deref(), ctx.run.now())?;
-    COPY_SOURCE.check(&ctx.headers, &object.etag.to_string(), object.last_modified)?;
+    COPY_SOURCE.check(
+        &ctx.headers,
+        &object.etag.to_string(),
+        object.last_modified,
+        ctx.run.now(),
+    )?;
     Ok(CopySource {
         bucket,
         key,
@@ -217,6 +247,10 @@ mod tests {
         assert_eq!(
             parse_copy_source("/b/dir/a%20b%2Bc").ok(),
             Some(("b".into(), "dir/a b+c".into(), None))
+        );
+        assert_eq!(
+            parse_copy_source("b/a+b").ok(),
+            Some(("b".into(), "a b".into(), None))
         );
         assert_eq!(
             parse_copy_source("b/k?versionId=xyz").ok(),

@@ -21,7 +21,11 @@ fn delete_one(ctx: &Ctx, bucket: &Bucket, key: &str, version: Option<&str>) -> S
 
 pub fn delete_object(ctx: &Ctx) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
-    let deleted = delete_one(ctx, &bucket, ctx.key_name(), ctx.query.get("versionId"))?;
+    let version = ctx.query.get("versionId");
+    if let Some(v) = version {
+        super::object::check_version_id(v)?;
+    }
+    let deleted = delete_one(ctx, &bucket, ctx.key_name(), version)?;
     let mut resp = empty(204);
     if deleted.delete_marker {
         set_header(&mut resp, "x-amz-delete-marker", "true");

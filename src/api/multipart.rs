@@ -2,16 +2,17 @@
 //! ListMultipartUploads.
 
 use super::bucket::MAX_XML_BODY;
+use super::conditional::WriteConditions;
 use super::copy::resolve_copy_source;
-use super::object::{check_key, object_from_headers, set_version_header, MAX_PUT_SIZE};
+use super::object::{check_key, object_from_headers, set_written_version_header, MAX_PUT_SIZE};
 use super::{write_owner, Ctx, ReqBody, OWNER_ID};
 use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumType};
 use crate::clock::xml_timestamp;
-use crate::error::{S3Error, S3Result};
+use crate::error::{Code, S3Error, S3Result};
 use crate::server::query::url_encode;
 use crate::server::response::{empty, set_header, xml, Resp};
 use crate::store::{Body, CompletedPart, Part, UploadSummary, MAX_PART_NUMBER};
-use crate::wire::headers::{etag_matches, parse_range};
+use crate::wire::headers::parse_range;
 use crate::wire::request_body::{receive, BodySpec};
 use crate::wire::xml::{self as xmlp, XmlWriter};
 use md5::{Digest, Md5};
@@ -248,7 +249,13 @@ pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Res
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
     let key = ctx.key_name();
     let id = upload_id(ctx);
-    bucket.upload_summary(key, id)?;
+    let conditions = WriteConditions::from_headers(&ctx.headers)?;
+    let upload = bucket.upload_summary(key, id)?;
+    // A delete of the key while the upload was open conflicts with If-None-Match: AWS answers
+    // 409 and the upload must start over.
+    if conditions.if_none_match() && upload.key_deleted {
+        return Err(S3Error::new(Code::ConditionalRequestConflict).extra("Key", key));
+    }
     let spec = BodySpec::from_headers(&ctx.headers)?;
     let doc = receive(body, &spec, None, MAX_XML_BODY).await?.into_bytes();
     let wanted = parse_complete(&doc)?;
@@ -259,20 +266,7 @@ pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Res
         ctx.state.config.strict || ctx.run.strict(),
         ctx.run.now(),
     )?;
-    let if_none_match = ctx.header("if-none-match").map(str::to_string);
-    let if_match = ctx.header("if-match").map(str::to_string);
-    let stored = bucket.put_checked(object, |current| {
-        if if_none_match.as_deref().is_some_and(|v| v.trim() == "*") && current.is_some() {
-            return Err(S3Error::precondition_failed("If-None-Match"));
-        }
-        if let Some(list) = &if_match {
-            let current = current.ok_or_else(|| S3Error::no_such_key(key))?;
-            if !etag_matches(list, &current.etag.to_string()) {
-                return Err(S3Error::precondition_failed("If-Match"));
-            }
-        }
-        Ok(())
-    })?;
+    let stored = bucket.put_checked(object, |current| conditions.check(key, current))?;
     bucket.finish_upload(key, id);
 
     let host = ctx.header("host").unwrap_or("localhost");
@@ -291,7 +285,7 @@ pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Res
     }
     let mut resp = xml(200, w.finish());
     set_header(&mut resp, "x-amz-server-side-encryption", stored.sse());
-    set_version_header(&mut resp, &bucket, &stored);
+    set_written_version_header(&mut resp, &stored);
     Ok(resp)
 }
 

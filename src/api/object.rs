@@ -1,6 +1,6 @@
 //! Single-object reads and writes: PutObject, GetObject, HeadObject.
 
-use super::conditional::READ;
+use super::conditional::{WriteConditions, READ};
 use super::{Ctx, ReqBody};
 use crate::checksum::ChecksumAlgorithm;
 use crate::clock::{http_date, Millis};
@@ -121,18 +121,19 @@ pub fn set_version_header(resp: &mut Resp, bucket: &Bucket, object: &Object) {
     }
 }
 
+/// A write (PUT, copy, complete) answers `x-amz-version-id` only when it made a real version:
+/// into an unversioned or Suspended bucket AWS sends none, not even `null`.
+pub fn set_written_version_header(resp: &mut Resp, object: &Object) {
+    if &*object.version_id != crate::store::NULL_VERSION {
+        set_header(resp, "x-amz-version-id", &object.version_id);
+    }
+}
+
 pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let key = ctx.key_name();
     check_key(key)?;
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
-    let if_none_match = ctx.header("if-none-match").map(str::to_string);
-    if if_none_match.as_deref().is_some_and(|v| v.trim() != "*") {
-        return Err(S3Error::not_implemented(
-            "A header you provided implies functionality that is not implemented",
-        )
-        .extra("Header", "If-None-Match"));
-    }
-    let if_match = ctx.header("if-match").map(str::to_string);
+    let conditions = WriteConditions::from_headers(&ctx.headers)?;
     let mut object = object_from_headers(ctx, key)?;
     let spec = BodySpec::from_headers(&ctx.headers)?;
     if spec.length.is_none() {
@@ -150,22 +151,11 @@ pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     object.body = Body::from_segments(received.segments);
     object.checksum = received.checksum;
     object.last_modified = ctx.run.now();
-    let stored = bucket.put_checked(object, |current| {
-        if if_none_match.is_some() && current.is_some() {
-            return Err(S3Error::precondition_failed("If-None-Match"));
-        }
-        if let Some(list) = &if_match {
-            let current = current.ok_or_else(|| S3Error::no_such_key(key))?;
-            if !headers::etag_matches(list, &current.etag.to_string()) {
-                return Err(S3Error::precondition_failed("If-Match"));
-            }
-        }
-        Ok(())
-    })?;
+    let stored = bucket.put_checked(object, |current| conditions.check(key, current))?;
     let mut resp = empty(200);
     set_header(&mut resp, "etag", &stored.quoted_etag());
     set_header(&mut resp, "x-amz-server-side-encryption", stored.sse());
-    set_version_header(&mut resp, &bucket, &stored);
+    set_written_version_header(&mut resp, &stored);
     set_expiration_header(&mut resp, &bucket, &stored);
     if client_checksum {
         if let Some(c) = &stored.checksum {
@@ -242,6 +232,7 @@ fn write_object_headers(resp: &mut Resp, o: &Object, ctx: &Ctx) {
 pub fn read_version(ctx: &Ctx, bucket: &Bucket, key: &str, method: &str) -> S3Result<Arc<Object>> {
     match ctx.query.get("versionId") {
         Some(v) => {
+            check_version_id(v)?;
             let o = bucket
                 .version(key, v)
                 .ok_or_else(|| no_such_version(key, v))?;
@@ -255,6 +246,35 @@ pub fn read_version(ctx: &Ctx, bucket: &Bucket, key: &str, method: &str) -> S3Re
             current => Err(missing(key, current.as_deref())),
         },
     }
+}
+
+/// The version an ACL or tagging operation addresses. Unlike GET, these answer 405 for a
+/// delete marker even when it is only the current version (AWS: `ResourceType` DeleteMarker).
+pub fn read_subresource_version(
+    ctx: &Ctx,
+    bucket: &Bucket,
+    key: &str,
+    method: &str,
+) -> S3Result<Arc<Object>> {
+    if ctx.query.get("versionId").is_none() {
+        if let Some(marker) = bucket.current(key).filter(|o| o.delete_marker) {
+            return Err(method_not_allowed_on_marker(&marker, method));
+        }
+    }
+    read_version(ctx, bucket, key, method)
+}
+
+/// A version id S3 could have issued: `null` or the 32 characters of `ids::version_id`.
+/// Anything else is refused as malformed before any lookup, as AWS does.
+pub fn check_version_id(v: &str) -> S3Result<()> {
+    if v == crate::store::NULL_VERSION || crate::ids::is_version_id(v) {
+        return Ok(());
+    }
+    Err(S3Error::invalid_argument(
+        "Invalid version id specified",
+        "versionId",
+        v,
+    ))
 }
 
 pub fn no_such_version(key: &str, version_id: &str) -> S3Error {
@@ -290,7 +310,12 @@ pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
     let key = ctx.key_name();
     let object = read_version(ctx, &bucket, key, if head { "HEAD" } else { "GET" })?;
-    READ.check(&ctx.headers, &object.etag.to_string(), object.last_modified)?;
+    READ.check(
+        &ctx.headers,
+        &object.etag.to_string(),
+        object.last_modified,
+        ctx.run.now(),
+    )?;
     if !head && is_archived(&object.storage_class) && !restored(&object, ctx.run.now()) {
         return Err(
             S3Error::new(Code::InvalidObjectState).extra("StorageClass", object.storage_class)

@@ -1,7 +1,7 @@
 //! Object tagging: GetObjectTagging, PutObjectTagging, DeleteObjectTagging.
 
 use super::bucket::MAX_XML_BODY;
-use super::object::{read_version, set_version_header};
+use super::object::{read_subresource_version, set_version_header};
 use super::{Ctx, ReqBody};
 use crate::error::{Code, S3Error, S3Result};
 use crate::server::response::{empty, xml, Resp};
@@ -12,7 +12,7 @@ use crate::wire::xml::{self as xmlp, XmlWriter};
 
 pub fn get_object_tagging(ctx: &Ctx) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
-    let object = read_version(ctx, &bucket, ctx.key_name(), "GET")?;
+    let object = read_subresource_version(ctx, &bucket, ctx.key_name(), "GET")?;
     let mut w = XmlWriter::new();
     w.root("Tagging").open("TagSet");
     for (k, v) in &object.tags {
@@ -57,7 +57,7 @@ pub async fn put_object_tagging(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let doc = receive(body, &spec, None, MAX_XML_BODY).await?.into_bytes();
     let tags = parse_tag_set(&doc)?;
     let key = ctx.key_name();
-    read_version(ctx, &bucket, key, "PUT")?;
+    read_subresource_version(ctx, &bucket, key, "PUT")?;
     let version = ctx.query.get("versionId");
     let object = bucket
         .modify(key, version, |o: &mut Object| o.tags = tags.into())
@@ -70,7 +70,7 @@ pub async fn put_object_tagging(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
 pub fn delete_object_tagging(ctx: &Ctx) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
     let key = ctx.key_name();
-    read_version(ctx, &bucket, key, "DELETE")?;
+    read_subresource_version(ctx, &bucket, key, "DELETE")?;
     let object = bucket
         .modify(key, ctx.query.get("versionId"), |o: &mut Object| {
             o.tags = Box::default()

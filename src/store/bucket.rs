@@ -43,6 +43,22 @@ pub(super) struct BucketState {
     pub(super) deleted: bool,
 }
 
+impl BucketState {
+    /// Marks the key's open uploads: a conditional Complete after a delete is a conflict.
+    fn note_key_deleted(&mut self, key: &str) {
+        if self.uploads.is_empty() {
+            return;
+        }
+        let from = (ObjKey(Arc::from(key)), String::new());
+        for ((k, _), upload) in self.uploads.range_mut(from..) {
+            if &*k.0 != key {
+                break;
+            }
+            upload.key_deleted = true;
+        }
+    }
+}
+
 /// What a delete did, for the response headers.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Deleted {
@@ -186,6 +202,7 @@ impl Bucket {
     /// marker (versioned; under Suspended the marker replaces the null version).
     pub fn delete(&self, key: &str, now: Millis) -> S3Result<Deleted> {
         let mut state = self.lock_live()?;
+        state.note_key_deleted(key);
         let versioning = state.versioning;
         match versioning {
             Versioning::Unversioned => {
@@ -230,6 +247,7 @@ impl Bucket {
                 out.delete_marker = versions.remove(i).delete_marker;
             }
         });
+        state.note_key_deleted(key);
         Ok(out)
     }
 

@@ -49,6 +49,8 @@ pub struct Upload {
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
     pub checksum_type: ChecksumType,
     pub parts: BTreeMap<u32, Part>,
+    /// Whether the key was deleted while the upload was open (a conditional Complete's 409).
+    pub key_deleted: bool,
 }
 
 impl Upload {
@@ -60,6 +62,7 @@ impl Upload {
             storage_class: self.template.storage_class.to_string(),
             checksum_algorithm: self.checksum_algorithm,
             checksum_type: self.checksum_type,
+            key_deleted: self.key_deleted,
         }
     }
 }
@@ -73,6 +76,7 @@ pub struct UploadSummary {
     pub storage_class: String,
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
     pub checksum_type: ChecksumType,
+    pub key_deleted: bool,
 }
 
 /// A part named in CompleteMultipartUpload.
@@ -108,6 +112,7 @@ impl Bucket {
                 checksum_algorithm,
                 checksum_type,
                 parts: BTreeMap::new(),
+                key_deleted: false,
             },
         );
         Ok(upload_id)

@@ -16,3 +16,4 @@ mod objects;
 mod runs;
 mod twin;
 mod versioning;
+mod writes;
