@@ -40,15 +40,17 @@ pub fn storage_class(headers: &HeaderMap) -> S3Result<StorageClass> {
     }
 }
 
-/// The stored HTTP properties from a request's headers (`aws-chunked` is transport, not kept).
+/// The stored HTTP properties from a request's headers. Content-Encoding is kept as sent
+/// (spacing included), minus the `aws-chunked` token, which is transport.
 pub fn object_headers(h: &HeaderMap) -> ObjectHeaders {
     let content_encoding = headers::text(h, "content-encoding").and_then(|ce| {
         let kept: Vec<&str> = ce
             .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty() && !p.eq_ignore_ascii_case("aws-chunked"))
+            .filter(|p| !p.trim().eq_ignore_ascii_case("aws-chunked"))
             .collect();
-        (!kept.is_empty()).then(|| kept.join(","))
+        let kept = kept.join(",");
+        let kept = kept.trim();
+        (!kept.is_empty()).then(|| kept.to_string())
     });
     ObjectHeaders {
         content_type: headers::text(h, "content-type"),

@@ -23,6 +23,41 @@ fn parse_amz_date(s: &str) -> Option<Millis> {
     Some(t.assume_utc().unix_timestamp() * 1000)
 }
 
+/// The query parameters of SigV4 query authentication itself (never object headers).
+const AUTH_PARAMS: [&str; 7] = [
+    "x-amz-algorithm",
+    "x-amz-credential",
+    "x-amz-date",
+    "x-amz-expires",
+    "x-amz-signedheaders",
+    "x-amz-signature",
+    "x-amz-security-token",
+];
+
+/// A presigned URL carries the `x-amz-*` headers it signed (`x-amz-meta-*`, `x-amz-acl`,
+/// `x-amz-tagging`, …) as query parameters (the SDK presigners hoist them there); S3 applies
+/// them as if sent as headers. A header actually sent wins.
+pub fn hoist_signed_headers(query: &Query, headers: &mut http::HeaderMap) {
+    if !query.has("X-Amz-Signature") && !query.has("Signature") {
+        return;
+    }
+    for name in query.names() {
+        let lower = name.to_ascii_lowercase();
+        if !lower.starts_with("x-amz-") || AUTH_PARAMS.contains(&lower.as_str()) {
+            continue;
+        }
+        let (Ok(header), Some(value)) = (
+            http::HeaderName::from_bytes(lower.as_bytes()),
+            query
+                .get(name)
+                .and_then(|v| http::HeaderValue::from_str(v).ok()),
+        ) else {
+            continue;
+        };
+        headers.entry(header).or_insert(value);
+    }
+}
+
 /// Fails with S3's errors when the request is presigned and expired (or malformed) at `now`.
 pub fn check_expiry(query: &Query, now: Millis) -> S3Result<()> {
     if let Some(expires) = query.get("X-Amz-Expires") {

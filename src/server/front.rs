@@ -33,7 +33,7 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
         return Ok(resp);
     }
 
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let host = parts
         .headers
         .get(http::header::HOST)
@@ -49,6 +49,7 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
             let run = state.store.run(&target.run);
             now = Some(run.now());
             let query = Query::parse(parts.uri.query());
+            crate::auth::presign::hoist_signed_headers(&query, &mut parts.headers);
             let routed = crate::auth::presign::check_expiry(&query, run.now()).and_then(|()| {
                 router::route(
                     &method,

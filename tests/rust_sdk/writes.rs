@@ -440,3 +440,34 @@ async fn a_plus_in_the_copy_source_is_a_space() {
         .expect("copy");
     assert_eq!(get_bytes(c, &b, "from-2b").await, b"plussed");
 }
+
+#[tokio::test]
+async fn content_encoding_is_stored_as_sent_minus_aws_chunked() {
+    let t = Twin::start().await;
+    let c = &t.client;
+    let b = new_bucket(c, "wenc").await;
+    c.put_object()
+        .bucket(&b)
+        .key("plain")
+        .content_encoding("deflate, gzip")
+        .body(b"x".to_vec().into())
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(
+        head(c, &b, "plain").await.content_encoding(),
+        Some("deflate, gzip")
+    );
+    // An aws-chunked body whose Content-Encoding also names the object's own coding.
+    let req = format!(
+        "PUT /{b}/chunked HTTP/1.1\r\nHost: {}\r\nContent-Encoding: aws-chunked, deflate,  gzip\r\nx-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER\r\nx-amz-decoded-content-length: 5\r\nContent-Length: 15\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        t.addr()
+    );
+    let (status, text) = raw(&t.addr(), req.as_bytes()).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(
+        head(c, &b, "chunked").await.content_encoding(),
+        Some("deflate,  gzip")
+    );
+    assert_eq!(get_bytes(c, &b, "chunked").await, b"hello");
+}

@@ -22,6 +22,7 @@ import {
   DeleteObjectCommand,
   GetBucketLifecycleConfigurationCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   ListBucketsCommand,
   ListMultipartUploadsCommand,
@@ -92,13 +93,14 @@ function newRunId(label = "jstwin") {
   return `${label}-${crypto.randomBytes(8).toString("hex")}`;
 }
 
-function clientFor(info) {
+function clientFor(info, extra = {}) {
   const c = new S3Client({
     region: info.region,
     endpoint: info.endpoint,
     forcePathStyle: true,
     credentials: { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey },
     maxAttempts: 1,
+    ...extra,
   });
   clients.push(c);
   return c;
@@ -530,6 +532,37 @@ describe("presigned URLs on the run's clock", () => {
     const res = await fetch(url.replace("X-Amz-Expires=3600", "X-Amz-Expires=604801"));
     assert.equal(res.status, 400);
     assert.equal(xmlValue(await res.text(), "Code"), "AuthorizationQueryParametersError");
+  });
+
+  test("a presigned PUT stores the x-amz-meta-* and tagging it carries in its query", async () => {
+    const run = await createRun();
+    await run.s3.send(new CreateBucketCommand({ Bucket: "docs" }));
+    const command = () =>
+      new PutObjectCommand({
+        Bucket: "docs",
+        Key: "meta.txt",
+        Metadata: { color: "blue" },
+        Tagging: "team=core",
+      });
+    // Without a body at signing time the default client signs the CRC32 of an empty payload
+    // into the URL: AWS refuses any real upload through it (aws-sdk-js-v3#6994).
+    const withEmptyCrc = await getSignedUrl(run.s3, command(), { expiresIn: 3600 });
+    assert.equal(new URL(withEmptyCrc).searchParams.get("x-amz-checksum-crc32"), "AAAAAA==");
+    let res = await fetch(withEmptyCrc, { method: "PUT", body: "hello" });
+    assert.equal(res.status, 400);
+    assert.equal(xmlValue(await res.text(), "Code"), "BadDigest");
+
+    // The documented fix: checksums only when required.
+    const presigner = clientFor(run.info, { requestChecksumCalculation: "WHEN_REQUIRED" });
+    const url = await getSignedUrl(presigner, command(), { expiresIn: 3600 });
+    // The presigner hoists the x-amz-* headers into the signed query string.
+    assert.equal(new URL(url).searchParams.get("x-amz-meta-color"), "blue", url);
+    res = await fetch(url, { method: "PUT", body: "hello" });
+    assert.equal(res.status, 200, await res.text());
+    const head = await run.s3.send(new HeadObjectCommand({ Bucket: "docs", Key: "meta.txt" }));
+    assert.deepEqual(head.Metadata, { color: "blue" });
+    const tags = await run.s3.send(new GetObjectTaggingCommand({ Bucket: "docs", Key: "meta.txt" }));
+    assert.deepEqual(tags.TagSet, [{ Key: "team", Value: "core" }]);
   });
 });
 
