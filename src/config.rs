@@ -9,6 +9,9 @@ pub struct Config {
     pub port: u16,
     /// The region the server answers as (bucket default, `x-amz-bucket-region`).
     pub region: String,
+    /// The AWS account id that owns every bucket (`x-amz-expected-bucket-owner` is checked
+    /// against it).
+    pub account_id: String,
     /// Extra base domains for virtual-hosted-style addressing (`{bucket}.{domain}`).
     pub domains: Vec<String>,
     /// Enforce limits tests usually want relaxed: multipart parts other than the last must
@@ -39,6 +42,7 @@ impl Default for Config {
             host: "127.0.0.1".to_string(),
             port: 4566,
             region: "us-east-1".to_string(),
+            account_id: DEFAULT_ACCOUNT_ID.to_string(),
             domains: Vec::new(),
             strict: false,
             restore_durations: crate::api::RestoreDurations::default(),
@@ -48,6 +52,14 @@ impl Default for Config {
             max_memory: None,
         }
     }
+}
+
+/// The account id buckets belong to unless configured (`--account-id`).
+pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";
+
+/// Whether `s` is an AWS account id: twelve digits.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The credentials s3twin advertises (any are accepted while auth is not enforced).

@@ -45,6 +45,12 @@ impl S3ServerBuilder {
         self
     }
 
+    /// The AWS account id that owns every bucket (12 digits; default `000000000000`).
+    pub fn account_id(mut self, account_id: impl Into<String>) -> Self {
+        self.config.account_id = account_id.into();
+        self
+    }
+
     /// An extra base domain for virtual-hosted-style requests (`{bucket}.{domain}`).
     pub fn domain(mut self, domain: impl Into<String>) -> Self {
         self.config.domains.push(domain.into());

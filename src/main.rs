@@ -40,6 +40,10 @@ struct ServeArgs {
     /// Region the server answers as.
     #[arg(long, env = "S3TWIN_REGION", default_value = "us-east-1")]
     region: String,
+    /// The AWS account id (12 digits) that owns every bucket; `x-amz-expected-bucket-owner`
+    /// is checked against it.
+    #[arg(long, env = "S3TWIN_ACCOUNT_ID", default_value = s3twin::config::DEFAULT_ACCOUNT_ID, value_parser = parse_account_id)]
+    account_id: String,
     /// Extra base domain for virtual-hosted-style addressing ({bucket}.DOMAIN); repeatable.
     #[arg(long = "domain", env = "S3TWIN_DOMAINS", value_delimiter = ',')]
     domains: Vec<String>,
@@ -145,6 +149,7 @@ fn main() -> ExitCode {
         host: args.host,
         port: args.port,
         region: args.region,
+        account_id: args.account_id,
         domains: args.domains.into_iter().filter(|d| !d.is_empty()).collect(),
         strict: args.strict,
         restore_durations: args.restore_durations,
@@ -236,5 +241,13 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn parse_account_id(s: &str) -> Result<String, String> {
+    if s3twin::config::is_account_id(s) {
+        Ok(s.to_string())
+    } else {
+        Err("an AWS account id is 12 digits".to_string())
     }
 }

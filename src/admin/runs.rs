@@ -59,6 +59,7 @@ pub fn create(state: &AppState, req: &AdminRequest) -> Resp {
             "accessKeyId": DEFAULT_ACCESS_KEY,
             "secretAccessKey": DEFAULT_SECRET_KEY,
             "region": state.config.region,
+            "accountId": state.config.account_id,
         }),
     )
 }

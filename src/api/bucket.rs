@@ -124,7 +124,13 @@ pub async fn create_bucket(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     }
     let mut resp = empty(200);
     set_header(&mut resp, "location", &format!("/{name}"));
+    set_header(&mut resp, "x-amz-bucket-arn", &bucket_arn(name));
     Ok(resp)
+}
+
+/// A general purpose bucket's ARN (no region or account: bucket names are global).
+pub fn bucket_arn(name: &str) -> String {
+    format!("arn:aws:s3:::{name}")
 }
 
 pub fn delete_bucket(ctx: &Ctx) -> S3Result<Resp> {
@@ -135,6 +141,7 @@ pub fn delete_bucket(ctx: &Ctx) -> S3Result<Resp> {
 pub fn head_bucket(ctx: &Ctx) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
     let mut resp = empty(200);
+    set_header(&mut resp, "x-amz-bucket-arn", &bucket_arn(&bucket.name));
     set_header(&mut resp, "x-amz-bucket-region", &bucket.region);
     set_header(&mut resp, "x-amz-access-point-alias", "false");
     Ok(resp)

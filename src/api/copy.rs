@@ -191,6 +191,7 @@ pub struct CopySource {
 pub fn resolve_copy_source(ctx: &Ctx) -> S3Result<CopySource> {
     let raw = ctx.header("x-amz-copy-source").unwrap_or("");
     let (bucket, key, version) = parse_copy_source(raw)?;
+    super::check_expected_owner(ctx, "x-amz-source-expected-bucket-owner", &bucket)?;
     let bucket = ctx.run.bucket(&bucket)?;
     let object = copy_source_object(&bucket, &key, version.as_deref(), ctx.run.now())?;
     COPY_SOURCE.check(

@@ -5,7 +5,7 @@ use crate::checksum;
 use crate::clock::xml_timestamp;
 use crate::error::{S3Error, S3Result};
 use crate::server::query::url_encode;
-use crate::server::response::{xml, Resp};
+use crate::server::response::{set_header, xml, Resp};
 use crate::store::{ListEntry, ListQuery};
 use crate::wire::xml::XmlWriter;
 
@@ -151,5 +151,7 @@ pub fn list_objects(ctx: &Ctx, v2: bool) -> S3Result<Resp> {
             w.open("CommonPrefixes").elem("Prefix", &enc(p)).close();
         }
     }
-    Ok(xml(200, w.finish()))
+    let mut resp = xml(200, w.finish());
+    set_header(&mut resp, "x-amz-bucket-region", &bucket.region);
+    Ok(resp)
 }

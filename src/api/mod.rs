@@ -55,6 +55,9 @@ impl Ctx {
 }
 
 pub async fn dispatch(op: Op, ctx: Ctx, body: ReqBody) -> S3Result<Resp> {
+    if !matches!(op, Op::ListBuckets | Op::CreateBucket) {
+        check_expected_owner(&ctx, "x-amz-expected-bucket-owner", ctx.bucket_name())?;
+    }
     match op {
         Op::ListBuckets => service::list_buckets(&ctx),
         Op::CreateBucket => bucket::create_bucket(&ctx, body).await,
@@ -98,6 +101,28 @@ pub async fn dispatch(op: Op, ctx: Ctx, body: ReqBody) -> S3Result<Resp> {
             "{name} is not implemented by s3twin yet."
         ))),
     }
+}
+
+/// `x-amz-expected-bucket-owner` (and `x-amz-source-expected-bucket-owner` for a copy's
+/// source): malformed → 400; a bucket of another account → 403, as AWS. A missing bucket is
+/// left to the operation (NoSuchBucket).
+pub(crate) fn check_expected_owner(ctx: &Ctx, header: &str, bucket: &str) -> S3Result<()> {
+    let Some(expected) = ctx.headers.get(header) else {
+        return Ok(());
+    };
+    let expected = expected.to_str().unwrap_or("");
+    if !crate::config::is_account_id(expected) {
+        return Err(S3Error::with_message(
+            crate::error::Code::InvalidBucketOwnerAWSAccountID,
+            format!(
+                "The value of the expected bucket owner parameter must be an AWS Account ID... [{expected}]"
+            ),
+        ));
+    }
+    if expected != ctx.state.config.account_id && ctx.run.bucket(bucket).is_ok() {
+        return Err(S3Error::new(crate::error::Code::AccessDenied));
+    }
+    Ok(())
 }
 
 /// The canonical user that owns everything in s3twin (S3 shows an owner on buckets, listings

@@ -51,6 +51,7 @@ pub fn list_buckets(ctx: &Ctx) -> S3Result<Resp> {
             .elem("Name", &b.name)
             .elem("CreationDate", &xml_timestamp(b.created))
             .elem("BucketRegion", &b.region)
+            .elem("BucketArn", &super::bucket::bucket_arn(&b.name))
             .close();
     }
     w.close();

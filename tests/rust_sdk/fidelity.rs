@@ -107,3 +107,138 @@ async fn xml_timestamps_have_whole_seconds_like_last_modified() {
     let lm = listed.contents()[0].last_modified().expect("listed");
     assert_eq!(Some(lm), head.last_modified());
 }
+
+#[tokio::test]
+async fn buckets_carry_their_arn_and_region() {
+    let t = Twin::start().await;
+    let c = &t.client;
+    let name = bucket_name("arn");
+    let created = c
+        .create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("create");
+    let arn = format!("arn:aws:s3:::{name}");
+    assert_eq!(created.bucket_arn(), Some(arn.as_str()));
+    let h = c.head_bucket().bucket(&name).send().await.expect("head");
+    assert_eq!(h.bucket_arn(), Some(arn.as_str()));
+    assert_eq!(h.bucket_region(), Some("us-east-1"));
+    let listed = c.list_buckets().send().await.expect("list");
+    let entry = listed
+        .buckets()
+        .iter()
+        .find(|b| b.name() == Some(name.as_str()))
+        .expect("listed");
+    assert_eq!(entry.bucket_arn(), Some(arn.as_str()));
+    assert_eq!(entry.bucket_region(), Some("us-east-1"));
+    // Listings name the bucket's region too, as AWS's do.
+    let (status, text) = get_xml(&t, &format!("/{name}?list-type=2")).await;
+    assert_eq!(status, 200);
+    assert!(
+        text.to_ascii_lowercase()
+            .contains("x-amz-bucket-region: us-east-1"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn expected_bucket_owner_is_validated_and_enforced() {
+    let t = Twin::start().await;
+    let c = &t.client;
+    let b = new_bucket(c, "owner").await;
+    put(c, &b, "k", b"data").await;
+    // The documented default account owns every bucket.
+    c.get_object()
+        .bucket(&b)
+        .key("k")
+        .expected_bucket_owner("000000000000")
+        .send()
+        .await
+        .expect("the owner's own account");
+    c.list_objects_v2()
+        .bucket(&b)
+        .expected_bucket_owner("000000000000")
+        .send()
+        .await
+        .expect("bucket operations too");
+    let e = c
+        .get_object()
+        .bucket(&b)
+        .key("k")
+        .expected_bucket_owner("111122223333")
+        .send()
+        .await
+        .expect_err("another account");
+    assert_eq!(error_parts(&e), ("AccessDenied".into(), 403));
+    let e = c
+        .put_object()
+        .bucket(&b)
+        .key("k")
+        .expected_bucket_owner("111122223333")
+        .body(b"overwrite".to_vec().into())
+        .send()
+        .await
+        .expect_err("another account");
+    assert_eq!(error_parts(&e), ("AccessDenied".into(), 403));
+    assert_eq!(get_bytes(c, &b, "k").await, b"data");
+    let e = c
+        .copy_object()
+        .bucket(&b)
+        .key("copy")
+        .copy_source(format!("{b}/k"))
+        .expected_source_bucket_owner("111122223333")
+        .send()
+        .await
+        .expect_err("the source belongs to another account");
+    assert_eq!(error_parts(&e), ("AccessDenied".into(), 403));
+    // Malformed ids are refused before anything else, with the value in the message.
+    let req = format!(
+        "GET /{b}/k HTTP/1.1\r\nHost: {}\r\nx-amz-expected-bucket-owner: abc\r\nConnection: close\r\n\r\n",
+        t.addr()
+    );
+    let (status, text) = raw(&t.addr(), req.as_bytes()).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        xml_value(&text, "Code").as_deref(),
+        Some("InvalidBucketOwnerAWSAccountID")
+    );
+    assert_eq!(
+        xml_value(&text, "Message").as_deref(),
+        Some("The value of the expected bucket owner parameter must be an AWS Account ID... [abc]")
+    );
+    // A missing bucket is still NoSuchBucket.
+    let e = c
+        .head_bucket()
+        .bucket(bucket_name("absent"))
+        .expected_bucket_owner("111122223333")
+        .send()
+        .await
+        .expect_err("missing");
+    assert_eq!(error_parts(&e).1, 404);
+}
+
+#[tokio::test]
+async fn the_account_id_is_configurable() {
+    let server = s3twin::S3Server::builder()
+        .port(0)
+        .account_id("444455556666")
+        .build();
+    server.start().await.expect("start");
+    let c = client(&server.endpoint(), true);
+    let b = new_bucket(&c, "acct").await;
+    c.head_bucket()
+        .bucket(&b)
+        .expected_bucket_owner("444455556666")
+        .send()
+        .await
+        .expect("the configured account");
+    let e = c
+        .head_bucket()
+        .bucket(&b)
+        .expected_bucket_owner("000000000000")
+        .send()
+        .await
+        .expect_err("the default is no longer the owner");
+    assert_eq!(error_parts(&e).1, 403);
+}
