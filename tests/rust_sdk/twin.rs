@@ -694,3 +694,138 @@ async fn embedded_run_handle() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(run.list("invoices").expect("list"), ["x"]);
 }
+
+/// RFC 3339 → Unix milliseconds, for the admin API's `now`.
+fn rfc3339_ms(v: &Value) -> i128 {
+    let s = v.as_str().expect("an instant");
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .expect("rfc3339")
+        .unix_timestamp_nanos()
+        / 1_000_000
+}
+
+#[tokio::test]
+async fn a_sped_up_clock_expires_objects_as_real_time_passes() {
+    let t = Twin::start().await;
+    t.server.run("fast");
+    let c = run_client(&t, "fast");
+    c.create_bucket()
+        .bucket("fast")
+        .send()
+        .await
+        .expect("create");
+    lifecycle(
+        &c,
+        "fast",
+        vec![rule("one-day", "")
+            .expiration(LifecycleExpiration::builder().days(1).build())
+            .build()
+            .expect("rule")],
+    )
+    .await;
+    // Just before a midnight, so that "1 day" (rounded up to the next midnight) is one day and
+    // a minute: 10 s of real time at 8640.
+    let (s, body) = admin(
+        &t,
+        "POST",
+        "/_s3twin/clock?runId=fast",
+        Some(json!({"set": "2030-01-01T23:59:00Z", "rate": 8640})),
+    )
+    .await;
+    assert_eq!((s, &body["rate"]), (200, &json!(8640.0)), "{body}");
+    put(&c, "fast", "a.txt", b"a").await;
+    let started = std::time::Instant::now();
+    let (_, clock) = admin(&t, "GET", "/_s3twin/clock?runId=fast", None).await;
+    assert_eq!(clock["rate"], json!(8640.0), "{clock}");
+    let count = || async {
+        c.list_objects_v2()
+            .bucket("fast")
+            .send()
+            .await
+            .expect("list")
+            .key_count()
+    };
+    assert_eq!(count().await, Some(1), "not expired at once");
+    // Nobody calls advance: the sped-up clock and the server's tick do it.
+    while count().await != Some(0) {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "still there after 15 s real (~1.5 virtual days)"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        started.elapsed() >= Duration::from_secs(9),
+        "expired too early: {:?}",
+        started.elapsed()
+    );
+    // Another run's clock runs at real time.
+    let (_, other) = admin(&t, "GET", "/_s3twin/clock", None).await;
+    assert_eq!(other["rate"], json!(1.0));
+
+    // Rates out of range change nothing.
+    for bad in [
+        json!({"rate": 0}),
+        json!({"rate": 0.5}),
+        json!({"rate": -8640}),
+        json!({"rate": 1_000_001}),
+        json!({"rate": "fast"}),
+        json!({"rate": 8640, "set": "2001-01-01T00:00:00Z"}),
+    ] {
+        let (s, e) = admin(&t, "POST", "/_s3twin/clock?runId=fast", Some(bad.clone())).await;
+        assert_eq!(s, 400, "{bad}: {e}");
+    }
+    // A frozen clock stays frozen whatever its rate; back to rate 1 it runs at real time.
+    let (_, frozen) = admin(
+        &t,
+        "POST",
+        "/_s3twin/clock?runId=fast",
+        Some(json!({"freeze": true, "rate": 100000})),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let (_, later) = admin(&t, "GET", "/_s3twin/clock?runId=fast", None).await;
+    assert_eq!(
+        (&later["now"], &later["rate"]),
+        (&frozen["now"], &json!(100000.0))
+    );
+    let (s, _) = admin(
+        &t,
+        "POST",
+        "/_s3twin/clock?runId=fast",
+        Some(json!({"freeze": false, "rate": 1})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let (_, real) = admin(&t, "GET", "/_s3twin/clock?runId=fast", None).await;
+    let moved = rfc3339_ms(&real["now"]) - rfc3339_ms(&frozen["now"]);
+    assert!((0..5_000).contains(&moved), "{moved} ms");
+}
+
+#[tokio::test]
+async fn the_default_run_starts_at_the_configured_clock_rate() {
+    let server = s3twin::S3Server::builder()
+        .port(0)
+        .clock_rate(86_400.0)
+        .build();
+    server.start().await.expect("start");
+    let t = Twin {
+        client: client(&server.endpoint(), true),
+        server,
+    };
+    let (_, before) = admin(&t, "GET", "/_s3twin/clock", None).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (_, after) = admin(&t, "GET", "/_s3twin/clock", None).await;
+    assert_eq!(after["rate"], json!(86400.0));
+    // 100 ms real is at least 2.4 virtual hours at 86400.
+    let moved = rfc3339_ms(&after["now"]) - rfc3339_ms(&before["now"]);
+    assert!(moved >= 8_640_000, "{moved} ms");
+    // A reset keeps the default run's rate; other runs run at real time.
+    t.server.reset().await;
+    let (_, reset) = admin(&t, "GET", "/_s3twin/clock", None).await;
+    assert_eq!(reset["rate"], json!(86400.0));
+    t.server.run("other");
+    let (_, other) = admin(&t, "GET", "/_s3twin/clock?runId=other", None).await;
+    assert_eq!(other["rate"], json!(1.0));
+}
