@@ -281,7 +281,7 @@ impl RunHandle {
     ) -> Result<(), String> {
         let b = self.run.bucket(bucket).map_err(invalid)?;
         let doc = crate::seed::lifecycle_xml(rules)?;
-        crate::api::validate_lifecycle_doc(&doc).map_err(invalid)?;
+        let doc = crate::api::prepare_lifecycle_doc(doc).map_err(invalid)?;
         b.set_config(crate::store::ConfigKind::Lifecycle, Some(doc));
         Ok(())
     }

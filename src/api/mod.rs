@@ -104,7 +104,7 @@ pub async fn dispatch(op: Op, ctx: Ctx, body: ReqBody) -> S3Result<Resp> {
 /// and ACLs; there is one account).
 pub use crate::store::{OWNER_ID, OWNER_NAME};
 pub use bucket::valid_bucket_name;
-pub use bucket_config::validate_lifecycle_doc;
+pub use bucket_config::{prepare_lifecycle_doc, validate_lifecycle_doc};
 pub use restore::RestoreDurations;
 
 /// An `Owner` element. AWS stopped sending `DisplayName` in 2025: the ID alone.

@@ -21,8 +21,19 @@ fn run_client(t: &Twin, run: &str) -> aws_sdk_s3::Client {
 }
 
 async fn lifecycle(c: &aws_sdk_s3::Client, b: &str, rules: Vec<LifecycleRule>) {
+    lifecycle_with(c, b, rules, None).await
+}
+
+/// `lifecycle` with a `TransitionDefaultMinimumObjectSize` (S3's default when `None`).
+async fn lifecycle_with(
+    c: &aws_sdk_s3::Client,
+    b: &str,
+    rules: Vec<LifecycleRule>,
+    min: Option<TransitionDefaultMinimumObjectSize>,
+) {
     c.put_bucket_lifecycle_configuration()
         .bucket(b)
+        .set_transition_default_minimum_object_size(min)
         .lifecycle_configuration(
             BucketLifecycleConfiguration::builder()
                 .set_rules(Some(rules))
@@ -187,7 +198,8 @@ async fn aborts_uploads_and_transitions_then_restores() {
         .send()
         .await
         .expect("create");
-    lifecycle(
+    // Small objects go to GLACIER only under the pre-2024 default.
+    lifecycle_with(
         &c,
         "archive",
         vec![
@@ -209,6 +221,7 @@ async fn aborts_uploads_and_transitions_then_restores() {
                 .build()
                 .expect("rule"),
         ],
+        Some(TransitionDefaultMinimumObjectSize::VariesByStorageClass),
     )
     .await;
     let up = c
@@ -828,4 +841,86 @@ async fn the_default_run_starts_at_the_configured_clock_rate() {
     t.server.run("other");
     let (_, other) = admin(&t, "GET", "/_s3twin/clock?runId=other", None).await;
     assert_eq!(other["rate"], json!(1.0));
+}
+
+#[tokio::test]
+async fn transitions_skip_objects_under_128k_unless_a_size_filter_or_the_old_default_allows() {
+    let t = Twin::start().await;
+    let c = run_client(&t, "lc-min");
+    c.create_bucket()
+        .bucket("sizes")
+        .send()
+        .await
+        .expect("create");
+    let to = |class| Transition::builder().days(30).storage_class(class).build();
+    let rules = || {
+        vec![
+            rule("ia", "ia/")
+                .transitions(to(TransitionStorageClass::StandardIa))
+                .build()
+                .expect("rule"),
+            rule("glacier", "glacier/")
+                .transitions(to(TransitionStorageClass::Glacier))
+                .build()
+                .expect("rule"),
+            // A rule's own size filter takes precedence over the default.
+            LifecycleRule::builder()
+                .id("filtered")
+                .status(ExpirationStatus::Enabled)
+                .filter(
+                    LifecycleRuleFilter::builder()
+                        .and(
+                            LifecycleRuleAndOperator::builder()
+                                .prefix("filtered/")
+                                .object_size_greater_than(0)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .transitions(to(TransitionStorageClass::StandardIa))
+                .build()
+                .expect("rule"),
+        ]
+    };
+    let big = vec![b'x'; 128 * 1024];
+    let small = vec![b'x'; 128 * 1024 - 1];
+    for prefix in ["ia", "glacier", "filtered"] {
+        put(&c, "sizes", &format!("{prefix}/big"), &big).await;
+        put(&c, "sizes", &format!("{prefix}/small"), &small).await;
+    }
+    let class_of = |key: &'static str| {
+        let c = c.clone();
+        async move {
+            c.head_object()
+                .bucket("sizes")
+                .key(key)
+                .send()
+                .await
+                .expect("head")
+                .storage_class()
+                .cloned()
+        }
+    };
+    // The default, all_storage_classes_128K: nothing under 128 KiB moves without a filter.
+    lifecycle(&c, "sizes", rules()).await;
+    advance(&t, "lc-min", "31d").await;
+    assert_eq!(class_of("ia/big").await, Some(StorageClass::StandardIa));
+    assert_eq!(class_of("ia/small").await, None);
+    assert_eq!(class_of("glacier/big").await, Some(StorageClass::Glacier));
+    assert_eq!(class_of("glacier/small").await, None);
+    assert_eq!(
+        class_of("filtered/small").await,
+        Some(StorageClass::StandardIa)
+    );
+    // varies_by_storage_class: small objects go to GLACIER / DEEP_ARCHIVE, not elsewhere.
+    lifecycle_with(
+        &c,
+        "sizes",
+        rules(),
+        Some(TransitionDefaultMinimumObjectSize::VariesByStorageClass),
+    )
+    .await;
+    advance(&t, "lc-min", "1d").await;
+    assert_eq!(class_of("glacier/small").await, Some(StorageClass::Glacier));
+    assert_eq!(class_of("ia/small").await, None);
 }
