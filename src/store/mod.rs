@@ -212,6 +212,7 @@ impl Run {
             .ok_or_else(|| S3Error::no_such_bucket(name))
     }
 
+    /// Creates a bucket in `region` (or S3's `EU` alias of eu-west-1).
     pub fn create_bucket(&self, name: &str, region: &str) -> Created {
         let mut buckets = self.buckets.write();
         if let Some(existing) = buckets.get(name) {
