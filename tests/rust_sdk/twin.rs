@@ -838,9 +838,15 @@ async fn the_default_run_starts_at_the_configured_clock_rate() {
     t.server.reset().await;
     let (_, reset) = admin(&t, "GET", "/_s3twin/clock", None).await;
     assert_eq!(reset["rate"], json!(86400.0));
-    t.server.run("other");
-    let (_, other) = admin(&t, "GET", "/_s3twin/clock?runId=other", None).await;
-    assert_eq!(other["rate"], json!(1.0));
+    let other = t.server.run("other");
+    let (_, clock) = admin(&t, "GET", "/_s3twin/clock?runId=other", None).await;
+    assert_eq!(clock["rate"], json!(1.0));
+    // The embedded handle sets a run's rate, with the admin route's bounds.
+    other.set_clock_rate(2.5).expect("rate");
+    let (_, clock) = admin(&t, "GET", "/_s3twin/clock?runId=other", None).await;
+    assert_eq!(clock["rate"], json!(2.5));
+    assert!(other.set_clock_rate(0.0).is_err());
+    assert!(other.set_clock_rate(f64::NAN).is_err());
 }
 
 #[tokio::test]
@@ -923,4 +929,28 @@ async fn transitions_skip_objects_under_128k_unless_a_size_filter_or_the_old_def
     advance(&t, "lc-min", "1d").await;
     assert_eq!(class_of("glacier/small").await, Some(StorageClass::Glacier));
     assert_eq!(class_of("ia/small").await, None);
+}
+
+#[tokio::test]
+async fn the_clock_rate_flag_speeds_up_the_default_run_and_bad_rates_refuse_to_start() {
+    let s = Spawned::start(&["--clock-rate", "8640"]);
+    let get = format!(
+        "GET /_s3twin/clock HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        s.addr
+    );
+    let (status, text) = raw(&s.addr, get.as_bytes()).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("\"rate\":8640.0"), "{text}");
+    for bad in ["0", "-1", "1000001", "NaN", "inf", "fast"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_s3twin"))
+            .args(["--port", "0", &format!("--clock-rate={bad}")])
+            .output()
+            .expect("run s3twin");
+        assert!(!out.status.success(), "--clock-rate {bad} was accepted");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("rate"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
