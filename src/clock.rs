@@ -1,8 +1,8 @@
 //! A run's virtual clock. Every timestamp S3 shows for a run comes from here: real time plus
-//! an offset, or a frozen instant. Time only moves forward.
+//! an offset, real time sped up by a rate, or a frozen instant. Time only moves forward.
 
 use parking_lot::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
@@ -20,22 +20,85 @@ fn past_max(what: &str) -> String {
     )
 }
 
+/// The fastest a run's clock may run: a million times real time (a virtual day in 86.4 ms).
+/// Bounded so that the virtual time elapsed stays far inside `Millis` between two readings.
+pub const MAX_RATE: f64 = 1_000_000.0;
+
+/// Checks a rate asked for by a client: a finite number from 1 to `MAX_RATE`.
+pub fn check_rate(rate: f64) -> Result<f64, String> {
+    if rate.is_finite() && (1.0..=MAX_RATE).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err("rate must be a number from 1 (real time) to 1000000".into())
+    }
+}
+
+/// `check_rate` for a command-line value.
+pub fn check_rate_arg(text: &str) -> Result<f64, String> {
+    check_rate(
+        text.trim()
+            .parse()
+            .map_err(|_| format!("{text:?} is not a number"))?,
+    )
+}
+
 #[derive(Debug, Default)]
 pub struct Clock {
     state: Mutex<ClockState>,
 }
 
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 struct ClockState {
+    /// Real time plus this, while running at rate 1.
     offset_ms: Millis,
     frozen_at: Option<Millis>,
+    /// Virtual milliseconds per real one; kept while frozen, applied when it runs again.
+    rate: f64,
+    /// While running at a rate other than 1: the monotonic instant the rate took effect and
+    /// the virtual time it showed then (a monotonic base, so no wall-clock step moves it back).
+    sped_up_from: Option<(Instant, Millis)>,
+}
+
+impl Default for ClockState {
+    fn default() -> Self {
+        ClockState {
+            offset_ms: 0,
+            frozen_at: None,
+            rate: 1.0,
+            sped_up_from: None,
+        }
+    }
 }
 
 impl ClockState {
     fn now(&self) -> Millis {
-        self.frozen_at
-            .unwrap_or_else(|| real_now().saturating_add(self.offset_ms))
-            .min(MAX_INSTANT)
+        if let Some(t) = self.frozen_at {
+            return t.min(MAX_INSTANT);
+        }
+        if let Some((since, at)) = self.sped_up_from {
+            // f64 holds every instant up to MAX_INSTANT exactly; `as` saturates.
+            let elapsed = since.elapsed().as_secs_f64() * 1000.0 * self.rate;
+            return ((at as f64) + elapsed).min(MAX_INSTANT as f64) as Millis;
+        }
+        real_now().saturating_add(self.offset_ms).min(MAX_INSTANT)
+    }
+
+    /// Lets the (running) clock go on from `at`, at its rate.
+    fn run_from(&mut self, at: Millis) {
+        if self.rate == 1.0 {
+            self.offset_ms = at - real_now();
+            self.sped_up_from = None;
+        } else {
+            self.sped_up_from = Some((Instant::now(), at));
+        }
+    }
+
+    /// Shows `to` from now on, frozen or running.
+    fn show(&mut self, to: Millis) {
+        match self.frozen_at.as_mut() {
+            Some(t) => *t = to,
+            None => self.run_from(to),
+        }
     }
 }
 
@@ -46,6 +109,24 @@ impl Clock {
 
     pub fn is_frozen(&self) -> bool {
         self.state.lock().frozen_at.is_some()
+    }
+
+    /// Virtual milliseconds per real one (1: real time).
+    pub fn rate(&self) -> f64 {
+        self.state.lock().rate
+    }
+
+    /// Runs the clock `rate` times faster than real time from now on (checked by
+    /// `check_rate`); a frozen clock stays frozen and runs at that rate once let go.
+    pub fn set_rate(&self, rate: f64) -> Result<Millis, String> {
+        let rate = check_rate(rate)?;
+        let mut s = self.state.lock();
+        let now = s.now();
+        s.rate = rate;
+        if s.frozen_at.is_none() {
+            s.run_from(now);
+        }
+        Ok(now)
     }
 
     /// Moves the clock forward by `by` milliseconds (negative → error).
@@ -59,10 +140,7 @@ impl Clock {
             .checked_add(by)
             .filter(|t| *t <= MAX_INSTANT)
             .ok_or_else(|| past_max("this advance"))?;
-        match s.frozen_at.as_mut() {
-            Some(t) => *t = to,
-            None => s.offset_ms = to - real_now(),
-        }
+        s.show(to);
         Ok(s.now())
     }
 
@@ -80,10 +158,7 @@ impl Clock {
                 iso8601(now)
             ));
         }
-        match s.frozen_at.as_mut() {
-            Some(t) => *t = to,
-            None => s.offset_ms = to - real_now(),
-        }
+        s.show(to);
         Ok(s.now())
     }
 
@@ -94,8 +169,8 @@ impl Clock {
         match (frozen, s.frozen_at) {
             (true, None) => s.frozen_at = Some(now),
             (false, Some(at)) => {
-                s.offset_ms = at - real_now();
                 s.frozen_at = None;
+                s.run_from(at);
             }
             _ => {}
         }
@@ -274,6 +349,37 @@ mod tests {
         assert_eq!(c.now(), MAX_INSTANT);
         c.freeze(false);
         assert!(c.now() >= t0 + 2 * DAY_MS);
+    }
+
+    #[test]
+    fn rate_speeds_the_clock_up_and_never_past_the_end() {
+        let c = Clock::default();
+        assert_eq!(c.rate(), 1.0);
+        for bad in [0.0, 0.5, -1.0, f64::NAN, f64::INFINITY, MAX_RATE * 2.0] {
+            assert!(c.set_rate(bad).is_err(), "{bad}");
+        }
+        let t0 = c.set_rate(MAX_RATE).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        // 20 ms real at a million times is at least 5.5 virtual hours.
+        assert!(c.now() >= t0 + 20_000_000, "{} {}", c.now(), t0);
+        // Freezing stops it; the rate is kept for when it runs again.
+        let f = c.freeze(true);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert_eq!(c.now(), f);
+        assert_eq!(c.set_rate(8640.0), Ok(f));
+        assert_eq!(c.now(), f);
+        c.freeze(false);
+        assert!(c.now() >= f);
+        // Back to real time, from where the sped-up clock had got to.
+        let back = c.now();
+        c.set_rate(1.0).unwrap();
+        assert!(c.now() >= back);
+        // At the end of the range it stays there.
+        c.set(MAX_INSTANT - 1).unwrap();
+        c.set_rate(MAX_RATE).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        assert_eq!(c.now(), MAX_INSTANT);
+        assert!(c.advance(1).is_err());
     }
 
     #[test]

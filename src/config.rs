@@ -30,6 +30,9 @@ pub struct Config {
     pub run_idle_expiry: Option<Duration>,
     /// Resident-memory ceiling in bytes: above it, writes answer 503 `SlowDown`.
     pub max_memory: Option<u64>,
+    /// How many times faster than real time the default run's clock runs (1 to
+    /// `clock::MAX_RATE`; 1 is real time).
+    pub clock_rate: f64,
 }
 
 /// S3 closes a connection whose request body stalls for about 20 seconds.
@@ -50,6 +53,7 @@ impl Default for Config {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             run_idle_expiry: None,
             max_memory: None,
+            clock_rate: 1.0,
         }
     }
 }

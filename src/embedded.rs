@@ -81,6 +81,12 @@ impl S3ServerBuilder {
         self
     }
 
+    /// Run the default run's clock `rate` times faster than real time (1 to 1,000,000).
+    pub fn clock_rate(mut self, rate: f64) -> Self {
+        self.config.clock_rate = rate;
+        self
+    }
+
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
         self
@@ -281,7 +287,7 @@ impl RunHandle {
     ) -> Result<(), String> {
         let b = self.run.bucket(bucket).map_err(invalid)?;
         let doc = crate::seed::lifecycle_xml(rules)?;
-        crate::api::validate_lifecycle_doc(&doc).map_err(invalid)?;
+        let doc = crate::api::prepare_lifecycle_doc(doc).map_err(invalid)?;
         b.set_config(crate::store::ConfigKind::Lifecycle, Some(doc));
         Ok(())
     }
@@ -292,6 +298,12 @@ impl RunHandle {
         let now = self.run.clock.advance(ms)?;
         crate::lifecycle::run_due(&self.run, now);
         Ok(())
+    }
+
+    /// Runs the run's clock `rate` times faster than real time (1 to 1,000,000; 1 is real
+    /// time); lifecycle rules then apply as the sped-up time passes.
+    pub fn set_clock_rate(&self, rate: f64) -> Result<(), String> {
+        self.run.clock.set_rate(rate).map(|_| ())
     }
 
     pub fn reset(&self) {

@@ -58,6 +58,21 @@ pub fn is_version_id(v: &str) -> bool {
     v.len() == 32 && v.bytes().all(|b| ID_CHARS.contains(&b))
 }
 
+/// The ID S3 gives a lifecycle rule sent without one: 48 characters, the base64 of a random
+/// (version 4) UUID's text.
+pub fn lifecycle_rule_id() -> String {
+    let (a, b) = (next_u64(), next_u64());
+    let uuid = format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0x0fff,
+        ((b >> 48) & 0x3fff) | 0x8000,
+        b & 0xffff_ffff_ffff
+    );
+    crate::checksum::b64(uuid.as_bytes())
+}
+
 /// A multipart upload id. Ids sort in creation order (a counter prefix), which is the order
 /// S3 lists uploads of one key in.
 pub fn upload_id() -> String {
@@ -77,5 +92,9 @@ mod tests {
             .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
         assert_eq!(super::host_id().len(), 76);
         assert_ne!(super::request_id(), super::request_id());
+        let id = super::lifecycle_rule_id();
+        assert_eq!(id.len(), 48);
+        let uuid = crate::checksum::b64_decode(&id).expect("base64");
+        assert_eq!((uuid.len(), uuid[14], uuid[8]), (36, b'4', b'-'));
     }
 }

@@ -1,7 +1,8 @@
 //! Lifecycle rules, executed. A bucket's stored `LifecycleConfiguration` is parsed into rules,
 //! and `run_due` applies every action that is due at a run's `now`: expirations (with AWS's
 //! round-up to the next UTC midnight), noncurrent-version expiration, expired delete markers,
-//! aborts of incomplete multipart uploads and storage-class transitions.
+//! aborts of incomplete multipart uploads and storage-class transitions (objects under 128 KiB
+//! only where a size filter or `varies_by_storage_class` lets them, as S3 does since 2024).
 
 use crate::clock::{next_midnight, parse_rfc3339, Millis, DAY_MS, MAX_INSTANT};
 use crate::ids;
@@ -44,6 +45,44 @@ pub struct Filter {
     pub tags: Vec<(String, String)>,
     pub size_greater_than: Option<u64>,
     pub size_less_than: Option<u64>,
+}
+
+/// Objects smaller than this are not transitioned by default (`all_storage_classes_128K`).
+pub const MIN_TRANSITION_SIZE: u64 = 128 * 1024;
+
+/// Which small objects a bucket's transitions may move: the lifecycle's
+/// `TransitionDefaultMinimumObjectSize`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MinimumSize {
+    /// Under 128 KiB, to no storage class (the default since September 2024).
+    #[default]
+    AllStorageClasses128K,
+    /// Under 128 KiB, to GLACIER and DEEP_ARCHIVE only (the default before).
+    VariesByStorageClass,
+}
+
+impl MinimumSize {
+    fn of(bucket: &Bucket) -> MinimumSize {
+        bucket
+            .parsed_config(ConfigKind::TransitionMinimumSize, |v| {
+                if v == "varies_by_storage_class" {
+                    MinimumSize::VariesByStorageClass
+                } else {
+                    MinimumSize::AllStorageClasses128K
+                }
+            })
+            .map_or(MinimumSize::AllStorageClasses128K, |m| *m)
+    }
+
+    /// Whether a rule may transition an object of `size` bytes to `class`: a rule's own size
+    /// filter always takes precedence over the default.
+    fn allows(self, rule: &Rule, size: u64, class: &str) -> bool {
+        size >= MIN_TRANSITION_SIZE
+            || rule.filter.size_greater_than.is_some()
+            || rule.filter.size_less_than.is_some()
+            || (self == MinimumSize::VariesByStorageClass
+                && matches!(class, "GLACIER" | "DEEP_ARCHIVE"))
+    }
 }
 
 impl Filter {
@@ -202,10 +241,11 @@ pub fn run_due(run: &Run, now: Millis) -> Report {
 
 fn apply(bucket: &Bucket, rules: &[Rule], now: Millis, report: &mut Report) {
     let versioning = bucket.versioning().0;
+    let min = MinimumSize::of(bucket);
     bucket.visit_versions(|key, versions| {
         expire_current(key, versions, rules, versioning, now, report);
-        transition_current(versions, rules, now, report);
-        expire_noncurrent(versions, rules, now, report);
+        transition_current(versions, rules, min, now, report);
+        expire_noncurrent(versions, rules, min, now, report);
         remove_expired_marker(versions, rules, report);
     });
     report.uploads_aborted += bucket.drop_uploads(|u| {
@@ -264,12 +304,14 @@ fn due_class<'a>(
 fn transition_current(
     versions: &mut [Arc<Object>],
     rules: &[Rule],
+    min: MinimumSize,
     now: Millis,
     report: &mut Report,
 ) {
     let Some(current) = versions.last_mut().filter(|o| !o.delete_marker) else {
         return;
     };
+    let size = current.size();
     let class = due_class(
         rules
             .iter()
@@ -277,6 +319,7 @@ fn transition_current(
             .flat_map(|r| {
                 r.transitions
                     .iter()
+                    .filter(move |(_, c)| min.allows(r, size, c))
                     .filter_map(|(w, c)| Some((w.due(current.last_modified)?, c.as_str())))
             }),
         now,
@@ -293,6 +336,7 @@ fn transition_current(
 fn expire_noncurrent(
     versions: &mut Vec<Arc<Object>>,
     rules: &[Rule],
+    min: MinimumSize,
     now: Millis,
     report: &mut Report,
 ) {
@@ -322,6 +366,7 @@ fn expire_noncurrent(
             rules.iter().filter(|r| r.filter.matches(o)).flat_map(|r| {
                 r.noncurrent_transitions
                     .iter()
+                    .filter(move |(_, c)| min.allows(r, o.size(), c))
                     .filter_map(|(d, c)| Some((When::Days(*d).due(since)?, c.as_str())))
             }),
             now,

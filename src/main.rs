@@ -73,6 +73,10 @@ struct ServeArgs {
     /// process being killed by the OS. Unset: no ceiling.
     #[arg(long, env = "S3TWIN_MAX_MEMORY", value_parser = s3twin::server::memory::parse_size)]
     max_memory: Option<u64>,
+    /// How many times faster than real time the default run's clock runs, e.g. 8640 (a
+    /// lifecycle day in 10 s); 1 to 1000000. Other runs set theirs on the clock route.
+    #[arg(long, env = "S3TWIN_CLOCK_RATE", default_value_t = 1.0, value_parser = s3twin::clock::check_rate_arg)]
+    clock_rate: f64,
     /// A seed document (JSON) or preset name loaded into the default run at start.
     #[arg(long, env = "S3TWIN_SEED")]
     seed: Option<String>,
@@ -157,6 +161,7 @@ fn main() -> ExitCode {
         header_read_timeout: Duration::from_secs(args.header_timeout),
         run_idle_expiry: args.run_idle_expiry,
         max_memory: args.max_memory,
+        clock_rate: args.clock_rate,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

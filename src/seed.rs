@@ -1,7 +1,7 @@
 //! Seed documents: JSON descriptions of buckets (with versioning and lifecycle rules) and
 //! objects, loaded into a run all at once or not at all. Also the built-in presets.
 
-use crate::api::{valid_bucket_name, validate_lifecycle_doc};
+use crate::api::{prepare_lifecycle_doc, valid_bucket_name};
 use crate::checksum::{self, ChecksumAlgorithm, ChecksumType};
 use crate::error::S3Error;
 use crate::store::{Body, ConfigKind, Object, ObjectHeaders, Run, Versioning};
@@ -130,7 +130,7 @@ fn prepare(doc: SeedDoc) -> Result<Vec<Prepared>, String> {
             None => None,
             Some(v) => {
                 let doc = lifecycle_xml(v).map_err(|e| format!("bucket {}: {e}", b.name))?;
-                validate_lifecycle_doc(&doc).map_err(|e: S3Error| {
+                let doc = prepare_lifecycle_doc(doc).map_err(|e: S3Error| {
                     format!(
                         "bucket {}: lifecycle: {}: {}",
                         b.name,

@@ -2,7 +2,7 @@
 
 use super::{error, AdminRequest};
 use crate::auth::presign::{presign_v4, PresignRequest, MAX_EXPIRES_SECS};
-use crate::clock::{iso8601, parse_duration, parse_rfc3339};
+use crate::clock::{check_rate, iso8601, parse_duration, parse_rfc3339};
 use crate::config::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
 use crate::lifecycle;
 use crate::server::response::{json, Resp};
@@ -11,7 +11,12 @@ use crate::store::{Run, DEFAULT_RUN};
 use serde_json::{json, Value};
 
 fn clock_json(run: &Run) -> Value {
-    json!({ "runId": run.id, "now": iso8601(run.now()), "frozen": run.clock.is_frozen() })
+    json!({
+        "runId": run.id,
+        "now": iso8601(run.now()),
+        "frozen": run.clock.is_frozen(),
+        "rate": run.clock.rate(),
+    })
 }
 
 pub fn get(state: &AppState, req: &AdminRequest) -> Resp {
@@ -21,21 +26,21 @@ pub fn get(state: &AppState, req: &AdminRequest) -> Resp {
     }
 }
 
-/// Advances, sets or freezes the clock, then runs everything that became due.
+/// Advances, sets, freezes or speeds up the clock, then runs everything that became due.
 pub fn post(state: &AppState, req: &AdminRequest) -> Resp {
     let Some(run) = req.run(state) else {
         return req.unknown_run();
     };
     let Some(fields) = req.body.as_ref().and_then(Value::as_object) else {
-        return error(400, "expected a JSON object: {\"advance\":\"8d\"}, {\"set\":\"2027-01-01T00:00:00Z\"} or {\"freeze\":true}");
+        return error(400, "expected a JSON object: {\"advance\":\"8d\"}, {\"set\":\"2027-01-01T00:00:00Z\"}, {\"freeze\":true} or {\"rate\":8640}");
     };
     if let Some(unknown) = fields
         .keys()
-        .find(|k| !matches!(k.as_str(), "advance" | "set" | "freeze"))
+        .find(|k| !matches!(k.as_str(), "advance" | "set" | "freeze" | "rate"))
     {
         return error(
             400,
-            &format!("unknown field {unknown:?} (allowed: advance, set, freeze)"),
+            &format!("unknown field {unknown:?} (allowed: advance, set, freeze, rate)"),
         );
     }
     // Validate everything before changing anything.
@@ -74,11 +79,24 @@ pub fn post(state: &AppState, req: &AdminRequest) -> Resp {
         Some(Value::Bool(b)) => Some(*b),
         Some(_) => return error(400, "freeze must be true or false"),
     };
-    if advance.is_none() && set.is_none() && freeze.is_none() {
-        return error(400, "nothing to do: give advance, set or freeze");
+    let rate = match fields.get("rate") {
+        None => None,
+        // A non-number is refused with the same message as a number out of range.
+        Some(v) => match check_rate(v.as_f64().unwrap_or(f64::NAN)) {
+            Ok(r) => Some(r),
+            Err(e) => return error(400, &e),
+        },
+    };
+    if advance.is_none() && set.is_none() && freeze.is_none() && rate.is_none() {
+        return error(400, "nothing to do: give advance, set, freeze or rate");
     }
     if let Some(f) = freeze {
         run.clock.freeze(f);
+    }
+    if let Some(r) = rate {
+        if let Err(e) = run.clock.set_rate(r) {
+            return error(400, &e);
+        }
     }
     let moved = match (advance, set) {
         (Some(ms), _) => run.clock.advance(ms),

@@ -75,6 +75,7 @@ pub fn list(state: &AppState) -> Resp {
                 "buckets": r.bucket_count(),
                 "now": iso8601(r.now()),
                 "frozen": r.clock.is_frozen(),
+                "rate": r.clock.rate(),
                 "strict": r.strict(),
             })
         })

@@ -39,18 +39,53 @@ pub fn valid_bucket_name(name: &str) -> bool {
         && !BAD_SUFFIXES.iter().any(|s| name.ends_with(s))
 }
 
-/// Region names as AWS spells them (`us-east-1`, `eu-central-2`, `us-gov-west-1`…).
-fn plausible_region(r: &str) -> bool {
-    let parts: Vec<&str> = r.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        })
-        && parts
-            .last()
-            .is_some_and(|p| p.bytes().all(|c| c.is_ascii_digit()))
+/// The regions of AWS's commercial partition other than us-east-1, and S3's `EU` alias of
+/// eu-west-1: the location constraints the us-east-1 endpoint accepts. (GovCloud and China
+/// are other partitions; a request signed for one of them is checked against its own region.)
+const OTHER_REGIONS: [&str; 34] = [
+    "EU",
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+];
+
+/// The region a location constraint names (`EU` is eu-west-1).
+fn constraint_region(c: &str) -> &str {
+    if c == "EU" {
+        "eu-west-1"
+    } else {
+        c
+    }
 }
 
 pub async fn create_bucket(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
@@ -60,7 +95,10 @@ pub async fn create_bucket(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     }
     let spec = BodySpec::from_headers(&ctx.headers)?;
     let doc = receive(body, &spec, None, MAX_XML_BODY).await?.into_bytes();
-    let server_region = ctx.state.config.region.as_str();
+    // The endpoint's region is the one the request was signed for, as on S3 (s3twin's
+    // configured region for unsigned and SigV2 requests).
+    let endpoint_region = crate::auth::signing_region(&ctx.headers, &ctx.query)
+        .unwrap_or(ctx.state.config.region.as_str());
     let constraint = if doc.iter().all(|b| b.is_ascii_whitespace()) {
         None
     } else {
@@ -73,21 +111,22 @@ pub async fn create_bucket(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
             .filter(|s| !s.is_empty())
             .map(str::to_string)
     };
+    // us-east-1 creates buckets in any region but itself named; every other endpoint only
+    // in its own region (an unknown name there is merely incompatible).
     let region = match constraint {
-        Some(c) if c == "us-east-1" || (!plausible_region(&c) && c != "EU") => {
+        Some(c) if endpoint_region == "us-east-1" && !OTHER_REGIONS.contains(&c.as_str()) => {
             return Err(
                 S3Error::new(Code::InvalidLocationConstraint).extra("LocationConstraint", c)
             );
         }
-        Some(c) if server_region != "us-east-1" && c != server_region => {
+        Some(c) if endpoint_region != "us-east-1" && constraint_region(&c) != endpoint_region => {
             return Err(S3Error::with_message(
                 Code::IllegalLocationConstraintException,
                 format!("The {c} location constraint is incompatible for the region specific endpoint this request was sent to."),
             ));
         }
-        Some(c) if c == "EU" => "eu-west-1".to_string(),
         Some(c) => c,
-        None if server_region != "us-east-1" => {
+        None if endpoint_region != "us-east-1" => {
             return Err(S3Error::new(Code::IllegalLocationConstraintException));
         }
         None => "us-east-1".to_string(),
@@ -116,14 +155,22 @@ pub async fn create_bucket(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
                 );
             }
         }
-        // us-east-1 keeps its legacy answer: re-creating your own bucket succeeds.
-        Created::AlreadyOwned { region } if region == "us-east-1" => {}
+        // us-east-1 keeps its legacy answer: re-creating your own bucket there, through the
+        // us-east-1 endpoint without a constraint, succeeds.
+        Created::AlreadyOwned { region: existing }
+            if existing == "us-east-1" && region == "us-east-1" => {}
         Created::AlreadyOwned { .. } => {
             return Err(S3Error::new(Code::BucketAlreadyOwnedByYou).extra("BucketName", name));
         }
     }
     let mut resp = empty(200);
-    set_header(&mut resp, "location", &format!("/{name}"));
+    // S3 answers a path in us-east-1 and the bucket's global URL elsewhere.
+    let location = if region == "us-east-1" {
+        format!("/{name}")
+    } else {
+        format!("http://{name}.s3.amazonaws.com/")
+    };
+    set_header(&mut resp, "location", &location);
     set_header(&mut resp, "x-amz-bucket-arn", &bucket_arn(name));
     Ok(resp)
 }
@@ -150,13 +197,9 @@ pub fn head_bucket(ctx: &Ctx) -> S3Result<Resp> {
 pub fn get_bucket_location(ctx: &Ctx) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
     let mut w = XmlWriter::new();
-    // us-east-1 is the empty constraint, as S3 reports it.
-    let region = if bucket.region == "us-east-1" {
-        ""
-    } else {
-        bucket.region.as_str()
-    };
-    w.root("LocationConstraint").text(region);
+    // us-east-1 is the empty constraint, as S3 reports it; `EU` stays `EU`.
+    w.root("LocationConstraint")
+        .text(&bucket.location_constraint);
     Ok(xml(200, w.finish()))
 }
 
@@ -184,8 +227,7 @@ mod tests {
         ] {
             assert!(!valid_bucket_name(bad), "{bad}");
         }
-        assert!(plausible_region("eu-west-1"));
-        assert!(plausible_region("us-gov-west-1"));
-        assert!(!plausible_region("mars"));
+        assert_eq!(constraint_region("EU"), "eu-west-1");
+        assert!(OTHER_REGIONS.contains(&"eu-west-1") && !OTHER_REGIONS.contains(&"us-east-1"));
     }
 }

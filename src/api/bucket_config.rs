@@ -7,7 +7,7 @@
 use super::bucket::MAX_XML_BODY;
 use super::{Ctx, ReqBody};
 use crate::error::{Code, S3Error, S3Result};
-use crate::server::response::{bytes, empty, xml, Resp};
+use crate::server::response::{bytes, empty, set_header, xml, Resp};
 use crate::store::{Bucket, ConfigKind, ObjectOwnership, Versioning, STORAGE_CLASSES};
 use crate::wire::headers::validate_tag;
 use crate::wire::request_body::{receive, BodySpec};
@@ -70,8 +70,71 @@ pub fn get_config(ctx: &Ctx, kind: ConfigKind) -> S3Result<Resp> {
         .ok_or_else(|| missing(kind, &bucket.name))?;
     Ok(match kind {
         ConfigKind::Policy => bytes(200, "application/json", doc),
+        ConfigKind::Lifecycle => {
+            let mut resp = xml(200, doc);
+            set_minimum_size_header(&mut resp, &bucket);
+            resp
+        }
         _ => xml(200, doc),
     })
+}
+
+/// Header and values of PutBucketLifecycleConfiguration's `TransitionDefaultMinimumObjectSize`.
+const MINIMUM_SIZE_HEADER: &str = "x-amz-transition-default-minimum-object-size";
+const MINIMUM_SIZE_DEFAULT: &str = "all_storage_classes_128K";
+pub const MINIMUM_SIZE_VARIES: &str = "varies_by_storage_class";
+
+fn set_minimum_size_header(resp: &mut Resp, bucket: &Bucket) {
+    let value = bucket.config(ConfigKind::TransitionMinimumSize);
+    set_header(
+        resp,
+        MINIMUM_SIZE_HEADER,
+        value.as_deref().unwrap_or(MINIMUM_SIZE_DEFAULT),
+    );
+}
+
+/// The request's `x-amz-transition-default-minimum-object-size`: `Some` for the non-default
+/// value; an unknown one is refused as S3 refuses it.
+fn requested_minimum_size(ctx: &Ctx) -> S3Result<Option<&'static str>> {
+    match ctx.header(MINIMUM_SIZE_HEADER) {
+        None | Some(MINIMUM_SIZE_DEFAULT) => Ok(None),
+        Some(MINIMUM_SIZE_VARIES) => Ok(Some(MINIMUM_SIZE_VARIES)),
+        Some(other) => Err(S3Error::invalid_request(format!(
+            "Invalid TransitionDefaultMinimumObjectSize found: {other}"
+        ))),
+    }
+}
+
+/// The lifecycle document to store: as sent, unless a rule has no `ID`; then rewritten with
+/// one generated for each such rule, as S3 does (its answer to Get shows them).
+fn with_rule_ids(text: String, root: &Element) -> String {
+    if root.children_named("Rule").all(|r| r.child("ID").is_some()) {
+        return text;
+    }
+    let mut root = root.clone();
+    for rule in root.children.iter_mut().filter(|c| c.name == "Rule") {
+        if rule.child("ID").is_none() {
+            rule.children.insert(
+                0,
+                Element {
+                    name: "ID".into(),
+                    text: crate::ids::lifecycle_rule_id(),
+                    children: Vec::new(),
+                },
+            );
+        }
+    }
+    let mut w = XmlWriter::new();
+    w.root("LifecycleConfiguration").children_of(&root);
+    w.finish()
+}
+
+/// A lifecycle document from elsewhere than PutBucketLifecycleConfiguration (seeds, the
+/// embedded API), validated and given rule IDs the same way.
+pub fn prepare_lifecycle_doc(doc: String) -> S3Result<String> {
+    let root = xmlp::parse(doc.as_bytes())?;
+    validate_lifecycle(&root)?;
+    Ok(with_rule_ids(doc, &root))
 }
 
 pub async fn put_config(ctx: &Ctx, kind: ConfigKind, body: ReqBody) -> S3Result<Resp> {
@@ -82,15 +145,33 @@ pub async fn put_config(ctx: &Ctx, kind: ConfigKind, body: ReqBody) -> S3Result<
         ConfigKind::Policy => S3Error::new(Code::MalformedPolicy),
         _ => S3Error::malformed_xml(),
     })?;
-    if kind == ConfigKind::Policy {
+    let minimum_size = match kind {
+        ConfigKind::Lifecycle => requested_minimum_size(ctx)?,
+        _ => None,
+    };
+    let text = if kind == ConfigKind::Policy {
         validate_policy(&text)?;
+        text
     } else {
         let root = xmlp::parse(text.as_bytes())?;
         validate(kind, &root, ctx, &bucket)?;
-    }
+        match kind {
+            ConfigKind::Lifecycle => with_rule_ids(text, &root),
+            _ => text,
+        }
+    };
     bucket.set_config(kind, Some(text));
     Ok(match kind {
         ConfigKind::Policy | ConfigKind::Tagging => empty(204),
+        ConfigKind::Lifecycle => {
+            bucket.set_config(
+                ConfigKind::TransitionMinimumSize,
+                minimum_size.map(str::to_string),
+            );
+            let mut resp = empty(200);
+            set_minimum_size_header(&mut resp, &bucket);
+            resp
+        }
         _ => empty(200),
     })
 }
@@ -98,6 +179,9 @@ pub async fn put_config(ctx: &Ctx, kind: ConfigKind, body: ReqBody) -> S3Result<
 pub fn delete_config(ctx: &Ctx, kind: ConfigKind) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
     bucket.set_config(kind, None);
+    if kind == ConfigKind::Lifecycle {
+        bucket.set_config(ConfigKind::TransitionMinimumSize, None);
+    }
     Ok(empty(204))
 }
 
@@ -198,7 +282,7 @@ fn validate(kind: ConfigKind, root: &Element, ctx: &Ctx, bucket: &Bucket) -> S3R
         }
         ConfigKind::Notification => validate_notification(root),
         ConfigKind::ObjectLock => validate_object_lock(root, bucket),
-        ConfigKind::Policy => Ok(()),
+        ConfigKind::Policy | ConfigKind::TransitionMinimumSize => Ok(()),
     }
 }
 

@@ -129,7 +129,7 @@ pub(crate) fn check_expected_owner(ctx: &Ctx, header: &str, bucket: &str) -> S3R
 /// and ACLs; there is one account).
 pub use crate::store::{OWNER_ID, OWNER_NAME};
 pub use bucket::valid_bucket_name;
-pub use bucket_config::validate_lifecycle_doc;
+pub use bucket_config::{prepare_lifecycle_doc, validate_lifecycle_doc};
 pub use restore::RestoreDurations;
 
 /// An `Owner` element. AWS stopped sending `DisplayName` in 2025: the ID alone.

@@ -25,6 +25,10 @@ use tokio::task::JoinHandle;
 /// How often lifecycle rules run on real time.
 const LIFECYCLE_TICK: Duration = Duration::from_secs(30);
 
+/// How often they run for runs whose clock is sped up: at a rate of 8640 a second is 2.4
+/// virtual hours, so a virtual day's expirations land within a second of real time.
+const FAST_CLOCK_TICK: Duration = Duration::from_secs(1);
+
 /// What every request handler can reach.
 pub struct AppState {
     pub store: Store,
@@ -38,7 +42,7 @@ impl AppState {
     pub fn new(config: Config) -> Self {
         AppState {
             memory: config.max_memory.map(memory::MemoryGuard::new),
-            store: Store::new(),
+            store: Store::with_default_clock_rate(config.clock_rate),
             config,
             started: Instant::now(),
         }
@@ -95,6 +99,17 @@ pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Run
         move || {
             for run in state.store.runs() {
                 crate::lifecycle::run_due(&run, run.now());
+            }
+        }
+    }));
+    // Runs at real time only pay for reading their rate here.
+    side_tasks.push(every(FAST_CLOCK_TICK, &stopped, {
+        let state = state.clone();
+        move || {
+            for run in state.store.runs() {
+                if run.clock.rate() > 1.0 {
+                    crate::lifecycle::run_due(&run, run.now());
+                }
             }
         }
     }));

@@ -21,6 +21,9 @@ pub enum Versioning {
 pub struct Bucket {
     pub name: String,
     pub region: String,
+    /// The LocationConstraint GetBucketLocation reports: empty in us-east-1, `EU` for a
+    /// bucket created with that alias of eu-west-1, the region otherwise.
+    pub location_constraint: String,
     pub created: Millis,
     pub(super) state: Mutex<BucketState>,
 }
@@ -69,10 +72,17 @@ pub struct Deleted {
 }
 
 impl Bucket {
+    /// A bucket in `region`, which may be S3's `EU` alias of eu-west-1.
     pub(super) fn new(name: &str, region: &str, created: Millis) -> Self {
+        let (region, location_constraint) = match region {
+            "EU" => ("eu-west-1", "EU"),
+            "us-east-1" => ("us-east-1", ""),
+            r => (r, r),
+        };
         Bucket {
             name: name.to_string(),
             region: region.to_string(),
+            location_constraint: location_constraint.to_string(),
             created,
             state: Mutex::new(BucketState::default()),
         }

@@ -19,6 +19,9 @@ pub enum ConfigKind {
     RequestPayment,
     Tagging,
     Website,
+    /// The lifecycle's `TransitionDefaultMinimumObjectSize` when it is not the default
+    /// (`all_storage_classes_128K`); put and removed with the lifecycle document.
+    TransitionMinimumSize,
 }
 
 /// A stored document and, once something asked for it, its parsed form: parsed once per

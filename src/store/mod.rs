@@ -42,11 +42,30 @@ pub const DEFAULT_RUN: &str = "default";
 #[derive(Default)]
 pub struct Store {
     runs: RwLock<HashMap<String, Arc<Run>>>,
+    /// The default run's clock rate (`--clock-rate`), kept across its resets.
+    default_clock_rate: Option<f64>,
 }
 
 impl Store {
     pub fn new() -> Self {
         Store::default()
+    }
+
+    /// A store whose default run's clock runs `rate` times faster than real time (checked by
+    /// `clock::check_rate`; a bad rate leaves it at real time).
+    pub fn with_default_clock_rate(rate: f64) -> Self {
+        Store {
+            default_clock_rate: (rate != 1.0).then_some(rate),
+            ..Store::default()
+        }
+    }
+
+    fn new_run(&self, id: &str) -> Arc<Run> {
+        let run = Run::new(id);
+        if let Some(rate) = self.default_clock_rate.filter(|_| id == DEFAULT_RUN) {
+            let _ = run.clock.set_rate(rate);
+        }
+        Arc::new(run)
     }
 
     /// The run with this id, created on first use (and marked as used now).
@@ -58,7 +77,7 @@ impl Store {
         self.runs
             .write()
             .entry(id.to_string())
-            .or_insert_with(|| Arc::new(Run::new(id)))
+            .or_insert_with(|| self.new_run(id))
             .clone()
     }
 
@@ -82,7 +101,7 @@ impl Store {
         let mut runs = self.runs.write();
         let existed = runs.contains_key(id);
         if existed {
-            runs.insert(id.to_string(), Arc::new(Run::new(id)));
+            runs.insert(id.to_string(), self.new_run(id));
         }
         existed
     }
@@ -93,7 +112,7 @@ impl Store {
         if runs.contains_key(id) {
             return None;
         }
-        let run = Arc::new(Run::new(id));
+        let run = self.new_run(id);
         runs.insert(id.to_string(), run.clone());
         Some(run)
     }
@@ -193,6 +212,7 @@ impl Run {
             .ok_or_else(|| S3Error::no_such_bucket(name))
     }
 
+    /// Creates a bucket in `region` (or S3's `EU` alias of eu-west-1).
     pub fn create_bucket(&self, name: &str, region: &str) -> Created {
         let mut buckets = self.buckets.write();
         if let Some(existing) = buckets.get(name) {

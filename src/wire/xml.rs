@@ -106,6 +106,30 @@ impl XmlWriter {
         self
     }
 
+    /// Writes `el`'s children (and theirs) inside the element opened last: leaves with their
+    /// text, other elements with their children only. Iterative, whatever the depth.
+    pub fn children_of(&mut self, el: &Element) -> &mut Self {
+        let mut stack: Vec<std::slice::Iter<'_, Element>> = vec![el.children.iter()];
+        while let Some(next) = stack.last_mut().map(Iterator::next) {
+            match next {
+                Some(c) if c.children.is_empty() => {
+                    self.elem(&c.name, &c.text);
+                }
+                Some(c) => {
+                    self.open_dyn(&c.name);
+                    stack.push(c.children.iter());
+                }
+                None => {
+                    stack.pop();
+                    if !stack.is_empty() {
+                        self.close();
+                    }
+                }
+            }
+        }
+        self
+    }
+
     pub fn finish(mut self) -> String {
         while !self.open.is_empty() {
             self.close();

@@ -869,3 +869,119 @@ async fn ownership_controls() {
         ("OwnershipControlsNotFoundError".to_string(), 404)
     );
 }
+
+#[tokio::test]
+async fn lifecycle_rules_without_id_get_one_and_the_minimum_size_header_round_trips() {
+    let t = Twin::start().await;
+    let b = new_bucket(&t.client, "lc-id").await;
+    let doc = "<LifecycleConfiguration><Rule><Filter><Prefix>tmp/</Prefix></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule><Rule><ID>named</ID><Filter></Filter><Status>Enabled</Status><Expiration><Days>2</Days></Expiration></Rule></LifecycleConfiguration>";
+    let put = |header: &str| {
+        format!(
+            "PUT /{b}?lifecycle HTTP/1.1\r\nHost: x\r\n{header}Content-Length: {}\r\nConnection: close\r\n\r\n{doc}",
+            doc.len()
+        )
+    };
+    let get = format!("GET /{b}?lifecycle HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let header = "x-amz-transition-default-minimum-object-size";
+    let (s, resp) = raw(&t.addr(), put("").as_bytes()).await;
+    assert_eq!(s, 200, "{resp}");
+    assert!(
+        resp.contains(&format!("{header}: all_storage_classes_128K\r\n")),
+        "{resp}"
+    );
+    let (s, resp) = raw(&t.addr(), get.as_bytes()).await;
+    assert_eq!(s, 200, "{resp}");
+    assert!(
+        resp.contains(&format!("{header}: all_storage_classes_128K\r\n")),
+        "{resp}"
+    );
+    // S3 names the first rule itself: 48 characters of base64; the named one keeps its ID.
+    let got = t
+        .client
+        .get_bucket_lifecycle_configuration()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("get");
+    let ids: Vec<&str> = got.rules().iter().filter_map(|r| r.id()).collect();
+    assert_eq!(ids.len(), 2, "{resp}");
+    assert_eq!(ids[1], "named");
+    assert_eq!(ids[0].len(), 48, "{}", ids[0]);
+    assert!(ids[0]
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'='));
+    assert_eq!(
+        got.rules()[0].filter().and_then(|f| f.prefix()),
+        Some("tmp/")
+    );
+    assert_eq!(
+        got.transition_default_minimum_object_size(),
+        Some(&TransitionDefaultMinimumObjectSize::AllStorageClasses128K)
+    );
+    // The same ID on every read; a new one for a new put.
+    let again = t
+        .client
+        .get_bucket_lifecycle_configuration()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(again.rules()[0].id(), Some(ids[0]));
+
+    // The request header sets it; the SDK reads it back from Put and Get.
+    let out = t
+        .client
+        .put_bucket_lifecycle_configuration()
+        .bucket(&b)
+        .transition_default_minimum_object_size(
+            TransitionDefaultMinimumObjectSize::VariesByStorageClass,
+        )
+        .lifecycle_configuration(
+            BucketLifecycleConfiguration::builder()
+                .set_rules(Some(again.rules().to_vec()))
+                .build()
+                .expect("cfg"),
+        )
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(
+        out.transition_default_minimum_object_size(),
+        Some(&TransitionDefaultMinimumObjectSize::VariesByStorageClass)
+    );
+    let got = t
+        .client
+        .get_bucket_lifecycle_configuration()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        got.transition_default_minimum_object_size(),
+        Some(&TransitionDefaultMinimumObjectSize::VariesByStorageClass)
+    );
+    // An unknown value: 400 InvalidRequest, and the stored configuration is unchanged.
+    let (s, resp) = raw(
+        &t.addr(),
+        put(&format!("{header}: ALL_STORAGE_CLASSES_128K\r\n")).as_bytes(),
+    )
+    .await;
+    assert_eq!(s, 400, "{resp}");
+    assert_eq!(xml_value(&resp, "Code").as_deref(), Some("InvalidRequest"));
+    assert_eq!(
+        xml_value(&resp, "Message").as_deref(),
+        Some("Invalid TransitionDefaultMinimumObjectSize found: ALL_STORAGE_CLASSES_128K")
+    );
+    let (_, resp) = raw(&t.addr(), get.as_bytes()).await;
+    assert!(
+        resp.contains(&format!("{header}: varies_by_storage_class\r\n")),
+        "{resp}"
+    );
+    // A put without the header goes back to the default; so does a delete and a new put.
+    raw(&t.addr(), put("").as_bytes()).await;
+    let (_, resp) = raw(&t.addr(), get.as_bytes()).await;
+    assert!(
+        resp.contains(&format!("{header}: all_storage_classes_128K\r\n")),
+        "{resp}"
+    );
+}

@@ -175,3 +175,152 @@ async fn unknown_operations_answer_not_implemented() {
         .expect_err("501");
     assert_eq!(error_parts(&err), ("NotImplemented".to_string(), 501));
 }
+
+/// A client signing for `region` (so its requests reach "that region's endpoint").
+fn regional_client(t: &Twin, region: &'static str) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        config_builder(&t.server.endpoint(), true)
+            .region(aws_sdk_s3::config::Region::new(region))
+            .build(),
+    )
+}
+
+/// CreateBucket's outcome: the Location header, or (code, status, message).
+async fn create_in(
+    c: &aws_sdk_s3::Client,
+    bucket: &str,
+    constraint: Option<&str>,
+) -> Result<String, (String, u16, String)> {
+    use aws_sdk_s3::error::ProvideErrorMetadata;
+    let cfg = constraint.map(|r| {
+        CreateBucketConfiguration::builder()
+            .location_constraint(BucketLocationConstraint::from(r))
+            .build()
+    });
+    match c
+        .create_bucket()
+        .bucket(bucket)
+        .set_create_bucket_configuration(cfg)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.location().unwrap_or("").to_string()),
+        Err(e) => {
+            let (code, status) = error_parts(&e);
+            let message = e
+                .as_service_error()
+                .and_then(|s| s.message())
+                .unwrap_or("")
+                .to_string();
+            Err((code, status, message))
+        }
+    }
+}
+
+#[tokio::test]
+async fn create_bucket_regions_follow_the_endpoint_signed_for() {
+    let t = Twin::start().await;
+    let us = &t.client;
+    let eu = regional_client(&t, "eu-west-1");
+    let incompatible = |c: &str| {
+        Err((
+            "IllegalLocationConstraintException".to_string(),
+            400,
+            format!("The {c} location constraint is incompatible for the region specific endpoint this request was sent to."),
+        ))
+    };
+    let invalid = Err((
+        "InvalidLocationConstraint".to_string(),
+        400,
+        "The specified location-constraint is not valid".to_string(),
+    ));
+
+    // The eu-west-1 endpoint creates buckets in eu-west-1 only (EU is its alias).
+    let b = bucket_name("reg");
+    assert_eq!(create_in(&eu, &b, None).await, incompatible("unspecified"));
+    assert_eq!(
+        create_in(&eu, &b, Some("us-west-2")).await,
+        incompatible("us-west-2")
+    );
+    assert_eq!(
+        create_in(&eu, &b, Some("us-east-1")).await,
+        incompatible("us-east-1")
+    );
+    assert_eq!(
+        create_in(&eu, &b, Some("mars-north-1")).await,
+        incompatible("mars-north-1")
+    );
+    assert_eq!(
+        create_in(&eu, &b, Some("eu-west-1")).await,
+        Ok(format!("http://{b}.s3.amazonaws.com/"))
+    );
+    let head = us.head_bucket().bucket(&b).send().await.expect("head");
+    assert_eq!(head.bucket_region(), Some("eu-west-1"));
+
+    // us-east-1 creates anywhere but names itself only by saying nothing.
+    let e = bucket_name("reg-eu");
+    assert_eq!(create_in(us, &e, Some("us-east-1")).await, invalid);
+    assert_eq!(create_in(us, &e, Some("mars-north-1")).await, invalid);
+    assert_eq!(
+        create_in(us, &e, Some("EU")).await,
+        Ok(format!("http://{e}.s3.amazonaws.com/"))
+    );
+    // EU is reported as EU by GetBucketLocation, as eu-west-1 everywhere else.
+    let loc = us
+        .get_bucket_location()
+        .bucket(&e)
+        .send()
+        .await
+        .expect("location");
+    assert_eq!(
+        loc.location_constraint(),
+        Some(&BucketLocationConstraint::Eu)
+    );
+    let head = us.head_bucket().bucket(&e).send().await.expect("head");
+    assert_eq!(head.bucket_region(), Some("eu-west-1"));
+    let listed = us.list_buckets().send().await.expect("list");
+    let entry = listed
+        .buckets()
+        .iter()
+        .find(|x| x.name() == Some(e.as_str()))
+        .expect("listed");
+    assert_eq!(entry.bucket_region(), Some("eu-west-1"));
+    // The EU bucket is in eu-west-1's endpoint's region: re-creating it there is a 409.
+    assert_eq!(
+        create_in(&eu, &e, Some("EU"))
+            .await
+            .map_err(|(c, s, _)| (c, s)),
+        Err(("BucketAlreadyOwnedByYou".to_string(), 409))
+    );
+
+    // us-east-1's 200 for re-creating your own bucket holds only through us-east-1.
+    let u = bucket_name("reg-us");
+    assert_eq!(create_in(us, &u, None).await, Ok(format!("/{u}")));
+    assert_eq!(create_in(us, &u, None).await, Ok(format!("/{u}")));
+    assert_eq!(
+        create_in(&eu, &u, Some("eu-west-1"))
+            .await
+            .map_err(|(c, s, _)| (c, s)),
+        Err(("BucketAlreadyOwnedByYou".to_string(), 409))
+    );
+    assert_eq!(
+        create_in(us, &u, Some("us-west-2"))
+            .await
+            .map_err(|(c, s, _)| (c, s)),
+        Err(("BucketAlreadyOwnedByYou".to_string(), 409))
+    );
+
+    // The constraint's own element in the envelope, as S3 sends it.
+    let body = "<CreateBucketConfiguration><LocationConstraint>us-east-1</LocationConstraint></CreateBucketConfiguration>";
+    let req = format!(
+        "PUT /{u}-x HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let (status, text) = raw(&t.addr(), req.as_bytes()).await;
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(
+        xml_value(&text, "LocationConstraint").as_deref(),
+        Some("us-east-1"),
+        "{text}"
+    );
+}

@@ -21,8 +21,19 @@ fn run_client(t: &Twin, run: &str) -> aws_sdk_s3::Client {
 }
 
 async fn lifecycle(c: &aws_sdk_s3::Client, b: &str, rules: Vec<LifecycleRule>) {
+    lifecycle_with(c, b, rules, None).await
+}
+
+/// `lifecycle` with a `TransitionDefaultMinimumObjectSize` (S3's default when `None`).
+async fn lifecycle_with(
+    c: &aws_sdk_s3::Client,
+    b: &str,
+    rules: Vec<LifecycleRule>,
+    min: Option<TransitionDefaultMinimumObjectSize>,
+) {
     c.put_bucket_lifecycle_configuration()
         .bucket(b)
+        .set_transition_default_minimum_object_size(min)
         .lifecycle_configuration(
             BucketLifecycleConfiguration::builder()
                 .set_rules(Some(rules))
@@ -187,7 +198,8 @@ async fn aborts_uploads_and_transitions_then_restores() {
         .send()
         .await
         .expect("create");
-    lifecycle(
+    // Small objects go to GLACIER only under the pre-2024 default.
+    lifecycle_with(
         &c,
         "archive",
         vec![
@@ -209,6 +221,7 @@ async fn aborts_uploads_and_transitions_then_restores() {
                 .build()
                 .expect("rule"),
         ],
+        Some(TransitionDefaultMinimumObjectSize::VariesByStorageClass),
     )
     .await;
     let up = c
@@ -693,4 +706,251 @@ async fn embedded_run_handle() {
         .expect("admin");
     assert_eq!(status, 200, "{body}");
     assert_eq!(run.list("invoices").expect("list"), ["x"]);
+}
+
+/// RFC 3339 → Unix milliseconds, for the admin API's `now`.
+fn rfc3339_ms(v: &Value) -> i128 {
+    let s = v.as_str().expect("an instant");
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .expect("rfc3339")
+        .unix_timestamp_nanos()
+        / 1_000_000
+}
+
+#[tokio::test]
+async fn a_sped_up_clock_expires_objects_as_real_time_passes() {
+    let t = Twin::start().await;
+    t.server.run("fast");
+    let c = run_client(&t, "fast");
+    c.create_bucket()
+        .bucket("fast")
+        .send()
+        .await
+        .expect("create");
+    lifecycle(
+        &c,
+        "fast",
+        vec![rule("one-day", "")
+            .expiration(LifecycleExpiration::builder().days(1).build())
+            .build()
+            .expect("rule")],
+    )
+    .await;
+    // Just before a midnight, so that "1 day" (rounded up to the next midnight) is one day and
+    // a minute: 10 s of real time at 8640.
+    let (s, body) = admin(
+        &t,
+        "POST",
+        "/_s3twin/clock?runId=fast",
+        Some(json!({"set": "2030-01-01T23:59:00Z", "rate": 8640})),
+    )
+    .await;
+    assert_eq!((s, &body["rate"]), (200, &json!(8640.0)), "{body}");
+    put(&c, "fast", "a.txt", b"a").await;
+    let started = std::time::Instant::now();
+    let (_, clock) = admin(&t, "GET", "/_s3twin/clock?runId=fast", None).await;
+    assert_eq!(clock["rate"], json!(8640.0), "{clock}");
+    let count = || async {
+        c.list_objects_v2()
+            .bucket("fast")
+            .send()
+            .await
+            .expect("list")
+            .key_count()
+    };
+    assert_eq!(count().await, Some(1), "not expired at once");
+    // Nobody calls advance: the sped-up clock and the server's tick do it.
+    while count().await != Some(0) {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "still there after 15 s real (~1.5 virtual days)"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        started.elapsed() >= Duration::from_secs(9),
+        "expired too early: {:?}",
+        started.elapsed()
+    );
+    // Another run's clock runs at real time.
+    let (_, other) = admin(&t, "GET", "/_s3twin/clock", None).await;
+    assert_eq!(other["rate"], json!(1.0));
+
+    // Rates out of range change nothing.
+    for bad in [
+        json!({"rate": 0}),
+        json!({"rate": 0.5}),
+        json!({"rate": -8640}),
+        json!({"rate": 1_000_001}),
+        json!({"rate": "fast"}),
+        json!({"rate": 8640, "set": "2001-01-01T00:00:00Z"}),
+    ] {
+        let (s, e) = admin(&t, "POST", "/_s3twin/clock?runId=fast", Some(bad.clone())).await;
+        assert_eq!(s, 400, "{bad}: {e}");
+    }
+    // A frozen clock stays frozen whatever its rate; back to rate 1 it runs at real time.
+    let (_, frozen) = admin(
+        &t,
+        "POST",
+        "/_s3twin/clock?runId=fast",
+        Some(json!({"freeze": true, "rate": 100000})),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let (_, later) = admin(&t, "GET", "/_s3twin/clock?runId=fast", None).await;
+    assert_eq!(
+        (&later["now"], &later["rate"]),
+        (&frozen["now"], &json!(100000.0))
+    );
+    let (s, _) = admin(
+        &t,
+        "POST",
+        "/_s3twin/clock?runId=fast",
+        Some(json!({"freeze": false, "rate": 1})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let (_, real) = admin(&t, "GET", "/_s3twin/clock?runId=fast", None).await;
+    let moved = rfc3339_ms(&real["now"]) - rfc3339_ms(&frozen["now"]);
+    assert!((0..5_000).contains(&moved), "{moved} ms");
+}
+
+#[tokio::test]
+async fn the_default_run_starts_at_the_configured_clock_rate() {
+    let server = s3twin::S3Server::builder()
+        .port(0)
+        .clock_rate(86_400.0)
+        .build();
+    server.start().await.expect("start");
+    let t = Twin {
+        client: client(&server.endpoint(), true),
+        server,
+    };
+    let (_, before) = admin(&t, "GET", "/_s3twin/clock", None).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (_, after) = admin(&t, "GET", "/_s3twin/clock", None).await;
+    assert_eq!(after["rate"], json!(86400.0));
+    // 100 ms real is at least 2.4 virtual hours at 86400.
+    let moved = rfc3339_ms(&after["now"]) - rfc3339_ms(&before["now"]);
+    assert!(moved >= 8_640_000, "{moved} ms");
+    // A reset keeps the default run's rate; other runs run at real time.
+    t.server.reset().await;
+    let (_, reset) = admin(&t, "GET", "/_s3twin/clock", None).await;
+    assert_eq!(reset["rate"], json!(86400.0));
+    let other = t.server.run("other");
+    let (_, clock) = admin(&t, "GET", "/_s3twin/clock?runId=other", None).await;
+    assert_eq!(clock["rate"], json!(1.0));
+    // The embedded handle sets a run's rate, with the admin route's bounds.
+    other.set_clock_rate(2.5).expect("rate");
+    let (_, clock) = admin(&t, "GET", "/_s3twin/clock?runId=other", None).await;
+    assert_eq!(clock["rate"], json!(2.5));
+    assert!(other.set_clock_rate(0.0).is_err());
+    assert!(other.set_clock_rate(f64::NAN).is_err());
+}
+
+#[tokio::test]
+async fn transitions_skip_objects_under_128k_unless_a_size_filter_or_the_old_default_allows() {
+    let t = Twin::start().await;
+    let c = run_client(&t, "lc-min");
+    c.create_bucket()
+        .bucket("sizes")
+        .send()
+        .await
+        .expect("create");
+    let to = |class| Transition::builder().days(30).storage_class(class).build();
+    let rules = || {
+        vec![
+            rule("ia", "ia/")
+                .transitions(to(TransitionStorageClass::StandardIa))
+                .build()
+                .expect("rule"),
+            rule("glacier", "glacier/")
+                .transitions(to(TransitionStorageClass::Glacier))
+                .build()
+                .expect("rule"),
+            // A rule's own size filter takes precedence over the default.
+            LifecycleRule::builder()
+                .id("filtered")
+                .status(ExpirationStatus::Enabled)
+                .filter(
+                    LifecycleRuleFilter::builder()
+                        .and(
+                            LifecycleRuleAndOperator::builder()
+                                .prefix("filtered/")
+                                .object_size_greater_than(0)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .transitions(to(TransitionStorageClass::StandardIa))
+                .build()
+                .expect("rule"),
+        ]
+    };
+    let big = vec![b'x'; 128 * 1024];
+    let small = vec![b'x'; 128 * 1024 - 1];
+    for prefix in ["ia", "glacier", "filtered"] {
+        put(&c, "sizes", &format!("{prefix}/big"), &big).await;
+        put(&c, "sizes", &format!("{prefix}/small"), &small).await;
+    }
+    let class_of = |key: &'static str| {
+        let c = c.clone();
+        async move {
+            c.head_object()
+                .bucket("sizes")
+                .key(key)
+                .send()
+                .await
+                .expect("head")
+                .storage_class()
+                .cloned()
+        }
+    };
+    // The default, all_storage_classes_128K: nothing under 128 KiB moves without a filter.
+    lifecycle(&c, "sizes", rules()).await;
+    advance(&t, "lc-min", "31d").await;
+    assert_eq!(class_of("ia/big").await, Some(StorageClass::StandardIa));
+    assert_eq!(class_of("ia/small").await, None);
+    assert_eq!(class_of("glacier/big").await, Some(StorageClass::Glacier));
+    assert_eq!(class_of("glacier/small").await, None);
+    assert_eq!(
+        class_of("filtered/small").await,
+        Some(StorageClass::StandardIa)
+    );
+    // varies_by_storage_class: small objects go to GLACIER / DEEP_ARCHIVE, not elsewhere.
+    lifecycle_with(
+        &c,
+        "sizes",
+        rules(),
+        Some(TransitionDefaultMinimumObjectSize::VariesByStorageClass),
+    )
+    .await;
+    advance(&t, "lc-min", "1d").await;
+    assert_eq!(class_of("glacier/small").await, Some(StorageClass::Glacier));
+    assert_eq!(class_of("ia/small").await, None);
+}
+
+#[tokio::test]
+async fn the_clock_rate_flag_speeds_up_the_default_run_and_bad_rates_refuse_to_start() {
+    let s = Spawned::start(&["--clock-rate", "8640"]);
+    let get = format!(
+        "GET /_s3twin/clock HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        s.addr
+    );
+    let (status, text) = raw(&s.addr, get.as_bytes()).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("\"rate\":8640.0"), "{text}");
+    for bad in ["0", "-1", "1000001", "NaN", "inf", "fast"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_s3twin"))
+            .args(["--port", "0", &format!("--clock-rate={bad}")])
+            .output()
+            .expect("run s3twin");
+        assert!(!out.status.success(), "--clock-rate {bad} was accepted");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("rate"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
