@@ -10,7 +10,9 @@ use crate::clock::xml_timestamp;
 use crate::error::{S3Error, S3Result};
 use crate::server::query::url_encode;
 use crate::server::response::{empty, set_header, xml, Resp};
-use crate::store::{Body, CompletedPart, Part, UploadSummary, MAX_PART_NUMBER};
+use crate::store::{
+    Body, CompleteClaims, CompletedPart, Object, Part, UploadSummary, MAX_PART_NUMBER,
+};
 use crate::wire::headers::{etag_matches, parse_range};
 use crate::wire::request_body::{receive, BodySpec};
 use crate::wire::xml::{self as xmlp, XmlWriter};
@@ -34,6 +36,18 @@ fn upload_id(ctx: &Ctx) -> &str {
     ctx.query.get("uploadId").unwrap_or("")
 }
 
+/// `x-amz-checksum-type`, if sent.
+fn checksum_type_header(ctx: &Ctx) -> S3Result<Option<ChecksumType>> {
+    match ctx.header("x-amz-checksum-type") {
+        None => Ok(None),
+        Some(t) if t.eq_ignore_ascii_case("FULL_OBJECT") => Ok(Some(ChecksumType::FullObject)),
+        Some(t) if t.eq_ignore_ascii_case("COMPOSITE") => Ok(Some(ChecksumType::Composite)),
+        Some(t) => Err(S3Error::invalid_request(format!(
+            "Value for x-amz-checksum-type header is invalid: {t}"
+        ))),
+    }
+}
+
 /// The algorithm and type of checksum an upload keeps, from its Create request.
 fn upload_checksum(ctx: &Ctx) -> S3Result<(Option<ChecksumAlgorithm>, ChecksumType)> {
     let algo = match ctx.header("x-amz-checksum-algorithm") {
@@ -42,16 +56,7 @@ fn upload_checksum(ctx: &Ctx) -> S3Result<(Option<ChecksumAlgorithm>, ChecksumTy
             S3Error::invalid_request("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
         })?),
     };
-    let kind = match ctx.header("x-amz-checksum-type") {
-        None => None,
-        Some(t) if t.eq_ignore_ascii_case("FULL_OBJECT") => Some(ChecksumType::FullObject),
-        Some(t) if t.eq_ignore_ascii_case("COMPOSITE") => Some(ChecksumType::Composite),
-        Some(t) => {
-            return Err(S3Error::invalid_request(format!(
-                "Value for x-amz-checksum-type header is invalid: {t}"
-            )))
-        }
-    };
+    let kind = checksum_type_header(ctx)?;
     let invalid = |a: ChecksumAlgorithm, t: ChecksumType| {
         S3Error::invalid_request(format!(
             "The {} checksum type cannot be used with the {} checksum algorithm.",
@@ -63,8 +68,9 @@ fn upload_checksum(ctx: &Ctx) -> S3Result<(Option<ChecksumAlgorithm>, ChecksumTy
         (None, Some(_)) => Err(S3Error::invalid_request(
             "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.",
         )),
-        // Without an explicit algorithm S3 keeps a full-object CRC64NVME.
-        (None, None) => Ok((Some(ChecksumAlgorithm::Crc64Nvme), ChecksumType::FullObject)),
+        // Without an explicit algorithm S3 keeps a full-object CRC64NVME, but shows no
+        // algorithm for the upload itself.
+        (None, None) => Ok((None, ChecksumType::FullObject)),
         (Some(a), None) if a == ChecksumAlgorithm::Crc64Nvme => Ok((Some(a), ChecksumType::FullObject)),
         (Some(a), None) => Ok((Some(a), ChecksumType::Composite)),
         (Some(a), Some(t)) if t == ChecksumType::FullObject && !a.combinable() => Err(invalid(a, t)),
@@ -106,11 +112,10 @@ pub async fn upload_part(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     if spec.length.is_none() {
         return Err(S3Error::new(crate::error::Code::MissingContentLength));
     }
-    let received = receive(body, &spec, upload.checksum_algorithm, MAX_PUT_SIZE).await?;
+    let kept = upload.kept_algorithm();
+    let received = receive(body, &spec, Some(kept), MAX_PUT_SIZE).await?;
     let client_sent = spec.header_checksum.is_some() || spec.trailer_checksum.is_some();
-    let checksum = upload
-        .checksum_algorithm
-        .and_then(|a| received.checksum_for(a));
+    let checksum = received.checksum_for(kept);
     let client_checksum = received
         .checksum
         .clone()
@@ -177,22 +182,18 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
     // The part shares the source's segments; only hashes read the bytes.
     let segments: Vec<_> = source.body.slices(start, end).collect();
     let mut md5 = Md5::new();
-    let mut hasher = upload.checksum_algorithm.map(|a| a.hasher());
+    let kept = upload.kept_algorithm();
+    let mut hasher = kept.hasher();
     for s in &segments {
         md5.update(s);
-        if let Some(h) = hasher.as_mut() {
-            h.update(s);
-        }
+        hasher.update(s);
     }
     let md5: [u8; 16] = md5.finalize().into();
-    let checksum = upload
-        .checksum_algorithm
-        .zip(hasher)
-        .map(|(a, h)| Checksum {
-            algorithm: a,
-            value: checksum::b64(&h.finish()),
-            kind: ChecksumType::FullObject,
-        });
+    let checksum = Some(Checksum {
+        algorithm: kept,
+        value: checksum::b64(&hasher.finish()),
+        kind: ChecksumType::FullObject,
+    });
     let part = Part {
         number,
         etag: hex::encode(md5),
@@ -206,14 +207,14 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
     w.root("CopyPartResult")
         .elem("ETag", &format!("\"{}\"", part.etag))
         .elem("LastModified", &xml_timestamp(part.last_modified));
-    if let (Some(c), true) = (
-        &part.checksum,
-        ctx.headers.contains_key("x-amz-checksum-algorithm"),
-    ) {
+    // The part's checksum in the upload's algorithm; uploads created without one show none.
+    if let (Some(c), Some(_)) = (&part.checksum, upload.checksum_algorithm) {
         w.elem(c.algorithm.xml_element(), &c.value);
     }
     bucket.put_part(key, id, part)?;
-    Ok(xml(200, w.finish()))
+    let mut resp = xml(200, w.finish());
+    set_header(&mut resp, "x-amz-server-side-encryption", "AES256");
+    Ok(resp)
 }
 
 fn parse_complete(doc: &[u8]) -> S3Result<Vec<CompletedPart>> {
@@ -231,31 +232,98 @@ fn parse_complete(doc: &[u8]) -> S3Result<Vec<CompletedPart>> {
             .child_text("ETag")
             .ok_or_else(S3Error::malformed_xml)?
             .to_string();
-        let checksum = ChecksumAlgorithm::ALL.into_iter().find_map(|a| {
-            p.child_text(a.xml_element())
-                .map(|v| (a, v.trim().to_string()))
-        });
+        let checksums = ChecksumAlgorithm::ALL
+            .into_iter()
+            .filter_map(|a| {
+                p.child_text(a.xml_element())
+                    .map(|v| (a, v.trim().to_string()))
+            })
+            .collect();
         parts.push(CompletedPart {
             number,
             etag,
-            checksum,
+            checksums,
         });
     }
     Ok(parts)
+}
+
+/// The whole-object checksum a Complete request sends: one `x-amz-checksum-*` header whose
+/// value may carry a composite's `-N` part count.
+fn claimed_checksum(ctx: &Ctx) -> S3Result<Option<(ChecksumAlgorithm, String)>> {
+    let mut found = None;
+    for (name, value) in &ctx.headers {
+        let Some(algo) = ChecksumAlgorithm::from_header(name.as_str()) else {
+            continue;
+        };
+        if found.is_some() {
+            return Err(S3Error::invalid_request(
+                "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+            ));
+        }
+        let invalid =
+            || S3Error::invalid_request(format!("Value for {} header is invalid.", algo.header()));
+        let value = value.to_str().map_err(|_| invalid())?.trim();
+        let digest = match value.rsplit_once('-') {
+            Some((d, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => d,
+            _ => value,
+        };
+        if checksum::b64_decode(digest).is_none_or(|d| d.len() != algo.digest_len()) {
+            return Err(invalid());
+        }
+        found = Some((algo, value.to_string()));
+    }
+    Ok(found)
+}
+
+/// `x-amz-mp-object-size`: the object size the client expects.
+fn claimed_size(ctx: &Ctx) -> S3Result<Option<u64>> {
+    let Some(raw) = ctx.header("x-amz-mp-object-size") else {
+        return Ok(None);
+    };
+    let n: i64 = raw.trim().parse().map_err(|_| {
+        S3Error::invalid_request(format!(
+            "Value for x-amz-mp-object-size header is invalid: '{raw}'"
+        ))
+    })?;
+    u64::try_from(n).map(Some).map_err(|_| {
+        S3Error::invalid_request(format!(
+            "Value for x-amz-mp-object-size header is less than zero: '{raw}'"
+        ))
+    })
 }
 
 pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
     let key = ctx.key_name();
     let id = upload_id(ctx);
-    bucket.upload_summary(key, id)?;
-    let spec = BodySpec::from_headers(&ctx.headers)?;
+    let pending = bucket.upload_summary(key, id);
+    // The x-amz-checksum-* headers describe the object, not this XML document.
+    let mut body_headers = ctx.headers.clone();
+    for a in ChecksumAlgorithm::ALL {
+        body_headers.remove(a.header());
+    }
+    body_headers.remove("x-amz-sdk-checksum-algorithm");
+    let spec = BodySpec::from_headers(&body_headers)?;
     let doc = receive(body, &spec, None, MAX_XML_BODY).await?.into_bytes();
     let wanted = parse_complete(&doc)?;
+    if let Err(e) = pending {
+        // A retried Complete of an upload just completed gets the first answer again.
+        return match bucket.completed_upload(key, id, &wanted) {
+            Some(stored) => Ok(complete_result(ctx, &bucket, &stored)),
+            None => Err(e),
+        };
+    }
+    let claims = CompleteClaims {
+        checksum_type: checksum_type_header(ctx)?,
+        checksum: claimed_checksum(ctx)?,
+        object_size: claimed_size(ctx)?,
+    };
     let object = bucket.assemble_upload(
         key,
         id,
         &wanted,
+        &claims,
         ctx.state.config.strict || ctx.run.strict(),
         ctx.run.now(),
     )?;
@@ -273,15 +341,31 @@ pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Res
         }
         Ok(())
     })?;
-    bucket.finish_upload(key, id);
+    bucket.finish_upload(key, id, &wanted, &stored);
+    Ok(complete_result(ctx, &bucket, &stored))
+}
 
+/// The object's URL as the client addressed the bucket: `http://{bucket}.{host}/{key}` for
+/// virtual-hosted requests (the bucket is in the Host already), else `http://{host}/{bucket}/{key}`.
+fn location(ctx: &Ctx, bucket: &str, key: &str) -> String {
     let host = ctx.header("host").unwrap_or("localhost");
+    let run = if ctx.run.id == crate::store::DEFAULT_RUN {
+        String::new()
+    } else {
+        format!("/t/{}", ctx.run.id)
+    };
+    if crate::server::addressing::bucket_from_host(host, &ctx.state.config.domains).is_some() {
+        format!("http://{host}{run}/{}", url_encode(key))
+    } else {
+        format!("http://{host}{run}/{bucket}/{}", url_encode(key))
+    }
+}
+
+fn complete_result(ctx: &Ctx, bucket: &crate::store::Bucket, stored: &Object) -> Resp {
+    let key = &*stored.key;
     let mut w = XmlWriter::new();
     w.root("CompleteMultipartUploadResult")
-        .elem(
-            "Location",
-            &format!("http://{host}/{}/{}", bucket.name, url_encode(key)),
-        )
+        .elem("Location", &location(ctx, &bucket.name, key))
         .elem("Bucket", &bucket.name)
         .elem("Key", key)
         .elem("ETag", &stored.quoted_etag());
@@ -291,8 +375,8 @@ pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Res
     }
     let mut resp = xml(200, w.finish());
     set_header(&mut resp, "x-amz-server-side-encryption", stored.sse());
-    set_version_header(&mut resp, &bucket, &stored);
-    Ok(resp)
+    set_version_header(&mut resp, bucket, stored);
+    resp
 }
 
 pub fn abort_multipart_upload(ctx: &Ctx) -> S3Result<Resp> {
@@ -358,7 +442,8 @@ pub fn list_parts(ctx: &Ctx) -> S3Result<Resp> {
             .elem("LastModified", &xml_timestamp(p.last_modified))
             .elem("ETag", &format!("\"{}\"", p.etag))
             .elem("Size", &p.body.len().to_string());
-        if let Some(c) = p.client_checksum.as_ref().or(p.checksum.as_ref()) {
+        // Parts of uploads created without an algorithm show no checksum.
+        if let (Some(c), Some(_)) = (&p.checksum, upload.checksum_algorithm) {
             w.elem(c.algorithm.xml_element(), &c.value);
         }
         w.close();

@@ -38,6 +38,8 @@ pub(super) struct BucketState {
     pub(super) acl: super::acl::AclState,
     /// In-progress multipart uploads by (key, upload id); ids sort in creation order.
     pub(super) uploads: BTreeMap<(ObjKey, String), Upload>,
+    /// The uploads completed last, oldest first (see `multipart.rs`).
+    pub(super) completed: std::collections::VecDeque<super::multipart::Completion>,
     /// Set when the bucket is deleted, so a writer that looked it up just before cannot
     /// store into a bucket that no longer exists.
     pub(super) deleted: bool,

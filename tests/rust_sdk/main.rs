@@ -12,6 +12,7 @@ mod hardening;
 mod integrity;
 mod listing;
 mod multipart;
+mod multipart_checksums;
 mod objects;
 mod runs;
 mod twin;
