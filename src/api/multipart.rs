@@ -386,7 +386,8 @@ pub fn abort_multipart_upload(ctx: &Ctx) -> S3Result<Resp> {
 }
 
 fn parse_limit(ctx: &Ctx, name: &str) -> S3Result<usize> {
-    match ctx.query.get(name) {
+    // S3 takes an empty integer parameter as an absent one.
+    match ctx.query.get(name).filter(|v| !v.is_empty()) {
         None => Ok(1000),
         Some(v) => v
             .trim()
@@ -413,7 +414,11 @@ pub fn list_parts(ctx: &Ctx) -> S3Result<Resp> {
     let key = ctx.key_name();
     let upload = bucket.upload(key, upload_id(ctx))?;
     let max = parse_limit(ctx, "max-parts")?;
-    let marker_text = ctx.query.get("part-number-marker").unwrap_or("0");
+    let marker_text = ctx
+        .query
+        .get("part-number-marker")
+        .filter(|m| !m.is_empty())
+        .unwrap_or("0");
     let marker: u32 = marker_text.trim().parse().map_err(|_| {
         S3Error::invalid_argument(
             "Argument part-number-marker must be an integer between 0 and 2147483647",
@@ -430,11 +435,13 @@ pub fn list_parts(ctx: &Ctx) -> S3Result<Resp> {
         .elem("Bucket", &bucket.name)
         .elem("Key", key)
         .elem("UploadId", &upload.upload_id)
-        .elem("PartNumberMarker", &marker.to_string());
-    if let Some(last) = page.last() {
-        w.elem("NextPartNumberMarker", &last.number.to_string());
-    }
-    w.elem("MaxParts", &max.to_string())
+        .elem("PartNumberMarker", &marker.to_string())
+        // S3 sends it on every page: the page's last part, or 0 on an empty page.
+        .elem(
+            "NextPartNumberMarker",
+            &page.last().map_or(0, |p| p.number).to_string(),
+        )
+        .elem("MaxParts", &max.to_string())
         .elem("IsTruncated", if truncated { "true" } else { "false" });
     for p in &page {
         w.open("Part")
@@ -515,24 +522,27 @@ pub fn list_multipart_uploads(ctx: &Ctx) -> S3Result<Resp> {
         .elem("Bucket", &bucket.name)
         .elem("KeyMarker", &enc(key_marker))
         .elem("UploadIdMarker", id_marker.unwrap_or(""));
-    if truncated {
-        match entries.last() {
-            Some(Entry::Upload(u)) => {
-                w.elem("NextKeyMarker", &enc(&u.key))
-                    .elem("NextUploadIdMarker", &u.upload_id);
-            }
-            Some(Entry::Prefix(p)) => {
-                w.elem("NextKeyMarker", &enc(p))
-                    .elem("NextUploadIdMarker", "");
-            }
-            None => {}
-        }
-    }
+    // S3 sends both on every page: the page's last upload, or empty when it lists none.
+    let last_upload = entries.iter().rev().find_map(|e| match e {
+        Entry::Upload(u) => Some(u),
+        Entry::Prefix(_) => None,
+    });
+    w.elem(
+        "NextKeyMarker",
+        &last_upload.map_or(String::new(), |u| enc(&u.key)),
+    )
+    .elem(
+        "NextUploadIdMarker",
+        last_upload.map_or("", |u| u.upload_id.as_str()),
+    );
     if let Some(d) = delimiter {
         w.elem("Delimiter", &enc(d));
     }
-    w.elem("Prefix", &enc(prefix))
-        .elem("MaxUploads", &max.to_string())
+    // Prefix only when the request had one.
+    if q.has("prefix") {
+        w.elem("Prefix", &enc(prefix));
+    }
+    w.elem("MaxUploads", &max.to_string())
         .elem("IsTruncated", if truncated { "true" } else { "false" });
     if url {
         w.elem("EncodingType", "url");

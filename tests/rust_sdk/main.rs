@@ -14,6 +14,7 @@ mod listing;
 mod multipart;
 mod multipart_checksums;
 mod objects;
+mod pagination;
 mod runs;
 mod twin;
 mod versioning;
