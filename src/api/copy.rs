@@ -11,7 +11,7 @@ use crate::clock::xml_timestamp;
 use crate::error::{S3Error, S3Result};
 use crate::server::query::decode_path;
 use crate::server::response::{set_header, xml, Resp};
-use crate::store::{is_archived, Body, Bucket, Object, Versioning};
+use crate::store::{is_archived, Body, Bucket, ETag, Object, Versioning};
 use crate::wire::headers;
 use crate::wire::xml::XmlWriter;
 use std::sync::Arc;
@@ -94,40 +94,24 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
     } else {
         source.tags.to_vec()
     };
-    let checksum = match ctx.header("x-amz-checksum-algorithm") {
-        Some(name) => {
-            let algo = ChecksumAlgorithm::from_name(name).ok_or_else(|| {
-                S3Error::invalid_request("Value for x-amz-checksum-algorithm header is invalid.")
-            })?;
-            match &source.checksum {
-                Some(c) if c.algorithm == algo && c.kind == ChecksumType::FullObject => {
-                    Some(c.clone())
-                }
-                _ => {
-                    let mut h = algo.hasher();
-                    for slice in source.body.slices(0, source.size()) {
-                        h.update(&slice);
-                    }
-                    Some(Checksum {
-                        algorithm: algo,
-                        value: checksum::b64(&h.finish()),
-                        kind: ChecksumType::FullObject,
-                    })
-                }
-            }
-        }
-        None => source.checksum.clone(),
+    let wanted_algo = match ctx.header("x-amz-checksum-algorithm") {
+        Some(name) => Some(ChecksumAlgorithm::from_name(name).ok_or_else(|| {
+            S3Error::invalid_request("Value for x-amz-checksum-algorithm header is invalid.")
+        })?),
+        None => None,
     };
+    let (etag, checksum) = copy_etag_and_checksum(&source, wanted_algo);
     let object = Object {
         body: source.body.clone(),
-        etag: source.etag,
+        etag,
         headers: object_hdrs,
         metadata: metadata.into(),
         storage_class,
         tags: tags.into(),
         checksum,
         encrypted: source.encrypted,
-        parts: source.parts.clone(),
+        // A copy is a single object, whatever its source was made of.
+        parts: None,
         // A copy gets the ACL its request asks for (private by default), not the source's.
         acl: super::acl::request_object_acl(ctx)?,
         ..Object::new(key, Body::default(), "", ctx.run.now())
@@ -153,6 +137,57 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
         );
     }
     Ok(resp)
+}
+
+/// A copy's ETag and checksum. A copy is one object: S3 gives the copy of a multipart object
+/// the MD5 of its bytes as ETag, and a full-object checksum (a composite one is computed
+/// again over the bytes, in its algorithm, unless the request names another). The bytes are
+/// read only when a value cannot be carried over, in one pass.
+fn copy_etag_and_checksum(
+    source: &Object,
+    wanted: Option<ChecksumAlgorithm>,
+) -> (ETag, Option<Checksum>) {
+    enum Plan {
+        Keep(Option<Checksum>),
+        Compute(ChecksumAlgorithm),
+    }
+    let plan = match (wanted, &source.checksum) {
+        (Some(a), Some(c)) if c.algorithm == a && c.kind == ChecksumType::FullObject => {
+            Plan::Keep(Some(c.clone()))
+        }
+        (Some(a), _) => Plan::Compute(a),
+        (None, Some(c)) if c.kind == ChecksumType::Composite => Plan::Compute(c.algorithm),
+        (None, c) => Plan::Keep(c.clone()),
+    };
+    let mut md5 = source.parts.is_some().then(checksum::md5_hasher);
+    let mut hasher = match &plan {
+        Plan::Compute(a) => Some(a.hasher()),
+        Plan::Keep(_) => None,
+    };
+    if md5.is_some() || hasher.is_some() {
+        for slice in source.body.slices(0, source.size()) {
+            if let Some(m) = md5.as_mut() {
+                md5::Digest::update(m, &slice);
+            }
+            if let Some(h) = hasher.as_mut() {
+                h.update(&slice);
+            }
+        }
+    }
+    let etag = match md5 {
+        Some(m) => ETag::from_md5(md5::Digest::finalize(m).into()),
+        None => source.etag,
+    };
+    let checksum = match (plan, hasher) {
+        (Plan::Keep(c), _) => c,
+        (Plan::Compute(a), Some(h)) => Some(Checksum {
+            algorithm: a,
+            value: checksum::b64(&h.finish()),
+            kind: ChecksumType::FullObject,
+        }),
+        (Plan::Compute(_), None) => None,
+    };
+    (etag, checksum)
 }
 
 /// What `x-amz-copy-source` names, resolved and checked against `x-amz-copy-source-if-*`.

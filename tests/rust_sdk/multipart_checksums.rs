@@ -433,3 +433,95 @@ async fn complete_compares_the_declared_object_size() {
     );
     complete(4).await.expect("right size");
 }
+
+#[tokio::test]
+async fn parts_and_copies_of_multipart_objects() {
+    use aws_sdk_s3::types::{ChecksumMode, ObjectAttributes};
+    use md5::{Digest, Md5};
+    let t = Twin::start().await;
+    let c = &t.client;
+    let b = new_bucket(c, "mpcopy").await;
+    let parts = [data(1, 3000), data(2, 2000), data(3, 10)];
+    let whole = parts.concat();
+    let plain_etag = format!("\"{}\"", hex::encode(Md5::digest(&whole)));
+    for (algo, kind) in [
+        (ChecksumAlgorithm::Sha256, ChecksumType::Composite),
+        (ChecksumAlgorithm::Crc32, ChecksumType::FullObject),
+    ] {
+        let key = format!("src-{}", kind.as_str());
+        let (id, done) = upload(
+            c,
+            &b,
+            &key,
+            Some((algo.clone(), Some(kind.clone()))),
+            &parts,
+        )
+        .await;
+        let mut req = c
+            .complete_multipart_upload()
+            .bucket(&b)
+            .key(&key)
+            .upload_id(&id)
+            .multipart_upload(with_part_sums(&done, &algo));
+        if kind == ChecksumType::FullObject {
+            req = req
+                .checksum_type(ChecksumType::FullObject)
+                .checksum_crc32(whole_crc(&algo, &whole));
+        }
+        req.send().await.expect("complete");
+
+        // A part read with its checksum: the part's own for a composite object, none else.
+        let part = c
+            .get_object()
+            .bucket(&b)
+            .key(&key)
+            .part_number(2)
+            .checksum_mode(ChecksumMode::Enabled)
+            .send()
+            .await
+            .expect("part 2");
+        match kind {
+            ChecksumType::Composite => {
+                assert_eq!(part.checksum_sha256(), Some(done[1].1.as_str()));
+                assert_eq!(part.checksum_type(), Some(&ChecksumType::Composite));
+            }
+            _ => assert_eq!((part.checksum_crc32(), part.checksum_type()), (None, None)),
+        }
+
+        // A copy is a single object: the MD5 of its bytes, a full-object checksum, no parts.
+        let dst = format!("copy-{}", kind.as_str());
+        let out = c
+            .copy_object()
+            .bucket(&b)
+            .key(&dst)
+            .copy_source(format!("{b}/{key}"))
+            .send()
+            .await
+            .expect("copy");
+        let r = out.copy_object_result().expect("result");
+        assert_eq!(r.e_tag(), Some(plain_etag.as_str()), "{key}");
+        assert_eq!(r.checksum_type(), Some(&ChecksumType::FullObject), "{key}");
+        let expected = match algo {
+            ChecksumAlgorithm::Sha256 => {
+                use sha2::Sha256;
+                (b64(&Sha256::digest(&whole)), r.checksum_sha256())
+            }
+            _ => (whole_crc(&algo, &whole), r.checksum_crc32()),
+        };
+        assert_eq!(Some(expected.0.as_str()), expected.1, "{key}");
+        let attrs = c
+            .get_object_attributes()
+            .bucket(&b)
+            .key(&dst)
+            .object_attributes(ObjectAttributes::ObjectParts)
+            .object_attributes(ObjectAttributes::Etag)
+            .send()
+            .await
+            .expect("attributes");
+        assert!(attrs.object_parts().is_none(), "{key}");
+        assert_eq!(
+            attrs.e_tag().map(|e| e.trim_matches('"')),
+            Some(plain_etag.trim_matches('"'))
+        );
+    }
+}
