@@ -113,6 +113,20 @@ pub async fn upload_part(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
         return Err(S3Error::new(crate::error::Code::MissingContentLength));
     }
     let kept = upload.kept_algorithm();
+    let sent = spec
+        .header_checksum
+        .as_ref()
+        .map(|(a, _)| *a)
+        .or(spec.trailer_checksum);
+    if let (Some(declared), Some(sent)) = (upload.checksum_algorithm, sent) {
+        if declared != sent {
+            return Err(S3Error::invalid_request(format!(
+                "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: {}",
+                declared.name().to_lowercase(),
+                sent.name().to_lowercase()
+            )));
+        }
+    }
     let received = receive(body, &spec, Some(kept), MAX_PUT_SIZE).await?;
     let client_sent = spec.header_checksum.is_some() || spec.trailer_checksum.is_some();
     let checksum = received.checksum_for(kept);
@@ -218,6 +232,11 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
 }
 
 fn parse_complete(doc: &[u8]) -> S3Result<Vec<CompletedPart>> {
+    if doc.iter().all(u8::is_ascii_whitespace) {
+        return Err(S3Error::invalid_request(
+            "You must specify at least one part",
+        ));
+    }
     let root = xmlp::parse(doc)?;
     if root.name != "CompleteMultipartUpload" {
         return Err(S3Error::malformed_xml());
@@ -306,14 +325,17 @@ pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Res
     body_headers.remove("x-amz-sdk-checksum-algorithm");
     let spec = BodySpec::from_headers(&body_headers)?;
     let doc = receive(body, &spec, None, MAX_XML_BODY).await?.into_bytes();
-    let wanted = parse_complete(&doc)?;
-    if let Err(e) = pending {
+    let wanted = match (pending, parse_complete(&doc)) {
+        (Ok(_), parsed) => parsed?,
         // A retried Complete of an upload just completed gets the first answer again.
-        return match bucket.completed_upload(key, id, &wanted) {
-            Some(stored) => Ok(complete_result(ctx, &bucket, &stored)),
-            None => Err(e),
-        };
-    }
+        (Err(e), Ok(wanted)) => {
+            return match bucket.completed_upload(key, id, &wanted) {
+                Some(stored) => Ok(complete_result(ctx, &bucket, &stored)),
+                None => Err(e),
+            }
+        }
+        (Err(e), Err(_)) => return Err(e),
+    };
     let claims = CompleteClaims {
         checksum_type: checksum_type_header(ctx)?,
         checksum: claimed_checksum(ctx)?,

@@ -525,3 +525,48 @@ async fn parts_and_copies_of_multipart_objects() {
         );
     }
 }
+
+#[tokio::test]
+async fn parts_in_another_algorithm_and_completes_without_parts_are_refused() {
+    let t = Twin::start().await;
+    let c = &t.client;
+    let b = new_bucket(c, "mpalgo").await;
+    let (id, _) = upload(
+        c,
+        &b,
+        "k",
+        Some((ChecksumAlgorithm::Sha256, None)),
+        &[b"abc".to_vec()],
+    )
+    .await;
+    let err = c
+        .upload_part()
+        .bucket(&b)
+        .key("k")
+        .upload_id(&id)
+        .part_number(2)
+        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        .body(b"abc".to_vec().into())
+        .send()
+        .await
+        .expect_err("another algorithm");
+    assert_eq!(
+        error_message(&err),
+        (
+            "InvalidRequest".to_string(),
+            "Checksum Type mismatch occurred, expected checksum Type: sha256, actual checksum Type: crc32".to_string()
+        )
+    );
+    // A Complete without a part list (no body at all).
+    let req = format!(
+        "POST /{b}/k?uploadId={id} HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        t.addr()
+    );
+    let (status, text) = raw(&t.addr(), req.as_bytes()).await;
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(xml_value(&text, "Code").as_deref(), Some("InvalidRequest"));
+    assert_eq!(
+        xml_value(&text, "Message").as_deref(),
+        Some("You must specify at least one part")
+    );
+}
