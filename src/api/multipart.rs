@@ -178,6 +178,13 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
                     first,
                     last: Some(last),
                 }) => {
+                    // A range that starts past the end is refused differently from one
+                    // that only ends past it.
+                    if first >= size {
+                        return Err(S3Error::invalid_request(
+                            "The specified copy range is invalid for the source object size",
+                        ));
+                    }
                     if last >= size {
                         return Err(S3Error::invalid_argument(
                             format!(

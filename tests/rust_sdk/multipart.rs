@@ -408,6 +408,25 @@ async fn upload_part_copy_with_ranges() {
         .await
         .expect_err("beyond");
     assert_eq!(error_parts(&err), ("InvalidArgument".to_string(), 400));
+    // A range that starts past the end of the source is another error on S3.
+    let err = c
+        .upload_part_copy()
+        .bucket(&b)
+        .key("dst")
+        .upload_id(&id)
+        .part_number(3)
+        .copy_source(format!("{b}/src"))
+        .copy_source_range("bytes=50000-50010")
+        .send()
+        .await
+        .expect_err("past the end");
+    assert_eq!(
+        error_message(&err),
+        (
+            "InvalidRequest".to_string(),
+            "The specified copy range is invalid for the source object size".to_string()
+        )
+    );
     c.complete_multipart_upload()
         .bucket(&b)
         .key("dst")
