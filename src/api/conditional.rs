@@ -121,8 +121,17 @@ impl WriteConditions {
         })
     }
 
-    pub fn if_none_match(&self) -> bool {
-        self.if_none_match
+    pub fn is_empty(&self) -> bool {
+        self.if_match.is_none() && !self.if_none_match
+    }
+
+    /// The condition's header, as a `Condition` element names it.
+    pub fn name(&self) -> &'static str {
+        if self.if_none_match {
+            "If-None-Match"
+        } else {
+            "If-Match"
+        }
     }
 
     /// `current` is the key's current version (None if missing or a delete marker).

@@ -14,7 +14,6 @@ use crate::server::response::{set_header, xml, Resp};
 use crate::store::{is_archived, Body, Bucket, ETag, Object, Versioning};
 use crate::wire::headers;
 use crate::wire::xml::XmlWriter;
-use md5::Digest as _;
 use std::sync::Arc;
 
 /// `x-amz-copy-source` → (bucket, key, versionId).
@@ -98,52 +97,13 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
     } else {
         source.tags.to_vec()
     };
-    let requested = match ctx.header("x-amz-checksum-algorithm") {
+    let wanted_algo = match ctx.header("x-amz-checksum-algorithm") {
         Some(name) => Some(ChecksumAlgorithm::from_name(name).ok_or_else(|| {
             S3Error::invalid_request("Value for x-amz-checksum-algorithm header is invalid.")
         })?),
         None => None,
     };
-    // A copy is a new single-part object: a full-object checksum (the source's when it already
-    // is one, else computed over the bytes, CRC64NVME by default) and, when the source was
-    // multipart, an ETag that is the MD5 of the content.
-    let algorithm = requested
-        .or(source.checksum.as_ref().map(|c| c.algorithm))
-        .unwrap_or(ChecksumAlgorithm::Crc64Nvme);
-    let keeps_checksum = source
-        .checksum
-        .as_ref()
-        .filter(|c| c.algorithm == algorithm && c.kind == ChecksumType::FullObject);
-    let needs_md5 = source.etag.parts > 0;
-    let (checksum, etag) = match keeps_checksum {
-        Some(c) if !needs_md5 => (c.clone(), source.etag),
-        _ => {
-            let mut h = algorithm.hasher();
-            let mut md5 = checksum::md5_hasher();
-            for slice in source.body.slices(0, source.size()) {
-                if keeps_checksum.is_none() {
-                    h.update(&slice);
-                }
-                if needs_md5 {
-                    md5.update(&slice);
-                }
-            }
-            let checksum = match keeps_checksum {
-                Some(c) => c.clone(),
-                None => Checksum {
-                    algorithm,
-                    value: checksum::b64(&h.finish()),
-                    kind: ChecksumType::FullObject,
-                },
-            };
-            let etag = if needs_md5 {
-                ETag::from_md5(md5.finalize().into())
-            } else {
-                source.etag
-            };
-            (checksum, etag)
-        }
-    };
+    let (etag, checksum) = copy_etag_and_checksum(&source, wanted_algo);
     let object = Object {
         body: source.body.clone(),
         etag,
@@ -151,8 +111,10 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
         metadata: metadata.into(),
         storage_class,
         tags: tags.into(),
-        checksum: Some(checksum),
+        checksum,
         encrypted: source.encrypted,
+        // A copy is a single object, whatever its source was made of.
+        parts: None,
         // A copy gets the ACL its request asks for (private by default), not the source's.
         acl: super::acl::request_object_acl(ctx)?,
         ..Object::new(key, Body::default(), "", ctx.run.now())
@@ -178,6 +140,57 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
         );
     }
     Ok(resp)
+}
+
+/// A copy's ETag and checksum. A copy is one object: S3 gives the copy of a multipart object
+/// the MD5 of its bytes as ETag, and a full-object checksum (a composite one is computed
+/// again over the bytes, in its algorithm, unless the request names another). The bytes are
+/// read only when a value cannot be carried over, in one pass.
+fn copy_etag_and_checksum(
+    source: &Object,
+    wanted: Option<ChecksumAlgorithm>,
+) -> (ETag, Option<Checksum>) {
+    enum Plan {
+        Keep(Option<Checksum>),
+        Compute(ChecksumAlgorithm),
+    }
+    let plan = match (wanted, &source.checksum) {
+        (Some(a), Some(c)) if c.algorithm == a && c.kind == ChecksumType::FullObject => {
+            Plan::Keep(Some(c.clone()))
+        }
+        (Some(a), _) => Plan::Compute(a),
+        (None, Some(c)) if c.kind == ChecksumType::Composite => Plan::Compute(c.algorithm),
+        (None, c) => Plan::Keep(c.clone()),
+    };
+    let mut md5 = source.parts.is_some().then(checksum::md5_hasher);
+    let mut hasher = match &plan {
+        Plan::Compute(a) => Some(a.hasher()),
+        Plan::Keep(_) => None,
+    };
+    if md5.is_some() || hasher.is_some() {
+        for slice in source.body.slices(0, source.size()) {
+            if let Some(m) = md5.as_mut() {
+                md5::Digest::update(m, &slice);
+            }
+            if let Some(h) = hasher.as_mut() {
+                h.update(&slice);
+            }
+        }
+    }
+    let etag = match md5 {
+        Some(m) => ETag::from_md5(md5::Digest::finalize(m).into()),
+        None => source.etag,
+    };
+    let checksum = match (plan, hasher) {
+        (Plan::Keep(c), _) => c,
+        (Plan::Compute(a), Some(h)) => Some(Checksum {
+            algorithm: a,
+            value: checksum::b64(&h.finish()),
+            kind: ChecksumType::FullObject,
+        }),
+        (Plan::Compute(_), None) => None,
+    };
+    (etag, checksum)
 }
 
 /// What `x-amz-copy-source` names, resolved and checked against `x-amz-copy-source-if-*`.

@@ -98,7 +98,8 @@ pub fn list_objects(ctx: &Ctx, v2: bool) -> S3Result<Resp> {
         .elem("Name", &bucket.name)
         .elem("Prefix", &enc(prefix));
     if v2 {
-        if let Some(sa) = start_after {
+        // A continuation token supersedes start-after, which S3 then does not echo.
+        if let (Some(sa), false) = (start_after, q.has("continuation-token")) {
             w.elem("StartAfter", &enc(sa));
         }
         if let Some(t) = q.get("continuation-token") {

@@ -11,7 +11,9 @@ use crate::clock::xml_timestamp;
 use crate::error::{Code, S3Error, S3Result};
 use crate::server::query::url_encode;
 use crate::server::response::{empty, set_header, xml, Resp};
-use crate::store::{Body, CompletedPart, Part, UploadSummary, MAX_PART_NUMBER};
+use crate::store::{
+    Body, CompleteClaims, CompletedPart, Object, Part, UploadSummary, MAX_PART_NUMBER,
+};
 use crate::wire::headers::parse_range;
 use crate::wire::request_body::{receive, BodySpec};
 use crate::wire::xml::{self as xmlp, XmlWriter};
@@ -35,6 +37,18 @@ fn upload_id(ctx: &Ctx) -> &str {
     ctx.query.get("uploadId").unwrap_or("")
 }
 
+/// `x-amz-checksum-type`, if sent.
+fn checksum_type_header(ctx: &Ctx) -> S3Result<Option<ChecksumType>> {
+    match ctx.header("x-amz-checksum-type") {
+        None => Ok(None),
+        Some(t) if t.eq_ignore_ascii_case("FULL_OBJECT") => Ok(Some(ChecksumType::FullObject)),
+        Some(t) if t.eq_ignore_ascii_case("COMPOSITE") => Ok(Some(ChecksumType::Composite)),
+        Some(t) => Err(S3Error::invalid_request(format!(
+            "Value for x-amz-checksum-type header is invalid: {t}"
+        ))),
+    }
+}
+
 /// The algorithm and type of checksum an upload keeps, from its Create request.
 fn upload_checksum(ctx: &Ctx) -> S3Result<(Option<ChecksumAlgorithm>, ChecksumType)> {
     let algo = match ctx.header("x-amz-checksum-algorithm") {
@@ -43,16 +57,7 @@ fn upload_checksum(ctx: &Ctx) -> S3Result<(Option<ChecksumAlgorithm>, ChecksumTy
             S3Error::invalid_request("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
         })?),
     };
-    let kind = match ctx.header("x-amz-checksum-type") {
-        None => None,
-        Some(t) if t.eq_ignore_ascii_case("FULL_OBJECT") => Some(ChecksumType::FullObject),
-        Some(t) if t.eq_ignore_ascii_case("COMPOSITE") => Some(ChecksumType::Composite),
-        Some(t) => {
-            return Err(S3Error::invalid_request(format!(
-                "Value for x-amz-checksum-type header is invalid: {t}"
-            )))
-        }
-    };
+    let kind = checksum_type_header(ctx)?;
     let invalid = |a: ChecksumAlgorithm, t: ChecksumType| {
         S3Error::invalid_request(format!(
             "The {} checksum type cannot be used with the {} checksum algorithm.",
@@ -64,8 +69,9 @@ fn upload_checksum(ctx: &Ctx) -> S3Result<(Option<ChecksumAlgorithm>, ChecksumTy
         (None, Some(_)) => Err(S3Error::invalid_request(
             "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.",
         )),
-        // Without an explicit algorithm S3 keeps a full-object CRC64NVME.
-        (None, None) => Ok((Some(ChecksumAlgorithm::Crc64Nvme), ChecksumType::FullObject)),
+        // Without an explicit algorithm S3 keeps a full-object CRC64NVME, but shows no
+        // algorithm for the upload itself.
+        (None, None) => Ok((None, ChecksumType::FullObject)),
         (Some(a), None) if a == ChecksumAlgorithm::Crc64Nvme => Ok((Some(a), ChecksumType::FullObject)),
         (Some(a), None) => Ok((Some(a), ChecksumType::Composite)),
         (Some(a), Some(t)) if t == ChecksumType::FullObject && !a.combinable() => Err(invalid(a, t)),
@@ -107,11 +113,24 @@ pub async fn upload_part(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     if spec.length.is_none() {
         return Err(S3Error::new(crate::error::Code::MissingContentLength));
     }
-    let received = receive(body, &spec, upload.checksum_algorithm, MAX_PUT_SIZE).await?;
+    let kept = upload.kept_algorithm();
+    let sent = spec
+        .header_checksum
+        .as_ref()
+        .map(|(a, _)| *a)
+        .or(spec.trailer_checksum);
+    if let (Some(declared), Some(sent)) = (upload.checksum_algorithm, sent) {
+        if declared != sent {
+            return Err(S3Error::invalid_request(format!(
+                "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: {}",
+                declared.name().to_lowercase(),
+                sent.name().to_lowercase()
+            )));
+        }
+    }
+    let received = receive(body, &spec, Some(kept), MAX_PUT_SIZE).await?;
     let client_sent = spec.header_checksum.is_some() || spec.trailer_checksum.is_some();
-    let checksum = upload
-        .checksum_algorithm
-        .and_then(|a| received.checksum_for(a));
+    let checksum = received.checksum_for(kept);
     let client_checksum = received
         .checksum
         .clone()
@@ -160,6 +179,13 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
                     first,
                     last: Some(last),
                 }) => {
+                    // A range that starts past the end is refused differently from one
+                    // that only ends past it.
+                    if first >= size {
+                        return Err(S3Error::invalid_request(
+                            "The specified copy range is invalid for the source object size",
+                        ));
+                    }
                     if last >= size {
                         return Err(S3Error::invalid_argument(
                             format!(
@@ -178,22 +204,18 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
     // The part shares the source's segments; only hashes read the bytes.
     let segments: Vec<_> = source.body.slices(start, end).collect();
     let mut md5 = Md5::new();
-    let mut hasher = upload.checksum_algorithm.map(|a| a.hasher());
+    let kept = upload.kept_algorithm();
+    let mut hasher = kept.hasher();
     for s in &segments {
         md5.update(s);
-        if let Some(h) = hasher.as_mut() {
-            h.update(s);
-        }
+        hasher.update(s);
     }
     let md5: [u8; 16] = md5.finalize().into();
-    let checksum = upload
-        .checksum_algorithm
-        .zip(hasher)
-        .map(|(a, h)| Checksum {
-            algorithm: a,
-            value: checksum::b64(&h.finish()),
-            kind: ChecksumType::FullObject,
-        });
+    let checksum = Some(Checksum {
+        algorithm: kept,
+        value: checksum::b64(&hasher.finish()),
+        kind: ChecksumType::FullObject,
+    });
     let part = Part {
         number,
         etag: hex::encode(md5),
@@ -207,17 +229,22 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
     w.root("CopyPartResult")
         .elem("ETag", &format!("\"{}\"", part.etag))
         .elem("LastModified", &xml_timestamp(part.last_modified));
-    if let (Some(c), true) = (
-        &part.checksum,
-        ctx.headers.contains_key("x-amz-checksum-algorithm"),
-    ) {
+    // The part's checksum in the upload's algorithm; uploads created without one show none.
+    if let (Some(c), Some(_)) = (&part.checksum, upload.checksum_algorithm) {
         w.elem(c.algorithm.xml_element(), &c.value);
     }
     bucket.put_part(key, id, part)?;
-    Ok(xml(200, w.finish()))
+    let mut resp = xml(200, w.finish());
+    set_header(&mut resp, "x-amz-server-side-encryption", "AES256");
+    Ok(resp)
 }
 
 fn parse_complete(doc: &[u8]) -> S3Result<Vec<CompletedPart>> {
+    if doc.iter().all(u8::is_ascii_whitespace) {
+        return Err(S3Error::invalid_request(
+            "You must specify at least one part",
+        ));
+    }
     let root = xmlp::parse(doc)?;
     if root.name != "CompleteMultipartUpload" {
         return Err(S3Error::malformed_xml());
@@ -232,17 +259,65 @@ fn parse_complete(doc: &[u8]) -> S3Result<Vec<CompletedPart>> {
             .child_text("ETag")
             .ok_or_else(S3Error::malformed_xml)?
             .to_string();
-        let checksum = ChecksumAlgorithm::ALL.into_iter().find_map(|a| {
-            p.child_text(a.xml_element())
-                .map(|v| (a, v.trim().to_string()))
-        });
+        let checksums = ChecksumAlgorithm::ALL
+            .into_iter()
+            .filter_map(|a| {
+                p.child_text(a.xml_element())
+                    .map(|v| (a, v.trim().to_string()))
+            })
+            .collect();
         parts.push(CompletedPart {
             number,
             etag,
-            checksum,
+            checksums,
         });
     }
     Ok(parts)
+}
+
+/// The whole-object checksum a Complete request sends: one `x-amz-checksum-*` header whose
+/// value may carry a composite's `-N` part count.
+fn claimed_checksum(ctx: &Ctx) -> S3Result<Option<(ChecksumAlgorithm, String)>> {
+    let mut found = None;
+    for (name, value) in &ctx.headers {
+        let Some(algo) = ChecksumAlgorithm::from_header(name.as_str()) else {
+            continue;
+        };
+        if found.is_some() {
+            return Err(S3Error::invalid_request(
+                "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+            ));
+        }
+        let invalid =
+            || S3Error::invalid_request(format!("Value for {} header is invalid.", algo.header()));
+        let value = value.to_str().map_err(|_| invalid())?.trim();
+        let digest = match value.rsplit_once('-') {
+            Some((d, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => d,
+            _ => value,
+        };
+        if checksum::b64_decode(digest).is_none_or(|d| d.len() != algo.digest_len()) {
+            return Err(invalid());
+        }
+        found = Some((algo, value.to_string()));
+    }
+    Ok(found)
+}
+
+/// `x-amz-mp-object-size`: the object size the client expects.
+fn claimed_size(ctx: &Ctx) -> S3Result<Option<u64>> {
+    let Some(raw) = ctx.header("x-amz-mp-object-size") else {
+        return Ok(None);
+    };
+    let n: i64 = raw.trim().parse().map_err(|_| {
+        S3Error::invalid_request(format!(
+            "Value for x-amz-mp-object-size header is invalid: '{raw}'"
+        ))
+    })?;
+    u64::try_from(n).map(Some).map_err(|_| {
+        S3Error::invalid_request(format!(
+            "Value for x-amz-mp-object-size header is less than zero: '{raw}'"
+        ))
+    })
 }
 
 pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
@@ -250,32 +325,76 @@ pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Res
     let key = ctx.key_name();
     let id = upload_id(ctx);
     let conditions = WriteConditions::from_headers(&ctx.headers)?;
-    let upload = bucket.upload_summary(key, id)?;
-    // A delete of the key while the upload was open conflicts with If-None-Match: AWS answers
-    // 409 and the upload must start over.
-    if conditions.if_none_match() && upload.key_deleted {
-        return Err(S3Error::new(Code::ConditionalRequestConflict).extra("Key", key));
+    let pending = bucket.upload_summary(key, id);
+    // The x-amz-checksum-* headers describe the object, not this XML document.
+    let mut body_headers = ctx.headers.clone();
+    for a in ChecksumAlgorithm::ALL {
+        body_headers.remove(a.header());
     }
-    let spec = BodySpec::from_headers(&ctx.headers)?;
+    body_headers.remove("x-amz-sdk-checksum-algorithm");
+    let spec = BodySpec::from_headers(&body_headers)?;
     let doc = receive(body, &spec, None, MAX_XML_BODY).await?.into_bytes();
-    let wanted = parse_complete(&doc)?;
+    let wanted = match (pending, parse_complete(&doc)) {
+        (Ok(_), parsed) => parsed?,
+        // A retried Complete of an upload just completed gets the first answer again.
+        (Err(e), Ok(wanted)) => {
+            return match bucket.completed_upload(key, id, &wanted) {
+                Some(stored) => Ok(complete_result(ctx, &bucket, &stored)),
+                None => Err(e),
+            }
+        }
+        (Err(e), Err(_)) => return Err(e),
+    };
+    let claims = CompleteClaims {
+        checksum_type: checksum_type_header(ctx)?,
+        checksum: claimed_checksum(ctx)?,
+        object_size: claimed_size(ctx)?,
+    };
     let object = bucket.assemble_upload(
         key,
         id,
         &wanted,
+        &claims,
         ctx.state.config.strict || ctx.run.strict(),
         ctx.run.now(),
     )?;
-    let stored = bucket.put_checked(object, |current| conditions.check(key, current))?;
-    bucket.finish_upload(key, id);
+    // A write or delete of the key while the upload was open conflicts with a conditional
+    // Complete (409; the upload must start over), once the condition itself holds.
+    let key_changed = bucket.upload_summary(key, id).is_ok_and(|u| u.key_changed);
+    let stored = bucket.put_checked(object, |current| {
+        conditions.check(key, current)?;
+        if key_changed && !conditions.is_empty() {
+            return Err(S3Error::new(Code::ConditionalRequestConflict)
+                .extra("Condition", conditions.name())
+                .extra("Key", key));
+        }
+        Ok(())
+    })?;
+    bucket.finish_upload(key, id, &wanted, &stored);
+    Ok(complete_result(ctx, &bucket, &stored))
+}
 
+/// The object's URL as the client addressed the bucket: `http://{bucket}.{host}/{key}` for
+/// virtual-hosted requests (the bucket is in the Host already), else `http://{host}/{bucket}/{key}`.
+fn location(ctx: &Ctx, bucket: &str, key: &str) -> String {
     let host = ctx.header("host").unwrap_or("localhost");
+    let run = if ctx.run.id == crate::store::DEFAULT_RUN {
+        String::new()
+    } else {
+        format!("/t/{}", ctx.run.id)
+    };
+    if crate::server::addressing::bucket_from_host(host, &ctx.state.config.domains).is_some() {
+        format!("http://{host}{run}/{}", url_encode(key))
+    } else {
+        format!("http://{host}{run}/{bucket}/{}", url_encode(key))
+    }
+}
+
+fn complete_result(ctx: &Ctx, bucket: &crate::store::Bucket, stored: &Object) -> Resp {
+    let key = &*stored.key;
     let mut w = XmlWriter::new();
     w.root("CompleteMultipartUploadResult")
-        .elem(
-            "Location",
-            &format!("http://{host}/{}/{}", bucket.name, url_encode(key)),
-        )
+        .elem("Location", &location(ctx, &bucket.name, key))
         .elem("Bucket", &bucket.name)
         .elem("Key", key)
         .elem("ETag", &stored.quoted_etag());
@@ -285,8 +404,8 @@ pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Res
     }
     let mut resp = xml(200, w.finish());
     set_header(&mut resp, "x-amz-server-side-encryption", stored.sse());
-    set_written_version_header(&mut resp, &stored);
-    Ok(resp)
+    set_written_version_header(&mut resp, stored);
+    resp
 }
 
 pub fn abort_multipart_upload(ctx: &Ctx) -> S3Result<Resp> {
@@ -296,7 +415,8 @@ pub fn abort_multipart_upload(ctx: &Ctx) -> S3Result<Resp> {
 }
 
 fn parse_limit(ctx: &Ctx, name: &str) -> S3Result<usize> {
-    match ctx.query.get(name) {
+    // S3 takes an empty integer parameter as an absent one.
+    match ctx.query.get(name).filter(|v| !v.is_empty()) {
         None => Ok(1000),
         Some(v) => v
             .trim()
@@ -323,7 +443,11 @@ pub fn list_parts(ctx: &Ctx) -> S3Result<Resp> {
     let key = ctx.key_name();
     let upload = bucket.upload(key, upload_id(ctx))?;
     let max = parse_limit(ctx, "max-parts")?;
-    let marker_text = ctx.query.get("part-number-marker").unwrap_or("0");
+    let marker_text = ctx
+        .query
+        .get("part-number-marker")
+        .filter(|m| !m.is_empty())
+        .unwrap_or("0");
     let marker: u32 = marker_text.trim().parse().map_err(|_| {
         S3Error::invalid_argument(
             "Argument part-number-marker must be an integer between 0 and 2147483647",
@@ -340,11 +464,13 @@ pub fn list_parts(ctx: &Ctx) -> S3Result<Resp> {
         .elem("Bucket", &bucket.name)
         .elem("Key", key)
         .elem("UploadId", &upload.upload_id)
-        .elem("PartNumberMarker", &marker.to_string());
-    if let Some(last) = page.last() {
-        w.elem("NextPartNumberMarker", &last.number.to_string());
-    }
-    w.elem("MaxParts", &max.to_string())
+        .elem("PartNumberMarker", &marker.to_string())
+        // S3 sends it on every page: the page's last part, or 0 on an empty page.
+        .elem(
+            "NextPartNumberMarker",
+            &page.last().map_or(0, |p| p.number).to_string(),
+        )
+        .elem("MaxParts", &max.to_string())
         .elem("IsTruncated", if truncated { "true" } else { "false" });
     for p in &page {
         w.open("Part")
@@ -352,7 +478,8 @@ pub fn list_parts(ctx: &Ctx) -> S3Result<Resp> {
             .elem("LastModified", &xml_timestamp(p.last_modified))
             .elem("ETag", &format!("\"{}\"", p.etag))
             .elem("Size", &p.body.len().to_string());
-        if let Some(c) = p.client_checksum.as_ref().or(p.checksum.as_ref()) {
+        // Parts of uploads created without an algorithm show no checksum.
+        if let (Some(c), Some(_)) = (&p.checksum, upload.checksum_algorithm) {
             w.elem(c.algorithm.xml_element(), &c.value);
         }
         w.close();
@@ -424,24 +551,27 @@ pub fn list_multipart_uploads(ctx: &Ctx) -> S3Result<Resp> {
         .elem("Bucket", &bucket.name)
         .elem("KeyMarker", &enc(key_marker))
         .elem("UploadIdMarker", id_marker.unwrap_or(""));
-    if truncated {
-        match entries.last() {
-            Some(Entry::Upload(u)) => {
-                w.elem("NextKeyMarker", &enc(&u.key))
-                    .elem("NextUploadIdMarker", &u.upload_id);
-            }
-            Some(Entry::Prefix(p)) => {
-                w.elem("NextKeyMarker", &enc(p))
-                    .elem("NextUploadIdMarker", "");
-            }
-            None => {}
-        }
-    }
+    // S3 sends both on every page: the page's last upload, or empty when it lists none.
+    let last_upload = entries.iter().rev().find_map(|e| match e {
+        Entry::Upload(u) => Some(u),
+        Entry::Prefix(_) => None,
+    });
+    w.elem(
+        "NextKeyMarker",
+        &last_upload.map_or(String::new(), |u| enc(&u.key)),
+    )
+    .elem(
+        "NextUploadIdMarker",
+        last_upload.map_or("", |u| u.upload_id.as_str()),
+    );
     if let Some(d) = delimiter {
         w.elem("Delimiter", &enc(d));
     }
-    w.elem("Prefix", &enc(prefix))
-        .elem("MaxUploads", &max.to_string())
+    // Prefix only when the request had one.
+    if q.has("prefix") {
+        w.elem("Prefix", &enc(prefix));
+    }
+    w.elem("MaxUploads", &max.to_string())
         .elem("IsTruncated", if truncated { "true" } else { "false" });
     if url {
         w.elem("EncodingType", "url");

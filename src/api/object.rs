@@ -2,7 +2,7 @@
 
 use super::conditional::{WriteConditions, READ};
 use super::{Ctx, ReqBody};
-use crate::checksum::ChecksumAlgorithm;
+use crate::checksum::{ChecksumAlgorithm, ChecksumType};
 use crate::clock::{http_date, Millis};
 use crate::error::{Code, S3Error, S3Result};
 use crate::lifecycle;
@@ -402,14 +402,29 @@ pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
         );
     }
     let whole = start == 0 && end == size;
-    if whole
-        && ctx
-            .header("x-amz-checksum-mode")
-            .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"))
+    if ctx
+        .header("x-amz-checksum-mode")
+        .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"))
     {
-        if let Some(c) = &object.checksum {
-            set_header(&mut resp, c.algorithm.header(), &c.value);
-            set_header(&mut resp, "x-amz-checksum-type", c.kind.name());
+        // A part of a multipart object shows its own checksum when the object's is composite
+        // (a checksum of part checksums), and none otherwise.
+        let shown = match (part_number, &object.parts) {
+            (Some(n), Some(parts)) => object
+                .checksum
+                .as_ref()
+                .filter(|c| c.kind == ChecksumType::Composite)
+                .and_then(|_| parts.get(n as usize - 1))
+                .and_then(|p| p.checksum.as_ref())
+                .map(|c| (c.algorithm, c.value.as_str(), ChecksumType::Composite)),
+            _ => object
+                .checksum
+                .as_ref()
+                .filter(|_| whole)
+                .map(|c| (c.algorithm, c.value.as_str(), c.kind)),
+        };
+        if let Some((algorithm, value, kind)) = shown {
+            set_header(&mut resp, algorithm.header(), value);
+            set_header(&mut resp, "x-amz-checksum-type", kind.name());
         }
     }
     Ok(resp)

@@ -25,7 +25,12 @@ pub fn list_buckets(ctx: &Ctx) -> S3Result<Resp> {
                 })?,
         ),
     };
-    let after = match ctx.query.get("continuation-token") {
+    // An empty token is no token (S3 lists from the start).
+    let after = match ctx
+        .query
+        .get("continuation-token")
+        .filter(|t| !t.is_empty())
+    {
         None => None,
         Some(t) => Some(decode_token(t)?),
     };

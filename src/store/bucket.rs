@@ -41,14 +41,17 @@ pub(super) struct BucketState {
     pub(super) acl: super::acl::AclState,
     /// In-progress multipart uploads by (key, upload id); ids sort in creation order.
     pub(super) uploads: BTreeMap<(ObjKey, String), Upload>,
+    /// The uploads completed last, oldest first (see `multipart.rs`).
+    pub(super) completed: std::collections::VecDeque<super::multipart::Completion>,
     /// Set when the bucket is deleted, so a writer that looked it up just before cannot
     /// store into a bucket that no longer exists.
     pub(super) deleted: bool,
 }
 
 impl BucketState {
-    /// Marks the key's open uploads: a conditional Complete after a delete is a conflict.
-    fn note_key_deleted(&mut self, key: &str) {
+    /// Marks the key's open uploads: a conditional Complete after the key was written or
+    /// deleted is a conflict.
+    fn note_key_changed(&mut self, key: &str) {
         if self.uploads.is_empty() {
             return;
         }
@@ -57,7 +60,7 @@ impl BucketState {
             if &*k.0 != key {
                 break;
             }
-            upload.key_deleted = true;
+            upload.key_changed = true;
         }
     }
 }
@@ -154,7 +157,7 @@ impl Bucket {
         let mut state = self.lock_live()?;
         let versioning = state.versioning;
         let key = object.key.clone();
-        state.objects.update(
+        let stored = state.objects.update(
             &key,
             || ObjKey(key.clone()),
             |versions| {
@@ -176,7 +179,9 @@ impl Bucket {
                 versions.push(object.clone());
                 Ok(object)
             },
-        )
+        )?;
+        state.note_key_changed(&key);
+        Ok(stored)
     }
 
     pub fn put(&self, object: Object) -> S3Result<Arc<Object>> {
@@ -212,7 +217,7 @@ impl Bucket {
     /// marker (versioned; under Suspended the marker replaces the null version).
     pub fn delete(&self, key: &str, now: Millis) -> S3Result<Deleted> {
         let mut state = self.lock_live()?;
-        state.note_key_deleted(key);
+        state.note_key_changed(key);
         let versioning = state.versioning;
         match versioning {
             Versioning::Unversioned => {
@@ -257,7 +262,7 @@ impl Bucket {
                 out.delete_marker = versions.remove(i).delete_marker;
             }
         });
-        state.note_key_deleted(key);
+        state.note_key_changed(key);
         Ok(out)
     }
 

@@ -21,7 +21,9 @@ pub use body::{Body, BodySlices};
 pub use bucket::{Bucket, Deleted, Versioning};
 pub use config::ConfigKind;
 pub use list::{ListEntry, ListPage, ListQuery};
-pub use multipart::{CompletedPart, Part, Upload, UploadSummary, MAX_PART_NUMBER, MIN_PART_SIZE};
+pub use multipart::{
+    CompleteClaims, CompletedPart, Part, Upload, UploadSummary, MAX_PART_NUMBER, MIN_PART_SIZE,
+};
 pub use object::{
     is_archived, storage_class_named, ETag, ObjKey, Object, ObjectHeaders, PartInfo, Restore,
     StorageClass, NULL_VERSION, STORAGE_CLASSES,

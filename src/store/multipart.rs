@@ -15,6 +15,8 @@ use std::sync::Arc;
 pub const MAX_PART_NUMBER: u32 = 10_000;
 /// Minimum size of every part but the last (enforced only in strict mode).
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+/// Completed uploads remembered per bucket, so that a retried Complete gets the first answer.
+pub const REMEMBERED_COMPLETIONS: usize = 1000;
 
 #[derive(Debug, Clone)]
 pub struct Part {
@@ -24,7 +26,7 @@ pub struct Part {
     pub etag: String,
     pub md5: [u8; 16],
     pub last_modified: Millis,
-    /// The checksum in the upload's algorithm (what Complete combines).
+    /// The checksum in the upload's kept algorithm (what Complete combines).
     pub checksum: Option<Checksum>,
     /// The checksum the client sent, when in another algorithm than the upload's.
     pub client_checksum: Option<Checksum>,
@@ -46,14 +48,23 @@ pub struct Upload {
     pub initiated: Millis,
     /// Everything the object will carry but its body, ETag and checksum.
     pub template: Object,
+    /// The algorithm Create named; `None` when it named none (the object still gets S3's
+    /// default full-object CRC64NVME, but the upload shows no algorithm until completed).
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
     pub checksum_type: ChecksumType,
     pub parts: BTreeMap<u32, Part>,
-    /// Whether the key was deleted while the upload was open (a conditional Complete's 409).
-    pub key_deleted: bool,
+    /// Whether the key was written or deleted while the upload was open (a conditional
+    /// Complete's 409).
+    pub key_changed: bool,
 }
 
 impl Upload {
+    /// The algorithm whose part checksums are kept and combined at Complete.
+    pub fn kept_algorithm(&self) -> ChecksumAlgorithm {
+        self.checksum_algorithm
+            .unwrap_or(ChecksumAlgorithm::Crc64Nvme)
+    }
+
     fn summary(&self) -> UploadSummary {
         UploadSummary {
             key: self.template.key.to_string(),
@@ -62,7 +73,7 @@ impl Upload {
             storage_class: self.template.storage_class.to_string(),
             checksum_algorithm: self.checksum_algorithm,
             checksum_type: self.checksum_type,
-            key_deleted: self.key_deleted,
+            key_changed: self.key_changed,
         }
     }
 }
@@ -74,9 +85,18 @@ pub struct UploadSummary {
     pub upload_id: String,
     pub initiated: Millis,
     pub storage_class: String,
+    /// The algorithm Create named, if any.
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
     pub checksum_type: ChecksumType,
-    pub key_deleted: bool,
+    pub key_changed: bool,
+}
+
+impl UploadSummary {
+    /// The algorithm whose part checksums are kept and combined at Complete.
+    pub fn kept_algorithm(&self) -> ChecksumAlgorithm {
+        self.checksum_algorithm
+            .unwrap_or(ChecksumAlgorithm::Crc64Nvme)
+    }
 }
 
 /// A part named in CompleteMultipartUpload.
@@ -84,8 +104,41 @@ pub struct UploadSummary {
 pub struct CompletedPart {
     pub number: u32,
     pub etag: String,
-    /// A checksum the client sent for the part (verified against the stored one).
+    /// The checksums the client sent for the part (verified against the stored one).
+    pub checksums: Vec<(ChecksumAlgorithm, String)>,
+}
+
+impl CompletedPart {
+    fn etag(&self) -> &str {
+        self.etag.trim().trim_matches('"')
+    }
+}
+
+/// What a CompleteMultipartUpload request claims about the whole object, besides its parts.
+#[derive(Debug, Clone, Default)]
+pub struct CompleteClaims {
+    /// `x-amz-checksum-type`.
+    pub checksum_type: Option<ChecksumType>,
+    /// `x-amz-checksum-<algorithm>`: the value as sent (a composite one may end in `-N`).
     pub checksum: Option<(ChecksumAlgorithm, String)>,
+    /// `x-amz-mp-object-size`.
+    pub object_size: Option<u64>,
+}
+
+/// A completed upload as remembered for a retried Complete: the object as stored (without
+/// its body or part table, so remembering costs little) and the parts it was made of.
+#[derive(Debug, Clone)]
+pub(super) struct Completion {
+    upload_id: String,
+    parts: Vec<(u32, String)>,
+    object: Arc<Object>,
+}
+
+fn part_list(wanted: &[CompletedPart]) -> Vec<(u32, String)> {
+    wanted
+        .iter()
+        .map(|w| (w.number, w.etag().to_string()))
+        .collect()
 }
 
 fn no_such_upload(upload_id: &str) -> S3Error {
@@ -112,7 +165,7 @@ impl Bucket {
                 checksum_algorithm,
                 checksum_type,
                 parts: BTreeMap::new(),
-                key_deleted: false,
+                key_changed: false,
             },
         );
         Ok(upload_id)
@@ -158,12 +211,14 @@ impl Bucket {
     }
 
     /// Completes an upload into an object (not yet stored: the caller stores it with its
-    /// write conditions, then calls `finish_upload`). Validates the part list as S3 does.
+    /// write conditions, then calls `finish_upload`). Validates the part list and the
+    /// request's claims as S3 does, in S3's order.
     pub fn assemble_upload(
         &self,
         key: &str,
         upload_id: &str,
         wanted: &[CompletedPart],
+        claims: &CompleteClaims,
         strict: bool,
         now: Millis,
     ) -> S3Result<Object> {
@@ -174,31 +229,64 @@ impl Bucket {
         if wanted.windows(2).any(|w| w[0].number >= w[1].number) {
             return Err(S3Error::new(Code::InvalidPartOrder).extra("UploadId", upload_id));
         }
+        let declared = upload.checksum_algorithm;
+        if let Some(t) = claims.checksum_type {
+            // An upload created without an algorithm has no checksum mode ("null") yet.
+            if declared.is_none() || t != upload.checksum_type {
+                return Err(S3Error::invalid_request(format!(
+                    "The upload was created using the {} checksum mode. The complete request must use the same checksum mode.",
+                    declared.map_or("null", |_| upload.checksum_type.name())
+                )));
+            }
+        }
         let mut chosen: Vec<&Part> = Vec::with_capacity(wanted.len());
         for w in wanted {
             let invalid = || {
                 S3Error::new(Code::InvalidPart)
                     .extra("UploadId", upload_id)
                     .extra("PartNumber", w.number.to_string())
-                    .extra("ETag", w.etag.clone())
+                    .extra("ETag", w.etag().to_string())
             };
             let part = upload.parts.get(&w.number).ok_or_else(invalid)?;
-            if w.etag.trim().trim_matches('"') != part.etag {
+            if w.etag() != part.etag {
                 return Err(invalid());
             }
-            if let Some((algo, value)) = &w.checksum {
-                if part.checksum_in(*algo).is_none_or(|c| c.value != *value) {
-                    return Err(S3Error::with_message(
-                        Code::InvalidPart,
-                        format!(
-                            "The {} you specified for part {} did not match what we received.",
-                            algo.name(),
-                            w.number
-                        ),
-                    )
-                    .extra("UploadId", upload_id)
-                    .extra("PartNumber", w.number.to_string()));
+            let Some(algo) = declared else {
+                // Part checksums name parts of uploads that have an algorithm only.
+                if !w.checksums.is_empty() {
+                    return Err(invalid());
                 }
+                chosen.push(part);
+                continue;
+            };
+            match w.checksums.iter().find(|(a, _)| *a == algo) {
+                Some((_, value))
+                    if part
+                        .checksum_in(algo)
+                        .is_none_or(|c| c.value != value.trim()) =>
+                {
+                    return Err(invalid());
+                }
+                Some(_) => {}
+                None if upload.checksum_type == ChecksumType::Composite => {
+                    if let Some((other, _)) = w.checksums.first() {
+                        return Err(S3Error::with_message(
+                            Code::BadDigest,
+                            format!(
+                                "The {} you specified for part {} did not match what we received.",
+                                other.name().to_lowercase(),
+                                w.number
+                            ),
+                        ));
+                    }
+                    return Err(S3Error::invalid_request(format!(
+                        "The upload was created using a {} checksum. The complete request must include the checksum for each part. It was missing for part {} in the request.",
+                        algo.name().to_lowercase(),
+                        w.number
+                    )));
+                }
+                // A full-object checksum needs no part checksums.
+                None => {}
             }
             chosen.push(part);
         }
@@ -215,6 +303,15 @@ impl Bucket {
             }
         }
 
+        let size = chosen
+            .iter()
+            .fold(0u64, |sum, p| sum.saturating_add(p.body.len()));
+        if let Some(claimed) = claims.object_size.filter(|c| *c != size) {
+            return Err(S3Error::invalid_request(format!(
+                "The provided 'x-amz-mp-object-size' header value {claimed} does not match what was computed: {size}"
+            )));
+        }
+
         // ETag: MD5 of the concatenated binary part MD5s, then "-N".
         let mut md5s = Vec::with_capacity(chosen.len() * 16);
         for p in &chosen {
@@ -222,6 +319,9 @@ impl Bucket {
         }
         let etag = ETag::multipart(checksum::md5_digest(&md5s), chosen.len() as u32);
         let checksum = combine_checksums(&upload, &chosen)?;
+        if let (Some(algo), Some(computed)) = (declared, &checksum) {
+            check_claimed_checksum(algo, computed, claims)?;
+        }
         let segments = chosen
             .iter()
             .flat_map(|p| p.body.slices(0, p.body.len()))
@@ -245,12 +345,44 @@ impl Bucket {
         })
     }
 
-    /// Drops a completed upload.
-    pub fn finish_upload(&self, key: &str, upload_id: &str) {
-        self.state
-            .lock()
+    /// Drops a completed upload, remembering what it became for a retried Complete (the
+    /// last `REMEMBERED_COMPLETIONS` per bucket).
+    pub fn finish_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+        wanted: &[CompletedPart],
+        stored: &Object,
+    ) {
+        let mut state = self.state.lock();
+        state
             .uploads
             .remove(&(ObjKey(Arc::from(key)), upload_id.to_string()));
+        if state.completed.len() >= REMEMBERED_COMPLETIONS {
+            state.completed.pop_front();
+        }
+        state.completed.push_back(Completion {
+            upload_id: upload_id.to_string(),
+            parts: part_list(wanted),
+            object: Arc::new(Object {
+                body: Body::default(),
+                parts: None,
+                ..stored.clone()
+            }),
+        });
+    }
+
+    /// The object a just-completed upload became, when `wanted` names the same parts: S3
+    /// answers a retried Complete with its first answer.
+    pub fn completed_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+        wanted: &[CompletedPart],
+    ) -> Option<Arc<Object>> {
+        let state = self.state.lock();
+        let c = state.completed.iter().find(|c| c.upload_id == upload_id)?;
+        (&*c.object.key == key && c.parts == part_list(wanted)).then(|| c.object.clone())
     }
 
     /// Uploads in key order, then creation order, for ListMultipartUploads.
@@ -267,9 +399,7 @@ impl Bucket {
 /// The object's checksum from its parts': a checksum of the part checksums ("-N", COMPOSITE)
 /// or, for CRCs, the CRC of the whole object combined from the part CRCs (FULL_OBJECT).
 fn combine_checksums(upload: &Upload, parts: &[&Part]) -> S3Result<Option<Checksum>> {
-    let Some(algo) = upload.checksum_algorithm else {
-        return Ok(None);
-    };
+    let algo = upload.kept_algorithm();
     let mut raw = Vec::with_capacity(parts.len());
     for p in parts {
         let c = p.checksum.as_ref().filter(|c| c.algorithm == algo).ok_or_else(|| {
@@ -309,4 +439,39 @@ fn combine_checksums(upload: &Upload, parts: &[&Part]) -> S3Result<Option<Checks
         value,
         kind: upload.checksum_type,
     }))
+}
+
+/// Checks the whole-object checksum a Complete request sent (for uploads with an algorithm)
+/// against the one computed from the parts. S3 answers every disagreement with `BadDigest`
+/// naming the upload's algorithm: another algorithm, another value, and a full-object value
+/// sent without `x-amz-checksum-type`.
+fn check_claimed_checksum(
+    algo: ChecksumAlgorithm,
+    computed: &Checksum,
+    claims: &CompleteClaims,
+) -> S3Result<()> {
+    let Some((claimed_algo, claimed)) = &claims.checksum else {
+        return Ok(());
+    };
+    let matches = *claimed_algo == algo
+        && match computed.kind {
+            ChecksumType::FullObject => {
+                claims.checksum_type.is_some() && claimed.trim() == computed.value
+            }
+            // A composite value may be sent with or without its "-N" part count.
+            ChecksumType::Composite => {
+                let claimed = claimed.trim();
+                claimed == computed.value || computed.value.split('-').next() == Some(claimed)
+            }
+        };
+    if matches {
+        return Ok(());
+    }
+    Err(S3Error::with_message(
+        Code::BadDigest,
+        format!(
+            "The {} you specified did not match the calculated checksum.",
+            algo.name().to_lowercase()
+        ),
+    ))
 }

@@ -147,6 +147,19 @@ pub fn error_parts<E: ProvideErrorMetadata + std::fmt::Debug>(
     (code, status)
 }
 
+/// The S3 error code and message of a failed SDK call.
+pub fn error_message<E: ProvideErrorMetadata + std::fmt::Debug>(
+    err: &SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> (String, String) {
+    match err {
+        SdkError::ServiceError(se) => (
+            se.err().code().unwrap_or("").to_string(),
+            se.err().message().unwrap_or("").to_string(),
+        ),
+        other => (format!("{other:?}"), String::new()),
+    }
+}
+
 /// One raw HTTP/1.1 exchange over a socket (for framings no SDK will produce on demand).
 /// Returns the status and the whole response text.
 pub async fn raw(addr: &str, request: &[u8]) -> (u16, String) {

@@ -408,6 +408,25 @@ async fn upload_part_copy_with_ranges() {
         .await
         .expect_err("beyond");
     assert_eq!(error_parts(&err), ("InvalidArgument".to_string(), 400));
+    // A range that starts past the end of the source is another error on S3.
+    let err = c
+        .upload_part_copy()
+        .bucket(&b)
+        .key("dst")
+        .upload_id(&id)
+        .part_number(3)
+        .copy_source(format!("{b}/src"))
+        .copy_source_range("bytes=50000-50010")
+        .send()
+        .await
+        .expect_err("past the end");
+    assert_eq!(
+        error_message(&err),
+        (
+            "InvalidRequest".to_string(),
+            "The specified copy range is invalid for the source object size".to_string()
+        )
+    );
     c.complete_multipart_upload()
         .bucket(&b)
         .key("dst")
@@ -578,5 +597,225 @@ async fn strict_mode_per_run() {
             (false, Ok(_)) => {}
             (s, r) => panic!("run {run} (strict {s}): {r:?}"),
         }
+    }
+}
+
+#[tokio::test]
+async fn a_retried_complete_gets_the_first_answer() {
+    let t = Twin::start().await;
+    let c = &t.client;
+    let b = new_bucket(c, "mpretry").await;
+    let id = c
+        .create_multipart_upload()
+        .bucket(&b)
+        .key("k")
+        .send()
+        .await
+        .expect("create")
+        .upload_id()
+        .expect("id")
+        .to_string();
+    let done = upload_parts(c, &b, "k", &id, &[vec![1; 10], vec![2; 10]]).await;
+    let complete = |parts: Vec<CompletedPart>| {
+        c.complete_multipart_upload()
+            .bucket(&b)
+            .key("k")
+            .upload_id(&id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+    };
+    let first = complete(done.clone()).await.expect("complete");
+    let again = complete(done.clone()).await.expect("retried complete");
+    assert_eq!(
+        (again.location(), again.bucket(), again.key(), again.e_tag()),
+        (first.location(), first.bucket(), first.key(), first.e_tag())
+    );
+    assert_eq!(again.checksum_crc64_nvme(), first.checksum_crc64_nvme());
+    // Another part list is not a retry of this one.
+    let err = complete(done[..1].to_vec()).await.expect_err("other parts");
+    assert_eq!(error_parts(&err), ("NoSuchUpload".to_string(), 404));
+    // The upload itself is gone.
+    let err = c
+        .list_parts()
+        .bucket(&b)
+        .key("k")
+        .upload_id(&id)
+        .send()
+        .await
+        .expect_err("gone");
+    assert_eq!(error_parts(&err), ("NoSuchUpload".to_string(), 404));
+}
+
+#[tokio::test]
+async fn uploads_without_an_algorithm_show_none_until_completed() {
+    let t = Twin::start().await;
+    let c = &t.client;
+    let b = new_bucket(c, "mpnoalg").await;
+    put(c, &b, "src", b"this is a part").await;
+    let id = c
+        .create_multipart_upload()
+        .bucket(&b)
+        .key("k")
+        .send()
+        .await
+        .expect("create")
+        .upload_id()
+        .expect("id")
+        .to_string();
+    let part = c
+        .upload_part()
+        .bucket(&b)
+        .key("k")
+        .upload_id(&id)
+        .part_number(1)
+        .checksum_algorithm(ChecksumAlgorithm::Crc32C)
+        .body(b"aaa".to_vec().into())
+        .send()
+        .await
+        .expect("part");
+    // The part's answer carries the checksum the client sent.
+    assert!(part.checksum_crc32_c().is_some());
+    let copy = c
+        .upload_part_copy()
+        .bucket(&b)
+        .key("k")
+        .upload_id(&id)
+        .part_number(2)
+        .copy_source(format!("{b}/src"))
+        .send()
+        .await
+        .expect("copy part");
+    assert_eq!(
+        copy.server_side_encryption(),
+        Some(&aws_sdk_s3::types::ServerSideEncryption::Aes256)
+    );
+    let result = copy.copy_part_result().expect("result");
+    assert_eq!(
+        (
+            result.checksum_crc32(),
+            result.checksum_crc32_c(),
+            result.checksum_crc64_nvme()
+        ),
+        (None, None, None)
+    );
+    let parts = c
+        .list_parts()
+        .bucket(&b)
+        .key("k")
+        .upload_id(&id)
+        .send()
+        .await
+        .expect("parts");
+    assert_eq!(
+        (parts.checksum_algorithm(), parts.checksum_type()),
+        (None, None)
+    );
+    for p in parts.parts() {
+        assert_eq!(
+            (p.checksum_crc32_c(), p.checksum_crc64_nvme()),
+            (None, None)
+        );
+    }
+    let uploads = c
+        .list_multipart_uploads()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("uploads");
+    let u = uploads.uploads().first().expect("upload");
+    assert_eq!((u.checksum_algorithm(), u.checksum_type()), (None, None));
+
+    // An upload with an algorithm shows it, and UploadPartCopy answers the part's checksum
+    // in it even when the request names none.
+    let id = c
+        .create_multipart_upload()
+        .bucket(&b)
+        .key("k2")
+        .checksum_algorithm(ChecksumAlgorithm::Crc32C)
+        .send()
+        .await
+        .expect("create")
+        .upload_id()
+        .expect("id")
+        .to_string();
+    let copy = c
+        .upload_part_copy()
+        .bucket(&b)
+        .key("k2")
+        .upload_id(&id)
+        .part_number(1)
+        .copy_source(format!("{b}/src"))
+        .send()
+        .await
+        .expect("copy part");
+    let expected = b64(
+        &(crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32Iscsi, b"this is a part") as u32)
+            .to_be_bytes(),
+    );
+    assert_eq!(
+        copy.copy_part_result().and_then(|r| r.checksum_crc32_c()),
+        Some(expected.as_str())
+    );
+    let uploads = c
+        .list_multipart_uploads()
+        .bucket(&b)
+        .prefix("k2")
+        .send()
+        .await
+        .expect("uploads");
+    let u = uploads.uploads().first().expect("upload");
+    assert_eq!(
+        (u.checksum_algorithm(), u.checksum_type()),
+        (
+            Some(&ChecksumAlgorithm::Crc32C),
+            Some(&ChecksumType::Composite)
+        )
+    );
+}
+
+#[tokio::test]
+async fn complete_location_names_the_bucket_once() {
+    let t = Twin::start().await;
+    let b = new_bucket(&t.client, "mploc").await;
+    let vhost = vhost_client(t.port());
+    for (c, expected) in [
+        (
+            &t.client,
+            format!("http://127.0.0.1:{}/{b}/dir/a%20b", t.port()),
+        ),
+        (
+            &vhost,
+            format!("http://{b}.localhost:{}/dir/a%20b", t.port()),
+        ),
+    ] {
+        let id = c
+            .create_multipart_upload()
+            .bucket(&b)
+            .key("dir/a b")
+            .send()
+            .await
+            .expect("create")
+            .upload_id()
+            .expect("id")
+            .to_string();
+        let done = upload_parts(c, &b, "dir/a b", &id, &[vec![1; 10]]).await;
+        let out = c
+            .complete_multipart_upload()
+            .bucket(&b)
+            .key("dir/a b")
+            .upload_id(&id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(done))
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("complete");
+        assert_eq!(out.location(), Some(expected.as_str()));
     }
 }
