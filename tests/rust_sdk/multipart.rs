@@ -17,36 +17,6 @@ fn part_data(i: usize, len: usize) -> Vec<u8> {
     (0..len).map(|j| ((i * 31 + j * 7) % 251) as u8).collect()
 }
 
-async fn upload_parts(
-    c: &aws_sdk_s3::Client,
-    b: &str,
-    key: &str,
-    id: &str,
-    parts: &[Vec<u8>],
-) -> Vec<CompletedPart> {
-    let mut done = Vec::new();
-    for (i, data) in parts.iter().enumerate() {
-        let n = i as i32 + 1;
-        let out = c
-            .upload_part()
-            .bucket(b)
-            .key(key)
-            .upload_id(id)
-            .part_number(n)
-            .body(data.clone().into())
-            .send()
-            .await
-            .expect("part");
-        done.push(
-            CompletedPart::builder()
-                .part_number(n)
-                .e_tag(out.e_tag().expect("etag"))
-                .build(),
-        );
-    }
-    done
-}
-
 #[tokio::test]
 async fn upload_complete_and_read_parts_back() {
     let t = Twin::start().await;

@@ -3,10 +3,7 @@
 
 use crate::common::*;
 use aws_sdk_s3::primitives::DateTime;
-use aws_sdk_s3::types::{
-    BucketVersioningStatus, ChecksumAlgorithm, ChecksumType, CompletedMultipartUpload,
-    CompletedPart,
-};
+use aws_sdk_s3::types::{BucketVersioningStatus, ChecksumType, CompletedMultipartUpload};
 use aws_sdk_s3::Client;
 use base64::Engine;
 use md5::{Digest, Md5};
@@ -19,55 +16,29 @@ fn body(len: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
-/// Creates an upload, sends `parts`, and returns (upload id, the parts to complete with).
+/// Creates an upload (no checksum algorithm), sends `parts`, and returns (upload id, the
+/// parts to complete with).
 async fn open_upload(
     c: &Client,
     b: &str,
     key: &str,
-    algorithm: Option<ChecksumAlgorithm>,
     parts: &[Vec<u8>],
 ) -> (String, CompletedMultipartUpload) {
     let id = c
         .create_multipart_upload()
         .bucket(b)
         .key(key)
-        .set_checksum_algorithm(algorithm.clone())
         .send()
         .await
         .expect("create upload")
         .upload_id()
         .expect("upload id")
         .to_string();
-    let mut done = CompletedMultipartUpload::builder();
-    for (i, data) in parts.iter().enumerate() {
-        let n = i as i32 + 1;
-        let out = c
-            .upload_part()
-            .bucket(b)
-            .key(key)
-            .upload_id(&id)
-            .part_number(n)
-            .set_checksum_algorithm(algorithm.clone())
-            .body(data.clone().into())
-            .send()
-            .await
-            .expect("upload part");
-        done = done.parts(
-            CompletedPart::builder()
-                .part_number(n)
-                .e_tag(out.e_tag().expect("etag"))
-                // Part checksums go back only for uploads with an algorithm (AWS refuses them
-                // otherwise).
-                .set_checksum_crc32(
-                    algorithm
-                        .as_ref()
-                        .and(out.checksum_crc32())
-                        .map(str::to_string),
-                )
-                .build(),
-        );
-    }
-    (id, done.build())
+    let done = upload_parts(c, b, key, &id, parts).await;
+    let parts = CompletedMultipartUpload::builder()
+        .set_parts(Some(done))
+        .build();
+    (id, parts)
 }
 
 async fn complete(
@@ -122,7 +93,7 @@ async fn writes_answer_a_version_id_only_when_versioning_is_enabled() {
             .expect("put");
         assert_eq!(put.version_id(), None, "PUT into {state:?}");
         assert_eq!(copy(c, &b, "k", "k2").await.version_id(), None, "copy");
-        let (id, parts) = open_upload(c, &b, "m", None, &[b"part".to_vec()]).await;
+        let (id, parts) = open_upload(c, &b, "m", &[b"part".to_vec()]).await;
         let done = complete(c, &b, "m", &id, parts).await;
         assert_eq!(done.version_id(), None, "complete into {state:?}");
         // Reads of the null version name it once versioning has ever been on.
@@ -147,7 +118,7 @@ async fn a_copy_of_a_multipart_object_is_a_new_single_part_object() {
     let b = new_bucket(c, "wcopy").await;
     let parts = vec![body(5 * MIB, 1), body(1234, 2)];
     let whole: Vec<u8> = parts.concat();
-    let (id, done) = open_upload(c, &b, "mp", Some(ChecksumAlgorithm::Crc32), &parts).await;
+    let (id, done) = open_upload(c, &b, "mp", &parts).await;
     let completed = complete(c, &b, "mp", &id, done).await;
     assert!(completed.e_tag().expect("etag").ends_with("-2\""));
 
@@ -160,9 +131,9 @@ async fn a_copy_of_a_multipart_object_is_a_new_single_part_object() {
         "ETag = MD5 of content"
     );
     assert_eq!(result.checksum_type(), Some(&ChecksumType::FullObject));
-    let crc = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32IsoHdlc, &whole) as u32;
+    let crc = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc64Nvme, &whole);
     let crc_b64 = base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes());
-    assert_eq!(result.checksum_crc32(), Some(crc_b64.as_str()));
+    assert_eq!(result.checksum_crc64_nvme(), Some(crc_b64.as_str()));
     let h = head(c, &b, "copy").await;
     assert_eq!(h.e_tag(), Some(md5_hex.as_str()));
     assert_eq!(h.parts_count(), None, "the copy has no parts");
@@ -262,7 +233,7 @@ async fn conditional_completes_conflict_with_writes_during_the_upload() {
 
     // If-None-Match: the key exists → 412; deleted meanwhile → 409 ConditionalRequestConflict.
     put(c, &b, "k", b"first").await;
-    let (id, parts) = open_upload(c, &b, "k", None, &[b"second".to_vec()]).await;
+    let (id, parts) = open_upload(c, &b, "k", &[b"second".to_vec()]).await;
     let e = complete_if(id.clone(), parts.clone())
         .if_none_match("*")
         .send()
@@ -285,7 +256,7 @@ async fn conditional_completes_conflict_with_writes_during_the_upload() {
         ("ConditionalRequestConflict".into(), 409)
     );
     // An upload the delete did not overlap completes under the same condition.
-    let (id, parts) = open_upload(c, &b, "k", None, &[b"third".to_vec()]).await;
+    let (id, parts) = open_upload(c, &b, "k", &[b"third".to_vec()]).await;
     complete_if(id, parts)
         .if_none_match("*")
         .send()
@@ -295,7 +266,7 @@ async fn conditional_completes_conflict_with_writes_during_the_upload() {
 
     // If-Match: a PUT during the upload → the old ETag is 412, the new one 409.
     let before = head(c, &b, "k").await.e_tag().expect("etag").to_string();
-    let (id, parts) = open_upload(c, &b, "k", None, &[b"fourth".to_vec()]).await;
+    let (id, parts) = open_upload(c, &b, "k", &[b"fourth".to_vec()]).await;
     put(c, &b, "k", b"written meanwhile").await;
     let during = head(c, &b, "k").await.e_tag().expect("etag").to_string();
     let e = complete_if(id.clone(), parts.clone())
