@@ -24,6 +24,10 @@ pub enum Code {
     ObjectLockConfigurationNotFoundError,
     OwnershipControlsNotFoundError,
     ServerSideEncryptionConfigurationNotFoundError,
+    NoSuchConfiguration,
+    ReplicationConfigurationNotFoundError,
+    InvalidConfigurationId,
+    TooManyConfigurations,
     BadDigest,
     BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
@@ -92,6 +96,10 @@ impl Code {
             Code::ServerSideEncryptionConfigurationNotFoundError => {
                 "ServerSideEncryptionConfigurationNotFoundError"
             }
+            Code::NoSuchConfiguration => "NoSuchConfiguration",
+            Code::ReplicationConfigurationNotFoundError => "ReplicationConfigurationNotFoundError",
+            Code::InvalidConfigurationId => "InvalidConfigurationId",
+            Code::TooManyConfigurations => "TooManyConfigurations",
             Code::BadDigest => "BadDigest",
             Code::BucketAlreadyExists => "BucketAlreadyExists",
             Code::BucketAlreadyOwnedByYou => "BucketAlreadyOwnedByYou",
@@ -162,7 +170,9 @@ impl Code {
             | Code::NoSuchWebsiteConfiguration
             | Code::ObjectLockConfigurationNotFoundError
             | Code::OwnershipControlsNotFoundError
-            | Code::ServerSideEncryptionConfigurationNotFoundError => 404,
+            | Code::ServerSideEncryptionConfigurationNotFoundError
+            | Code::NoSuchConfiguration
+            | Code::ReplicationConfigurationNotFoundError => 404,
             Code::NotImplemented => 501,
             Code::NotModified => 304,
             Code::PreconditionFailed => 412,
@@ -192,6 +202,10 @@ impl Code {
             Code::ObjectLockConfigurationNotFoundError => "Object Lock configuration does not exist for this bucket",
             Code::OwnershipControlsNotFoundError => "The bucket ownership controls were not found",
             Code::ServerSideEncryptionConfigurationNotFoundError => "The server side encryption configuration was not found",
+            Code::NoSuchConfiguration => "The specified configuration does not exist.",
+            Code::ReplicationConfigurationNotFoundError => "The replication configuration was not found",
+            Code::InvalidConfigurationId => "The specified configuration id is invalid.",
+            Code::TooManyConfigurations => "You are attempting to create a new configuration but have already reached the 1,000-configuration limit.",
             Code::BadDigest => "The Content-MD5 you specified did not match what we received.",
             Code::BucketAlreadyExists => "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",
             Code::BucketAlreadyOwnedByYou => "Your previous request to create the named bucket succeeded and you already own it.",

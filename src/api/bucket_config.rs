@@ -57,6 +57,7 @@ fn missing(kind: ConfigKind, bucket: &str) -> S3Error {
         ConfigKind::Tagging => Code::NoSuchTagSet,
         ConfigKind::ObjectLock => Code::ObjectLockConfigurationNotFoundError,
         ConfigKind::PublicAccessBlock => Code::NoSuchPublicAccessBlockConfiguration,
+        ConfigKind::Replication => Code::ReplicationConfigurationNotFoundError,
         _ => Code::ServerSideEncryptionConfigurationNotFoundError,
     };
     S3Error::new(code).extra("BucketName", bucket)
@@ -198,6 +199,7 @@ fn validate(kind: ConfigKind, root: &Element, ctx: &Ctx, bucket: &Bucket) -> S3R
         }
         ConfigKind::Notification => validate_notification(root),
         ConfigKind::ObjectLock => validate_object_lock(root, bucket),
+        ConfigKind::Replication => super::replication::validate_replication(root, ctx, bucket),
         ConfigKind::Policy => Ok(()),
     }
 }

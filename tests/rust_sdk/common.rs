@@ -278,3 +278,13 @@ pub async fn set_versioning(
         .await
         .expect("put versioning");
 }
+
+/// One raw request with a body to the twin, answered in full: (status, response text).
+pub async fn raw_request(t: &Twin, method: &str, path: &str, body: &str) -> (u16, String) {
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        t.addr(),
+        body.len()
+    );
+    raw(&t.addr(), req.as_bytes()).await
+}

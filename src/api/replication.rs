@@ -1,0 +1,55 @@
+//! Replication configuration (`?replication`): the checks PutBucketReplication makes before
+//! the document is stored with the other bucket configurations (`bucket_config.rs`).
+
+use super::Ctx;
+use crate::error::{S3Error, S3Result};
+use crate::store::{Bucket, Versioning};
+use crate::wire::xml::Element;
+
+/// Most rules a replication configuration may hold.
+const MAX_RULES: usize = 1000;
+
+pub(super) fn validate_replication(root: &Element, ctx: &Ctx, bucket: &Bucket) -> S3Result<()> {
+    if root.name != "ReplicationConfiguration" || root.child("Role").is_none() {
+        return Err(S3Error::malformed_xml());
+    }
+    let rules: Vec<&Element> = root.children_named("Rule").collect();
+    if rules.is_empty() || rules.len() > MAX_RULES {
+        return Err(S3Error::malformed_xml());
+    }
+    let mut destinations = Vec::with_capacity(rules.len());
+    for rule in &rules {
+        match rule.child_text("Status").map(str::trim) {
+            Some("Enabled" | "Disabled") => {}
+            _ => return Err(S3Error::malformed_xml()),
+        }
+        if rule.child("Filter").is_some() && rule.child("Prefix").is_some() {
+            return Err(S3Error::malformed_xml());
+        }
+        let dest = rule
+            .child("Destination")
+            .and_then(|d| d.child_text("Bucket"))
+            .map(str::trim)
+            .ok_or_else(S3Error::malformed_xml)?;
+        destinations.push(dest);
+    }
+    if bucket.versioning().0 != Versioning::Enabled {
+        return Err(S3Error::invalid_request(
+            "Versioning must be 'Enabled' on the bucket to apply a replication configuration",
+        ));
+    }
+    for dest in destinations {
+        // Destinations are bucket ARNs; every bucket of the twin is in its one account.
+        let name = dest.strip_prefix("arn:aws:s3:::").unwrap_or(dest);
+        let target = ctx
+            .run
+            .bucket(name)
+            .map_err(|_| S3Error::invalid_request("Destination bucket must exist."))?;
+        if target.versioning().0 != Versioning::Enabled {
+            return Err(S3Error::invalid_request(
+                "Destination bucket must have versioning enabled.",
+            ));
+        }
+    }
+    Ok(())
+}
