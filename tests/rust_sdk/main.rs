@@ -16,4 +16,5 @@ mod multipart;
 mod objects;
 mod runs;
 mod twin;
+mod validation;
 mod versioning;

@@ -1,0 +1,98 @@
+//! Validation AWS makes of request values: tag characters, encryption and logging
+//! configurations, versioning with MFA delete, object-lock modes, storage classes, listing
+//! markers and ACL bodies — each answered with AWS's error.
+
+use crate::common::*;
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::types::*;
+
+fn tagging(key: &str, value: &str) -> Tagging {
+    Tagging::builder()
+        .tag_set(Tag::builder().key(key).value(value).build().expect("tag"))
+        .build()
+        .expect("tagging")
+}
+
+fn message<E: ProvideErrorMetadata>(
+    err: &aws_sdk_s3::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> String {
+    err.as_service_error()
+        .and_then(|e| e.message())
+        .unwrap_or("")
+        .to_string()
+}
+
+#[tokio::test]
+async fn tags_take_only_the_characters_aws_allows() {
+    let t = Twin::start().await;
+    let c = &t.client;
+    let b = new_bucket(c, "tagchars").await;
+    put(c, &b, "k", b"x").await;
+    // Letters of any script, digits, spaces and `+ - = . _ : / @` are fine.
+    c.put_object_tagging()
+        .bucket(&b)
+        .key("k")
+        .tagging(tagging("Kostenstelle é/1", "a+b-c=d.e_f:g/h@i 9"))
+        .send()
+        .await
+        .expect("allowed characters");
+    for (key, value, msg) in [
+        ("bad,key", "v", "The TagKey you have provided is invalid"),
+        ("k", "a,b", "The TagValue you have provided is invalid"),
+        ("k", "x!", "The TagValue you have provided is invalid"),
+        ("aws:owner", "v", "Your TagKey cannot be prefixed with aws:"),
+        ("AWS:Owner", "v", "Your TagKey cannot be prefixed with aws:"),
+    ] {
+        let err = c
+            .put_object_tagging()
+            .bucket(&b)
+            .key("k")
+            .tagging(tagging(key, value))
+            .send()
+            .await
+            .expect_err("refused");
+        assert_eq!(
+            error_parts(&err),
+            ("InvalidTag".to_string(), 400),
+            "{key}={value}"
+        );
+        assert_eq!(message(&err), msg, "{key}={value}");
+    }
+    // The x-amz-tagging header of PutObject takes the same tags.
+    for (header, msg) in [
+        (
+            "platform=metal%2Cstack",
+            "The TagValue you have provided is invalid",
+        ),
+        (
+            "aws%3Acreated=1",
+            "Your TagKey cannot be prefixed with aws:",
+        ),
+    ] {
+        let err = c
+            .put_object()
+            .bucket(&b)
+            .key("h")
+            .tagging(header)
+            .body(b"x".to_vec().into())
+            .send()
+            .await
+            .expect_err("refused");
+        assert_eq!(
+            error_parts(&err),
+            ("InvalidTag".to_string(), 400),
+            "{header}"
+        );
+        assert_eq!(message(&err), msg, "{header}");
+    }
+    // Bucket tags too.
+    let err = c
+        .put_bucket_tagging()
+        .bucket(&b)
+        .tagging(tagging("team", "a;b"))
+        .send()
+        .await
+        .expect_err("refused");
+    assert_eq!(error_parts(&err), ("InvalidTag".to_string(), 400));
+    assert_eq!(message(&err), "The TagValue you have provided is invalid");
+}
