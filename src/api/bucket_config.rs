@@ -422,6 +422,17 @@ fn validate_lifecycle(root: &Element) -> S3Result<()> {
                     abort.child_text("DaysAfterInitiation").unwrap_or(""),
                 ));
             }
+            // Uploads carry no tags yet, so a tag filter could never select one.
+            let filter = rule.child("Filter");
+            if [filter, filter.and_then(|f| f.child("And"))]
+                .into_iter()
+                .flatten()
+                .any(|f| f.child("Tag").is_some())
+            {
+                return Err(S3Error::invalid_request(
+                    "AbortIncompleteMultipartUpload cannot be specified with Tags.",
+                ));
+            }
         }
     }
     Ok(())

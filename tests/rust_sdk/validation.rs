@@ -96,3 +96,36 @@ async fn tags_take_only_the_characters_aws_allows() {
     assert_eq!(error_parts(&err), ("InvalidTag".to_string(), 400));
     assert_eq!(message(&err), "The TagValue you have provided is invalid");
 }
+
+#[tokio::test]
+async fn lifecycle_abort_rules_take_no_tag_filter() {
+    let t = Twin::start().await;
+    let b = new_bucket(&t.client, "lcabort").await;
+    let doc = |filter: &str| {
+        format!(
+            "<LifecycleConfiguration><Rule><ID>r</ID><Filter>{filter}</Filter><Status>Enabled</Status>\
+             <AbortIncompleteMultipartUpload><DaysAfterInitiation>7</DaysAfterInitiation></AbortIncompleteMultipartUpload>\
+             </Rule></LifecycleConfiguration>"
+        )
+    };
+    for filter in [
+        "<Tag><Key>k</Key><Value>v</Value></Tag>",
+        "<And><Prefix>p/</Prefix><Tag><Key>k</Key><Value>v</Value></Tag></And>",
+    ] {
+        let (status, text) = raw_request(&t, "PUT", &format!("/{b}?lifecycle"), &doc(filter)).await;
+        assert_eq!(status, 400, "{text}");
+        assert_eq!(xml_value(&text, "Code").as_deref(), Some("InvalidRequest"));
+        assert_eq!(
+            xml_value(&text, "Message").as_deref(),
+            Some("AbortIncompleteMultipartUpload cannot be specified with Tags.")
+        );
+    }
+    let (status, text) = raw_request(
+        &t,
+        "PUT",
+        &format!("/{b}?lifecycle"),
+        &doc("<Prefix>p/</Prefix>"),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+}
