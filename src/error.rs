@@ -14,6 +14,7 @@ pub enum Code {
     InvalidBucketAclWithObjectOwnership,
     InvalidBucketState,
     InvalidTargetBucketForLogging,
+    CrossLocationLoggingProhibitted,
     MalformedPolicy,
     NoSuchBucketPolicy,
     NoSuchCORSConfiguration,
@@ -84,6 +85,7 @@ impl Code {
             Code::InvalidBucketAclWithObjectOwnership => "InvalidBucketAclWithObjectOwnership",
             Code::InvalidBucketState => "InvalidBucketState",
             Code::InvalidTargetBucketForLogging => "InvalidTargetBucketForLogging",
+            Code::CrossLocationLoggingProhibitted => "CrossLocationLoggingProhibitted",
             Code::MalformedPolicy => "MalformedPolicy",
             Code::NoSuchBucketPolicy => "NoSuchBucketPolicy",
             Code::NoSuchCORSConfiguration => "NoSuchCORSConfiguration",
@@ -148,7 +150,9 @@ impl Code {
 
     pub fn status(self) -> u16 {
         match self {
-            Code::AccessDenied | Code::InvalidObjectState => 403,
+            Code::AccessDenied
+            | Code::InvalidObjectState
+            | Code::CrossLocationLoggingProhibitted => 403,
             Code::BucketAlreadyExists
             | Code::BucketAlreadyOwnedByYou
             | Code::BucketNotEmpty
@@ -192,6 +196,7 @@ impl Code {
             Code::InvalidBucketAclWithObjectOwnership => "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
             Code::InvalidBucketState => "The request is not valid with the current state of the bucket.",
             Code::InvalidTargetBucketForLogging => "The target bucket for logging does not exist",
+            Code::CrossLocationLoggingProhibitted => "Cross S3 location logging not allowed.",
             Code::MalformedPolicy => "Policies must be valid JSON and the first byte must be '{'",
             Code::NoSuchBucketPolicy => "The bucket policy does not exist",
             Code::NoSuchCORSConfiguration => "The CORS configuration does not exist",

@@ -190,9 +190,14 @@ fn validate(kind: ConfigKind, root: &Element, ctx: &Ctx, bucket: &Bucket) -> S3R
                 enabled
                     .child("TargetPrefix")
                     .ok_or_else(S3Error::malformed_xml)?;
-                if ctx.run.bucket(target).is_err() {
+                let Ok(target_bucket) = ctx.run.bucket(target) else {
                     return Err(S3Error::new(Code::InvalidTargetBucketForLogging)
                         .extra("TargetBucket", target));
+                };
+                if target_bucket.region != bucket.region {
+                    return Err(S3Error::new(Code::CrossLocationLoggingProhibitted)
+                        .extra("TargetBucketLocation", target_bucket.region.clone())
+                        .extra("SourceBucketLocation", bucket.region.clone()));
                 }
             }
             Ok(())

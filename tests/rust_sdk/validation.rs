@@ -129,3 +129,65 @@ async fn lifecycle_abort_rules_take_no_tag_filter() {
     .await;
     assert_eq!(status, 200, "{text}");
 }
+
+#[tokio::test]
+async fn logging_targets_must_exist_in_the_same_region() {
+    let t = Twin::start().await;
+    let c = &t.client;
+    let b = new_bucket(c, "logsrc").await;
+    let same = new_bucket(c, "logdst").await;
+    let far = new_bucket_in(c, "logfar", "eu-west-1").await;
+    let logging = |target: &str| {
+        BucketLoggingStatus::builder()
+            .logging_enabled(
+                LoggingEnabled::builder()
+                    .target_bucket(target)
+                    .target_prefix("logs/")
+                    .build()
+                    .expect("logging"),
+            )
+            .build()
+    };
+    let doc = |target: &str| {
+        format!(
+            "<BucketLoggingStatus><LoggingEnabled><TargetBucket>{target}</TargetBucket>\
+             <TargetPrefix>logs/</TargetPrefix></LoggingEnabled></BucketLoggingStatus>"
+        )
+    };
+    let (status, text) = raw_request(&t, "PUT", &format!("/{b}?logging"), &doc(&far)).await;
+    assert_eq!(status, 403, "{text}");
+    assert_eq!(
+        xml_value(&text, "Code").as_deref(),
+        Some("CrossLocationLoggingProhibitted")
+    );
+    assert_eq!(
+        xml_value(&text, "Message").as_deref(),
+        Some("Cross S3 location logging not allowed.")
+    );
+    assert_eq!(
+        xml_value(&text, "TargetBucketLocation").as_deref(),
+        Some("eu-west-1")
+    );
+    assert_eq!(
+        xml_value(&text, "SourceBucketLocation").as_deref(),
+        Some("us-east-1")
+    );
+    let missing = bucket_name("nolog");
+    let err = c
+        .put_bucket_logging()
+        .bucket(&b)
+        .bucket_logging_status(logging(&missing))
+        .send()
+        .await
+        .expect_err("missing target");
+    assert_eq!(
+        error_parts(&err),
+        ("InvalidTargetBucketForLogging".to_string(), 400)
+    );
+    c.put_bucket_logging()
+        .bucket(&b)
+        .bucket_logging_status(logging(&same))
+        .send()
+        .await
+        .expect("same region");
+}
