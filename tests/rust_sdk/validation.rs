@@ -191,3 +191,83 @@ async fn logging_targets_must_exist_in_the_same_region() {
         .await
         .expect("same region");
 }
+
+#[tokio::test]
+async fn mfa_delete_needs_the_mfa_header() {
+    let t = Twin::start().await;
+    let c = &t.client;
+    let b = new_bucket(c, "mfa").await;
+    let conf = |mfa: MfaDelete| {
+        VersioningConfiguration::builder()
+            .status(BucketVersioningStatus::Enabled)
+            .mfa_delete(mfa)
+            .build()
+    };
+    let err = c
+        .put_bucket_versioning()
+        .bucket(&b)
+        .versioning_configuration(conf(MfaDelete::Enabled))
+        .send()
+        .await
+        .expect_err("no x-amz-mfa");
+    assert_eq!(error_parts(&err), ("AccessDenied".to_string(), 403));
+    assert_eq!(
+        message(&err),
+        "Mfa Authentication must be used for this request"
+    );
+    // Nothing changed.
+    let got = c
+        .get_bucket_versioning()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(got.status(), None);
+    // Disabling it needs no device.
+    c.put_bucket_versioning()
+        .bucket(&b)
+        .versioning_configuration(conf(MfaDelete::Disabled))
+        .send()
+        .await
+        .expect("disabled without mfa");
+    c.put_bucket_versioning()
+        .bucket(&b)
+        .versioning_configuration(conf(MfaDelete::Enabled))
+        .mfa("arn:aws:iam::123456789012:mfa/root-account-mfa-device 123456")
+        .send()
+        .await
+        .expect("with x-amz-mfa");
+    // While it is on, every versioning change needs the device.
+    let err = c
+        .put_bucket_versioning()
+        .bucket(&b)
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Suspended)
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("mfa on");
+    assert_eq!(error_parts(&err), ("AccessDenied".to_string(), 403));
+
+    // A bucket with lifecycle rules cannot turn it on.
+    let lc = new_bucket(c, "mfalc").await;
+    let rules = "<LifecycleConfiguration><Rule><ID>r</ID><Filter><Prefix>p/</Prefix></Filter>\
+                 <Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>";
+    let (status, text) = raw_request(&t, "PUT", &format!("/{lc}?lifecycle"), rules).await;
+    assert_eq!(status, 200, "{text}");
+    let err = c
+        .put_bucket_versioning()
+        .bucket(&lc)
+        .versioning_configuration(conf(MfaDelete::Enabled))
+        .mfa("serial 123456")
+        .send()
+        .await
+        .expect_err("lifecycle");
+    assert_eq!(error_parts(&err), ("InvalidBucketState".to_string(), 409));
+    assert_eq!(
+        message(&err),
+        "Mfa Authentication is not supported on a bucket with lifecycle configuration. Delete lifecycle configuration before enabling Mfa Authentication."
+    );
+}
