@@ -8,8 +8,8 @@ use crate::error::{Code, S3Error, S3Result};
 use crate::lifecycle;
 use crate::server::response::{empty, set_header, Resp, ResponseBody};
 use crate::store::{
-    is_archived, storage_class_named, Body, Bucket, ETag, Object, ObjectHeaders, Restore,
-    StorageClass, Versioning,
+    is_archived, storage_class_named, Body, Bucket, ConfigKind, ETag, Object, ObjectHeaders,
+    Restore, StorageClass, Versioning,
 };
 use crate::wire::headers::{self, encode_metadata_value, parse_range, parse_tagging};
 use crate::wire::request_body::{receive, BodySpec};
@@ -72,6 +72,7 @@ pub fn request_tags(h: &HeaderMap) -> S3Result<Vec<(String, String)>> {
 /// tags, ACL), with an empty body: PutObject fills the body, CreateMultipartUpload keeps it as the
 /// template of the object to come.
 pub fn object_from_headers(ctx: &Ctx, key: &str) -> S3Result<Object> {
+    check_object_lock_headers(ctx)?;
     let mut o = Object::new(key, Body::default(), "", ctx.run.now());
     o.storage_class = storage_class(&ctx.headers)?;
     o.tags = request_tags(&ctx.headers)?.into();
@@ -79,6 +80,36 @@ pub fn object_from_headers(ctx: &Ctx, key: &str) -> S3Result<Object> {
     o.headers = object_headers(&ctx.headers).shared();
     o.acl = super::acl::request_object_acl(ctx)?;
     Ok(o)
+}
+
+/// The object-lock headers S3 checks on a write: a mode and a retain-until date together, the
+/// mode one of S3's two, on a bucket with Object Lock. (Retention itself is not kept yet.)
+pub(super) fn check_object_lock_headers(ctx: &Ctx) -> S3Result<()> {
+    let mode = ctx.header("x-amz-object-lock-mode");
+    let until = ctx.header("x-amz-object-lock-retain-until-date");
+    if mode.is_none() && until.is_none() {
+        return Ok(());
+    }
+    let (Some(mode), Some(_)) = (mode, until) else {
+        return Err(S3Error::with_message(
+            Code::InvalidArgument,
+            "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied",
+        ));
+    };
+    if !matches!(mode, "GOVERNANCE" | "COMPLIANCE") {
+        return Err(S3Error::invalid_argument(
+            "Unknown wormMode directive.",
+            "x-amz-object-lock-mode",
+            mode,
+        ));
+    }
+    let bucket = ctx.run.bucket(ctx.bucket_name())?;
+    if bucket.config(ConfigKind::ObjectLock).is_none() {
+        return Err(S3Error::invalid_request(
+            "Bucket is missing Object Lock Configuration",
+        ));
+    }
+    Ok(())
 }
 
 /// `x-amz-expiration` when a lifecycle Expiration rule applies to the object.

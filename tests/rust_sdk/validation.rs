@@ -271,3 +271,59 @@ async fn mfa_delete_needs_the_mfa_header() {
         "Mfa Authentication is not supported on a bucket with lifecycle configuration. Delete lifecycle configuration before enabling Mfa Authentication."
     );
 }
+
+#[tokio::test]
+async fn object_lock_headers_take_aws_modes_only() {
+    let t = Twin::start().await;
+    let c = &t.client;
+    let locked = bucket_name("lock");
+    c.create_bucket()
+        .bucket(&locked)
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .expect("create locked");
+    let plain = new_bucket(c, "nolock").await;
+    let until = aws_sdk_s3::primitives::DateTime::from_secs(4_102_444_800); // 2100-01-01
+    let put = |bucket: &str, mode: Option<&str>, with_date: bool| {
+        let mut req = c
+            .put_object()
+            .bucket(bucket)
+            .key("k")
+            .body(b"x".to_vec().into());
+        if let Some(m) = mode {
+            req = req.object_lock_mode(ObjectLockMode::from(m));
+        }
+        if with_date {
+            req = req.object_lock_retain_until_date(until);
+        }
+        req.send()
+    };
+    let err = put(&locked, Some("FOREVER"), true).await.expect_err("mode");
+    assert_eq!(error_parts(&err), ("InvalidArgument".to_string(), 400));
+    assert_eq!(message(&err), "Unknown wormMode directive.");
+    let err = put(&locked, Some("GOVERNANCE"), false)
+        .await
+        .expect_err("no date");
+    assert_eq!(error_parts(&err), ("InvalidArgument".to_string(), 400));
+    assert_eq!(
+        message(&err),
+        "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied"
+    );
+    let err = put(&plain, Some("COMPLIANCE"), true)
+        .await
+        .expect_err("no lock");
+    assert_eq!(error_parts(&err), ("InvalidRequest".to_string(), 400));
+    assert_eq!(message(&err), "Bucket is missing Object Lock Configuration");
+    put(&locked, Some("GOVERNANCE"), true).await.expect("valid");
+    let err = c
+        .create_multipart_upload()
+        .bucket(&locked)
+        .key("mp")
+        .object_lock_mode(ObjectLockMode::from("governance"))
+        .object_lock_retain_until_date(until)
+        .send()
+        .await
+        .expect_err("multipart mode");
+    assert_eq!(message(&err), "Unknown wormMode directive.");
+}
