@@ -36,9 +36,15 @@ pub fn storage_class(headers: &HeaderMap) -> S3Result<StorageClass> {
         .and_then(|v| v.to_str().ok())
     {
         None => Ok(StorageClass::STANDARD),
-        Some(c) => storage_class_named(c).ok_or_else(|| S3Error::new(Code::InvalidStorageClass)),
+        Some(c) => storage_class_named(c)
+            .filter(|c| !NOT_FOR_BUCKETS.contains(&c.as_str()))
+            .ok_or_else(|| S3Error::new(Code::InvalidStorageClass)),
     }
 }
+
+/// Storage classes S3 knows but refuses in a general-purpose bucket: they belong to Outposts,
+/// Snow devices, directory buckets and FSx.
+const NOT_FOR_BUCKETS: [&str; 4] = ["OUTPOSTS", "SNOW", "EXPRESS_ONEZONE", "FSX_OPENZFS"];
 
 /// The stored HTTP properties from a request's headers (`aws-chunked` is transport, not kept).
 pub fn object_headers(h: &HeaderMap) -> ObjectHeaders {

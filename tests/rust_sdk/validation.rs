@@ -327,3 +327,55 @@ async fn object_lock_headers_take_aws_modes_only() {
         .expect_err("multipart mode");
     assert_eq!(message(&err), "Unknown wormMode directive.");
 }
+
+#[tokio::test]
+async fn storage_classes_of_other_products_are_refused() {
+    let t = Twin::start().await;
+    let c = &t.client;
+    let b = new_bucket(c, "classes").await;
+    for class in [
+        "OUTPOSTS",
+        "SNOW",
+        "EXPRESS_ONEZONE",
+        "FSX_OPENZFS",
+        "NEARLINE",
+    ] {
+        let err = c
+            .put_object()
+            .bucket(&b)
+            .key("k")
+            .storage_class(StorageClass::from(class))
+            .body(b"x".to_vec().into())
+            .send()
+            .await
+            .expect_err("refused");
+        assert_eq!(
+            error_parts(&err),
+            ("InvalidStorageClass".to_string(), 400),
+            "{class}"
+        );
+        assert_eq!(
+            message(&err),
+            "The storage class you specified is not valid"
+        );
+        let err = c
+            .create_multipart_upload()
+            .bucket(&b)
+            .key("mp")
+            .storage_class(StorageClass::from(class))
+            .send()
+            .await
+            .expect_err("refused");
+        assert_eq!(error_parts(&err).0, "InvalidStorageClass", "{class}");
+    }
+    for class in ["GLACIER_IR", "INTELLIGENT_TIERING", "STANDARD_IA"] {
+        c.put_object()
+            .bucket(&b)
+            .key(class)
+            .storage_class(StorageClass::from(class))
+            .body(b"x".to_vec().into())
+            .send()
+            .await
+            .expect(class);
+    }
+}
