@@ -379,3 +379,110 @@ async fn storage_classes_of_other_products_are_refused() {
             .expect(class);
     }
 }
+
+#[tokio::test]
+async fn list_buckets_filters_by_region_and_pages() {
+    let t = Twin::start().await;
+    let c = &t.client;
+    let us = new_bucket(c, "lbus").await;
+    let eu1 = new_bucket_in(c, "lbeu", "eu-west-1").await;
+    let eu2 = new_bucket_in(c, "lbeu", "eu-west-1").await;
+    let out = c
+        .list_buckets()
+        .bucket_region("eu-west-1")
+        .send()
+        .await
+        .expect("list");
+    let names: Vec<&str> = out.buckets().iter().filter_map(|b| b.name()).collect();
+    assert_eq!(names, [eu1.as_str(), eu2.as_str()]);
+    assert!(!names.contains(&us.as_str()));
+    let page = c
+        .list_buckets()
+        .bucket_region("eu-west-1")
+        .max_buckets(1)
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.buckets().len(), 1);
+    let token = page.continuation_token().expect("token").to_string();
+    let rest = c
+        .list_buckets()
+        .bucket_region("eu-west-1")
+        .max_buckets(1)
+        .continuation_token(&token)
+        .send()
+        .await
+        .expect("page 2");
+    let names: Vec<&str> = rest.buckets().iter().filter_map(|b| b.name()).collect();
+    assert_eq!(names, [eu2.as_str()]);
+    assert_eq!(rest.continuation_token(), None);
+    for (query, name) in [
+        ("max-buckets=0", "max-buckets"),
+        ("max-buckets=10001", "max-buckets"),
+        ("max-buckets=x", "max-buckets"),
+        ("continuation-token=%21%21", "continuation-token"),
+    ] {
+        let (status, text) = raw_request(&t, "GET", &format!("/?{query}"), "").await;
+        assert_eq!(status, 400, "{query}: {text}");
+        assert_eq!(xml_value(&text, "Code").as_deref(), Some("InvalidArgument"));
+        assert_eq!(xml_value(&text, "ArgumentName").as_deref(), Some(name));
+    }
+}
+
+#[tokio::test]
+async fn continuation_tokens_are_only_those_issued() {
+    let t = Twin::start().await;
+    let c = &t.client;
+    let b = new_bucket(c, "tokens").await;
+    for k in ["a", "b", "c"] {
+        put(c, &b, k, b"x").await;
+    }
+    let page = c
+        .list_objects_v2()
+        .bucket(&b)
+        .max_keys(1)
+        .send()
+        .await
+        .expect("page");
+    let token = page.next_continuation_token().expect("token").to_string();
+    let next = c
+        .list_objects_v2()
+        .bucket(&b)
+        .continuation_token(&token)
+        .send()
+        .await
+        .expect("issued token");
+    let keys: Vec<&str> = next.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["b", "c"]);
+    // Well-formed base64 that the server never issued ("a", "b") is refused, as on S3.
+    for forged in ["YQ==", "Yg==", "not-a-token"] {
+        let err = c
+            .list_objects_v2()
+            .bucket(&b)
+            .continuation_token(forged)
+            .send()
+            .await
+            .expect_err("forged");
+        assert_eq!(
+            error_parts(&err),
+            ("InvalidArgument".to_string(), 400),
+            "{forged}"
+        );
+        assert_eq!(
+            message(&err),
+            "The continuation token provided is incorrect"
+        );
+        let err = c
+            .list_buckets()
+            .max_buckets(1)
+            .continuation_token(forged)
+            .send()
+            .await
+            .expect_err("forged");
+        assert_eq!(
+            error_parts(&err),
+            ("InvalidArgument".to_string(), 400),
+            "{forged}"
+        );
+    }
+}
