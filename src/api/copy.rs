@@ -2,8 +2,8 @@
 
 use super::conditional::COPY_SOURCE;
 use super::object::{
-    check_key, check_object_lock_headers, no_such_version, object_headers, request_tags, restored,
-    set_version_header, storage_class,
+    check_key, check_object_lock_headers, check_sse_headers, no_such_version, object_headers,
+    request_tags, restored, set_version_header, storage_class,
 };
 use super::Ctx;
 use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumType};
@@ -68,6 +68,7 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
 
     let storage_class = storage_class(&ctx.headers)?;
     check_object_lock_headers(ctx)?;
+    check_sse_headers(ctx)?;
     let changes_something = replace_metadata
         || ctx.headers.contains_key("x-amz-storage-class")
         || ctx.headers.contains_key("x-amz-server-side-encryption")

@@ -79,6 +79,7 @@ pub fn request_tags(h: &HeaderMap) -> S3Result<Vec<(String, String)>> {
 /// template of the object to come.
 pub fn object_from_headers(ctx: &Ctx, key: &str) -> S3Result<Object> {
     check_object_lock_headers(ctx)?;
+    check_sse_headers(ctx)?;
     let mut o = Object::new(key, Body::default(), "", ctx.run.now());
     o.storage_class = storage_class(&ctx.headers)?;
     o.tags = request_tags(&ctx.headers)?.into();
@@ -86,6 +87,34 @@ pub fn object_from_headers(ctx: &Ctx, key: &str) -> S3Result<Object> {
     o.headers = object_headers(&ctx.headers).shared();
     o.acl = super::acl::request_object_acl(ctx)?;
     Ok(o)
+}
+
+/// `x-amz-server-side-encryption` names one of S3's algorithms, and a KMS key comes only with
+/// a KMS one. (Objects are reported SSE-S3 whatever was asked.)
+pub(super) fn check_sse_headers(ctx: &Ctx) -> S3Result<()> {
+    const HEADER: &str = "x-amz-server-side-encryption";
+    let algo = ctx.header(HEADER);
+    if let Some(a) = algo {
+        if !matches!(a, "AES256" | "aws:kms" | "aws:kms:dsse") {
+            return Err(S3Error::invalid_argument(
+                "The encryption method specified is not supported",
+                HEADER,
+                a,
+            ));
+        }
+    }
+    if ctx
+        .headers
+        .contains_key("x-amz-server-side-encryption-aws-kms-key-id")
+        && !matches!(algo, Some("aws:kms" | "aws:kms:dsse"))
+    {
+        return Err(S3Error::invalid_argument(
+            "Server Side Encryption with KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms",
+            HEADER,
+            algo.unwrap_or(""),
+        ));
+    }
+    Ok(())
 }
 
 /// The object-lock headers S3 checks on a write: a mode and a retain-until date together, the

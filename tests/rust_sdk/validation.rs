@@ -486,3 +486,79 @@ async fn continuation_tokens_are_only_those_issued() {
         );
     }
 }
+
+#[tokio::test]
+async fn encryption_settings_take_s3_algorithms_only() {
+    let t = Twin::start().await;
+    let c = &t.client;
+    let b = new_bucket(c, "sse").await;
+    // Bucket default encryption: the algorithm is one of S3's, a KMS key only with KMS.
+    let doc = |algo: &str, key: &str| {
+        format!(
+            "<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault>\
+             <SSEAlgorithm>{algo}</SSEAlgorithm>{key}</ApplyServerSideEncryptionByDefault>\
+             </Rule></ServerSideEncryptionConfiguration>"
+        )
+    };
+    let key = "<KMSMasterKeyID>arn:aws:kms:us-east-1:123456789012:key/abc</KMSMasterKeyID>";
+    let (status, text) = raw_request(&t, "PUT", &format!("/{b}?encryption"), &doc("DES", "")).await;
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(xml_value(&text, "Code").as_deref(), Some("MalformedXML"));
+    let (status, text) =
+        raw_request(&t, "PUT", &format!("/{b}?encryption"), &doc("AES256", key)).await;
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(xml_value(&text, "Code").as_deref(), Some("InvalidArgument"));
+    for algo in ["aws:kms", "aws:kms:dsse"] {
+        let (status, text) =
+            raw_request(&t, "PUT", &format!("/{b}?encryption"), &doc(algo, key)).await;
+        assert_eq!(status, 200, "{algo}: {text}");
+    }
+
+    // Object writes: x-amz-server-side-encryption.
+    let err = c
+        .put_object()
+        .bucket(&b)
+        .key("k")
+        .server_side_encryption(ServerSideEncryption::from("DES"))
+        .body(b"x".to_vec().into())
+        .send()
+        .await
+        .expect_err("algorithm");
+    assert_eq!(error_parts(&err), ("InvalidArgument".to_string(), 400));
+    assert_eq!(
+        message(&err),
+        "The encryption method specified is not supported"
+    );
+    let err = c
+        .put_object()
+        .bucket(&b)
+        .key("k")
+        .server_side_encryption(ServerSideEncryption::Aes256)
+        .ssekms_key_id("arn:aws:kms:us-east-1:123456789012:key/abc")
+        .body(b"x".to_vec().into())
+        .send()
+        .await
+        .expect_err("kms key with AES256");
+    assert_eq!(error_parts(&err), ("InvalidArgument".to_string(), 400));
+    assert_eq!(
+        message(&err),
+        "Server Side Encryption with KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms"
+    );
+    let err = c
+        .create_multipart_upload()
+        .bucket(&b)
+        .key("mp")
+        .server_side_encryption(ServerSideEncryption::from("aes256"))
+        .send()
+        .await
+        .expect_err("multipart algorithm");
+    assert_eq!(error_parts(&err).0, "InvalidArgument");
+    c.put_object()
+        .bucket(&b)
+        .key("k")
+        .server_side_encryption(ServerSideEncryption::Aes256)
+        .body(b"x".to_vec().into())
+        .send()
+        .await
+        .expect("AES256");
+}
