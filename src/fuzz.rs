@@ -1849,12 +1849,20 @@ fn gen_rule(u: &mut Unstructured, index: usize) -> AResult<GenRule> {
         actions += 1;
     }
     let mut abort_days = None;
-    if u.ratio(1, 3)? || actions == 0 {
+    // S3 refuses AbortIncompleteMultipartUpload in a rule with a tag filter.
+    if tags.is_empty() && (u.ratio(1, 3)? || actions == 0) {
         let d = days(u, 1)?;
         abort_days = Some(d);
         children.push(parent(
             "AbortIncompleteMultipartUpload",
             vec![leaf("DaysAfterInitiation", d.to_string())],
+        ));
+    } else if actions == 0 {
+        let d = days(u, 1)?;
+        noncurrent_days = Some(d);
+        children.push(parent(
+            "NoncurrentVersionExpiration",
+            vec![leaf("NoncurrentDays", d.to_string())],
         ));
     }
     Ok(GenRule {
