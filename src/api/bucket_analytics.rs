@@ -18,6 +18,9 @@ const MAX_CONFIGS: usize = 1000;
 /// Configurations per List page.
 const PAGE: usize = 100;
 
+/// The longest an object may wait for an archive tier: two years.
+const MAX_TIERING_DAYS: i32 = 730;
+
 /// Metrics ids: at most 64 characters.
 const MAX_METRICS_ID: usize = 64;
 
@@ -204,13 +207,31 @@ fn validate(kind: IdConfigKind, root: &Element) -> S3Result<()> {
                 return Err(S3Error::malformed_xml());
             }
             for t in tierings {
-                t.child_text("Days")
+                let days = t
+                    .child_text("Days")
                     .and_then(|d| d.trim().parse::<i32>().ok())
                     .ok_or_else(S3Error::malformed_xml)?;
-                one_of(
-                    t.child_text("AccessTier"),
-                    &["ARCHIVE_ACCESS", "DEEP_ARCHIVE_ACCESS"],
-                )?;
+                let tier = t.child_text("AccessTier").map(str::trim);
+                let min = match tier {
+                    Some("ARCHIVE_ACCESS") => 90,
+                    Some("DEEP_ARCHIVE_ACCESS") => 180,
+                    _ => return Err(S3Error::malformed_xml()),
+                };
+                let tier = tier.unwrap_or_default();
+                if days < min {
+                    return Err(S3Error::with_message(
+                        Code::InvalidArgument,
+                        format!("Days specified in {tier} tier should not be less than {min}."),
+                    ));
+                }
+                if days > MAX_TIERING_DAYS {
+                    return Err(S3Error::with_message(
+                        Code::InvalidArgument,
+                        format!(
+                            "Days specified in {tier} tier should not be more than {MAX_TIERING_DAYS}."
+                        ),
+                    ));
+                }
             }
             Ok(())
         }

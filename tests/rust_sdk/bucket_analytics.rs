@@ -317,6 +317,44 @@ async fn inventory_analytics_and_tiering_configurations_round_trip() {
         .await
         .expect("list tiering");
     assert_eq!(listed.intelligent_tiering_configuration_list().len(), 1);
+    for (tier, days, msg) in [
+        (
+            IntelligentTieringAccessTier::ArchiveAccess,
+            89,
+            "Days specified in ARCHIVE_ACCESS tier should not be less than 90.",
+        ),
+        (
+            IntelligentTieringAccessTier::DeepArchiveAccess,
+            90,
+            "Days specified in DEEP_ARCHIVE_ACCESS tier should not be less than 180.",
+        ),
+    ] {
+        let conf = IntelligentTieringConfiguration::builder()
+            .id("short")
+            .status(IntelligentTieringStatus::Enabled)
+            .tierings(
+                Tiering::builder()
+                    .days(days)
+                    .access_tier(tier)
+                    .build()
+                    .expect("tiering"),
+            )
+            .build()
+            .expect("configuration");
+        let err = c
+            .put_bucket_intelligent_tiering_configuration()
+            .bucket(&b)
+            .id("short")
+            .intelligent_tiering_configuration(conf)
+            .send()
+            .await
+            .expect_err("too few days");
+        assert_eq!(error_parts(&err), ("InvalidArgument".to_string(), 400));
+        assert_eq!(
+            err.as_service_error().and_then(|e| e.meta().message()),
+            Some(msg)
+        );
+    }
     // The families are separate: the tiering id is no metrics configuration.
     let err = c
         .get_bucket_metrics_configuration()
