@@ -562,3 +562,74 @@ async fn encryption_settings_take_s3_algorithms_only() {
         .await
         .expect("AES256");
 }
+
+#[tokio::test]
+async fn lifecycle_filters_must_fit_their_actions() {
+    let t = Twin::start().await;
+    let b = new_bucket(&t.client, "lcfit").await;
+    let rule = |filter: &str, action: &str| {
+        format!(
+            "<LifecycleConfiguration><Rule><ID>r</ID><Filter>{filter}</Filter><Status>Enabled</Status>\
+             {action}</Rule></LifecycleConfiguration>"
+        )
+    };
+    let marker =
+        "<Expiration><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration>";
+    let expire = "<Expiration><Days>1</Days></Expiration>";
+    let tag = |k: &str| format!("<Tag><Key>{k}</Key><Value>v</Value></Tag>");
+    let cases = [
+        (rule(&tag("k"), marker), "ExpiredObjectDeleteMarker cannot be specified with Tags."),
+        (
+            rule("<ObjectSizeGreaterThan>10</ObjectSizeGreaterThan>", marker),
+            "ExpiredObjectDeleteMarker cannot be specified with Object Size.",
+        ),
+        (
+            rule(
+                "<ObjectSizeLessThan>10</ObjectSizeLessThan>",
+                "<AbortIncompleteMultipartUpload><DaysAfterInitiation>1</DaysAfterInitiation></AbortIncompleteMultipartUpload>",
+            ),
+            "AbortIncompleteMultipartUpload cannot be specified with Object Size.",
+        ),
+        (
+            rule(&format!("<And>{}{}</And>", tag("k"), tag("k")), expire),
+            "Duplicate Tag Keys are not allowed.",
+        ),
+        (
+            rule(
+                "<And><ObjectSizeGreaterThan>100</ObjectSizeGreaterThan><ObjectSizeLessThan>100</ObjectSizeLessThan></And>",
+                expire,
+            ),
+            "'ObjectSizeLessThan' has to be a value greater than 'ObjectSizeGreaterThan'.",
+        ),
+        (
+            rule("<ObjectSizeLessThan>0</ObjectSizeLessThan>", expire),
+            "'ObjectSizeLessThan' should be between 1 and 1099511627776000.",
+        ),
+        (
+            rule("<ObjectSizeGreaterThan>1099511627776001</ObjectSizeGreaterThan>", expire),
+            "'ObjectSizeGreaterThan' should be between 0 and 1099511627776000.",
+        ),
+    ];
+    for (doc, msg) in cases {
+        let (status, text) = raw_request(&t, "PUT", &format!("/{b}?lifecycle"), &doc).await;
+        assert_eq!(status, 400, "{doc}: {text}");
+        assert_eq!(
+            xml_value(&text, "Code").as_deref(),
+            Some("InvalidRequest"),
+            "{doc}"
+        );
+        let message = xml_value(&text, "Message").map(|m| m.replace("&apos;", "'"));
+        assert_eq!(message.as_deref(), Some(msg), "{doc}");
+    }
+    let ok = rule(
+        &format!(
+            "<And><Prefix>p/</Prefix>{}{}<ObjectSizeGreaterThan>0</ObjectSizeGreaterThan>\
+             <ObjectSizeLessThan>1099511627776000</ObjectSizeLessThan></And>",
+            tag("a"),
+            tag("b")
+        ),
+        expire,
+    );
+    let (status, text) = raw_request(&t, "PUT", &format!("/{b}?lifecycle"), &ok).await;
+    assert_eq!(status, 200, "{text}");
+}
