@@ -26,6 +26,20 @@ pub(super) fn validate_replication(root: &Element, ctx: &Ctx, bucket: &Bucket) -
         if rule.child("Filter").is_some() && rule.child("Prefix").is_some() {
             return Err(S3Error::malformed_xml());
         }
+        // A rule with a Filter is of the second schema, which needs these two (S3's messages,
+        // spacing included).
+        if rule.child("Filter").is_some() {
+            if rule.child("Priority").is_none() {
+                return Err(S3Error::invalid_request(
+                    "Priority must be specified for this version of Cross Region Replication configuration schema.Please refer to S3 Developer Guide for more information.",
+                ));
+            }
+            if rule.child("DeleteMarkerReplication").is_none() {
+                return Err(S3Error::invalid_request(
+                    "DeleteMarkerReplication must be specified for this version of Cross Region Replication configuration schema. Please refer to S3 Developer Guide for more information.",
+                ));
+            }
+        }
         let dest = rule
             .child("Destination")
             .and_then(|d| d.child_text("Bucket"))
@@ -41,6 +55,11 @@ pub(super) fn validate_replication(root: &Element, ctx: &Ctx, bucket: &Bucket) -
     for dest in destinations {
         // Destinations are bucket ARNs; every bucket of the twin is in its one account.
         let name = dest.strip_prefix("arn:aws:s3:::").unwrap_or(dest);
+        if name == bucket.name {
+            return Err(S3Error::invalid_request(
+                "Destination bucket cannot be the same as the source bucket.",
+            ));
+        }
         let target = ctx
             .run
             .bucket(name)

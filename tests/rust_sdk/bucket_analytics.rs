@@ -373,6 +373,7 @@ fn replication(dest: &str) -> ReplicationConfiguration {
             ReplicationRule::builder()
                 .id("all")
                 .status(ReplicationRuleStatus::Enabled)
+                .priority(1)
                 .filter(ReplicationRuleFilter::builder().prefix("").build())
                 .delete_marker_replication(
                     DeleteMarkerReplication::builder()
@@ -427,6 +428,42 @@ async fn replication_needs_versioning_on_both_buckets() {
         Some("Destination bucket must have versioning enabled.")
     );
     set_versioning(c, &dst, BucketVersioningStatus::Enabled).await;
+    let err = put(src.clone()).await.expect_err("onto itself");
+    assert_eq!(
+        err.as_service_error().and_then(|e| e.meta().message()),
+        Some("Destination bucket cannot be the same as the source bucket.")
+    );
+    let err = put(bucket_name("absent"))
+        .await
+        .expect_err("no destination");
+    assert_eq!(
+        err.as_service_error().and_then(|e| e.meta().message()),
+        Some("Destination bucket must exist.")
+    );
+    // A rule with a Filter (the second schema) needs Priority and DeleteMarkerReplication.
+    let v2 = |extra: &str| {
+        format!(
+            "<ReplicationConfiguration><Role>arn:aws:iam::123456789012:role/r</Role><Rule>\
+             <Status>Enabled</Status><Filter><Prefix></Prefix></Filter>{extra}\
+             <Destination><Bucket>arn:aws:s3:::{dst}</Bucket></Destination></Rule></ReplicationConfiguration>"
+        )
+    };
+    for (extra, msg) in [
+        (
+            "<DeleteMarkerReplication><Status>Disabled</Status></DeleteMarkerReplication>",
+            "Priority must be specified for this version of Cross Region Replication configuration schema.Please refer to S3 Developer Guide for more information.",
+        ),
+        (
+            "<Priority>1</Priority>",
+            "DeleteMarkerReplication must be specified for this version of Cross Region Replication configuration schema. Please refer to S3 Developer Guide for more information.",
+        ),
+    ] {
+        let (status, text) =
+            raw_request(&t, "PUT", &format!("/{src}?replication"), &v2(extra)).await;
+        assert_eq!(status, 400, "{text}");
+        assert_eq!(xml_value(&text, "Code").as_deref(), Some("InvalidRequest"));
+        assert_eq!(xml_value(&text, "Message").as_deref(), Some(msg));
+    }
     put(dst.clone()).await.expect("put");
     let got = c
         .get_bucket_replication()
