@@ -15,6 +15,7 @@ pub enum Code {
     InvalidBucketState,
     InvalidBucketOwnerAWSAccountID,
     InvalidTargetBucketForLogging,
+    CrossLocationLoggingProhibitted,
     MalformedPolicy,
     NoSuchBucketPolicy,
     NoSuchCORSConfiguration,
@@ -25,6 +26,10 @@ pub enum Code {
     ObjectLockConfigurationNotFoundError,
     OwnershipControlsNotFoundError,
     ServerSideEncryptionConfigurationNotFoundError,
+    NoSuchConfiguration,
+    ReplicationConfigurationNotFoundError,
+    InvalidConfigurationId,
+    TooManyConfigurations,
     BadDigest,
     BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
@@ -83,6 +88,7 @@ impl Code {
             Code::InvalidBucketAclWithObjectOwnership => "InvalidBucketAclWithObjectOwnership",
             Code::InvalidBucketState => "InvalidBucketState",
             Code::InvalidTargetBucketForLogging => "InvalidTargetBucketForLogging",
+            Code::CrossLocationLoggingProhibitted => "CrossLocationLoggingProhibitted",
             Code::MalformedPolicy => "MalformedPolicy",
             Code::NoSuchBucketPolicy => "NoSuchBucketPolicy",
             Code::NoSuchCORSConfiguration => "NoSuchCORSConfiguration",
@@ -95,6 +101,10 @@ impl Code {
             Code::ServerSideEncryptionConfigurationNotFoundError => {
                 "ServerSideEncryptionConfigurationNotFoundError"
             }
+            Code::NoSuchConfiguration => "NoSuchConfiguration",
+            Code::ReplicationConfigurationNotFoundError => "ReplicationConfigurationNotFoundError",
+            Code::InvalidConfigurationId => "InvalidConfigurationId",
+            Code::TooManyConfigurations => "TooManyConfigurations",
             Code::BadDigest => "BadDigest",
             Code::BucketAlreadyExists => "BucketAlreadyExists",
             Code::BucketAlreadyOwnedByYou => "BucketAlreadyOwnedByYou",
@@ -144,7 +154,9 @@ impl Code {
 
     pub fn status(self) -> u16 {
         match self {
-            Code::AccessDenied | Code::InvalidObjectState => 403,
+            Code::AccessDenied
+            | Code::InvalidObjectState
+            | Code::CrossLocationLoggingProhibitted => 403,
             Code::BucketAlreadyExists
             | Code::BucketAlreadyOwnedByYou
             | Code::BucketNotEmpty
@@ -166,7 +178,9 @@ impl Code {
             | Code::NoSuchWebsiteConfiguration
             | Code::ObjectLockConfigurationNotFoundError
             | Code::OwnershipControlsNotFoundError
-            | Code::ServerSideEncryptionConfigurationNotFoundError => 404,
+            | Code::ServerSideEncryptionConfigurationNotFoundError
+            | Code::NoSuchConfiguration
+            | Code::ReplicationConfigurationNotFoundError => 404,
             Code::NotImplemented => 501,
             Code::NotModified => 304,
             Code::PreconditionFailed => 412,
@@ -187,6 +201,7 @@ impl Code {
             Code::InvalidBucketAclWithObjectOwnership => "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
             Code::InvalidBucketState => "The request is not valid with the current state of the bucket.",
             Code::InvalidTargetBucketForLogging => "The target bucket for logging does not exist",
+            Code::CrossLocationLoggingProhibitted => "Cross S3 location logging not allowed.",
             Code::MalformedPolicy => "Policies must be valid JSON and the first byte must be '{'",
             Code::NoSuchBucketPolicy => "The bucket policy does not exist",
             Code::NoSuchCORSConfiguration => "The CORS configuration does not exist",
@@ -197,6 +212,10 @@ impl Code {
             Code::ObjectLockConfigurationNotFoundError => "Object Lock configuration does not exist for this bucket",
             Code::OwnershipControlsNotFoundError => "The bucket ownership controls were not found",
             Code::ServerSideEncryptionConfigurationNotFoundError => "The server side encryption configuration was not found",
+            Code::NoSuchConfiguration => "The specified configuration does not exist.",
+            Code::ReplicationConfigurationNotFoundError => "The replication configuration was not found",
+            Code::InvalidConfigurationId => "The specified configuration id is invalid.",
+            Code::TooManyConfigurations => "You are attempting to create a new configuration but have already reached the 1,000-configuration limit.",
             Code::BadDigest => "The Content-MD5 you specified did not match what we received.",
             Code::InvalidBucketOwnerAWSAccountID => "The value of the expected bucket owner parameter must be an AWS Account ID...",
             Code::BucketAlreadyExists => "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",

@@ -1734,20 +1734,21 @@ fn gen_rule(u: &mut Unstructured, index: usize) -> AResult<GenRule> {
     children.push(leaf("Status", if enabled { "Enabled" } else { "Disabled" }));
     let mut prefix = String::new();
     let mut tags = Vec::new();
+    let mut sized = false;
     let tag_node = |(k, v): (&str, &str)| parent("Tag", vec![leaf("Key", k), leaf("Value", v)]);
     let wants_marker = u.ratio(1, 6)?;
     let size_filter = |u: &mut Unstructured| -> AResult<Vec<Node>> {
+        // S3's ranges: greater-than from 0, less-than from 1 and above greater-than.
         let mut out = Vec::new();
+        let mut greater = 0;
         if u.ratio(1, 3)? {
-            out.push(leaf(
-                "ObjectSizeGreaterThan",
-                u.int_in_range(0u64..=8)?.to_string(),
-            ));
+            greater = u.int_in_range(0u64..=8)?;
+            out.push(leaf("ObjectSizeGreaterThan", greater.to_string()));
         }
         if u.ratio(1, 3)? {
             out.push(leaf(
                 "ObjectSizeLessThan",
-                u.int_in_range(0u64..=9)?.to_string(),
+                u.int_in_range(greater + 1..=9)?.to_string(),
             ));
         }
         Ok(out)
@@ -1782,7 +1783,9 @@ fn gen_rule(u: &mut Unstructured, index: usize) -> AResult<GenRule> {
                         and.push(tag_node(t));
                     }
                 }
-                and.extend(size_filter(u)?);
+                let sizes = size_filter(u)?;
+                sized = !sizes.is_empty();
+                and.extend(sizes);
             }
             children.push(parent("Filter", vec![parent("And", and)]));
         }
@@ -1850,12 +1853,20 @@ fn gen_rule(u: &mut Unstructured, index: usize) -> AResult<GenRule> {
         actions += 1;
     }
     let mut abort_days = None;
-    if u.ratio(1, 3)? || actions == 0 {
+    // S3 refuses AbortIncompleteMultipartUpload in a rule filtered by tags or size.
+    if tags.is_empty() && !sized && (u.ratio(1, 3)? || actions == 0) {
         let d = days(u, 1)?;
         abort_days = Some(d);
         children.push(parent(
             "AbortIncompleteMultipartUpload",
             vec![leaf("DaysAfterInitiation", d.to_string())],
+        ));
+    } else if actions == 0 {
+        let d = days(u, 1)?;
+        noncurrent_days = Some(d);
+        children.push(parent(
+            "NoncurrentVersionExpiration",
+            vec![leaf("NoncurrentDays", d.to_string())],
         ));
     }
     Ok(GenRule {

@@ -186,10 +186,10 @@ fn grantee_from_xml(grantee: &Element) -> S3Result<Grantee> {
     Err(malformed_acl())
 }
 
-/// Parses an `AccessControlPolicy` document. Not XML: MalformedXML; XML that S3's schema
-/// refuses: MalformedACLError.
+/// Parses an `AccessControlPolicy` document. Not XML, or XML that S3's schema refuses:
+/// MalformedACLError (S3 answers no MalformedXML here).
 fn parse_policy(doc: &[u8]) -> S3Result<Vec<Grant>> {
-    let root = xmlp::parse(doc)?;
+    let root = xmlp::parse(doc).map_err(|_| malformed_acl())?;
     if root.name != "AccessControlPolicy" {
         return Err(malformed_acl());
     }
@@ -414,7 +414,7 @@ mod tests {
         assert_eq!(grants.len(), 2);
         assert_eq!(grants[1].permission, Permission::Write);
         let code = |d: &str| parse_policy(d.as_bytes()).unwrap_err().code;
-        assert_eq!(code("<AccessControlPolicy>"), Code::MalformedXML);
+        assert_eq!(code("<AccessControlPolicy>"), Code::MalformedACLError);
         assert_eq!(code("<Other/>"), Code::MalformedACLError);
         assert_eq!(
             code(&doc.replace("FULL_CONTROL", "EVERYTHING")),

@@ -57,6 +57,7 @@ fn missing(kind: ConfigKind, bucket: &str) -> S3Error {
         ConfigKind::Tagging => Code::NoSuchTagSet,
         ConfigKind::ObjectLock => Code::ObjectLockConfigurationNotFoundError,
         ConfigKind::PublicAccessBlock => Code::NoSuchPublicAccessBlockConfiguration,
+        ConfigKind::Replication => Code::ReplicationConfigurationNotFoundError,
         _ => Code::ServerSideEncryptionConfigurationNotFoundError,
     };
     S3Error::new(code).extra("BucketName", bucket)
@@ -273,15 +274,21 @@ fn validate(kind: ConfigKind, root: &Element, ctx: &Ctx, bucket: &Bucket) -> S3R
                 enabled
                     .child("TargetPrefix")
                     .ok_or_else(S3Error::malformed_xml)?;
-                if ctx.run.bucket(target).is_err() {
+                let Ok(target_bucket) = ctx.run.bucket(target) else {
                     return Err(S3Error::new(Code::InvalidTargetBucketForLogging)
                         .extra("TargetBucket", target));
+                };
+                if target_bucket.region != bucket.region {
+                    return Err(S3Error::new(Code::CrossLocationLoggingProhibitted)
+                        .extra("TargetBucketLocation", target_bucket.region.clone())
+                        .extra("SourceBucketLocation", bucket.region.clone()));
                 }
             }
             Ok(())
         }
         ConfigKind::Notification => validate_notification(root),
         ConfigKind::ObjectLock => validate_object_lock(root, bucket),
+        ConfigKind::Replication => super::replication::validate_replication(root, ctx, bucket),
         ConfigKind::Policy | ConfigKind::TransitionMinimumSize => Ok(()),
     }
 }
@@ -505,9 +512,48 @@ fn validate_lifecycle(root: &Element) -> S3Result<()> {
                 ));
             }
         }
+        check_filter_fits_actions(rule)?;
     }
     Ok(())
 }
+
+/// Delete markers and uploads have neither tags nor a size, so S3 refuses a rule that would
+/// pick them by either.
+fn check_filter_fits_actions(rule: &Element) -> S3Result<()> {
+    let filter = rule.child("Filter");
+    let holders = || {
+        [filter, filter.and_then(|f| f.child("And"))]
+            .into_iter()
+            .flatten()
+    };
+    let tags = holders().any(|f| f.child("Tag").is_some());
+    let sizes = holders().any(|f| {
+        f.child("ObjectSizeGreaterThan").is_some() || f.child("ObjectSizeLessThan").is_some()
+    });
+    let marker = rule
+        .child("Expiration")
+        .is_some_and(|e| e.child("ExpiredObjectDeleteMarker").is_some());
+    let abort = rule.child("AbortIncompleteMultipartUpload").is_some();
+    for (action, applies) in [
+        ("ExpiredObjectDeleteMarker", marker),
+        ("AbortIncompleteMultipartUpload", abort),
+    ] {
+        if applies && tags {
+            return Err(S3Error::invalid_request(format!(
+                "{action} cannot be specified with Tags."
+            )));
+        }
+        if applies && sizes {
+            return Err(S3Error::invalid_request(format!(
+                "{action} cannot be specified with Object Size."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The largest object size a lifecycle filter may name (1,000 TiB).
+const MAX_FILTER_SIZE: u64 = 1_099_511_627_776_000;
 
 fn validate_lifecycle_filter(filter: &Element) -> S3Result<()> {
     const PREDICATES: [&str; 5] = [
@@ -536,13 +582,44 @@ fn validate_lifecycle_filter(filter: &Element) -> S3Result<()> {
     if let Some(and) = filter.child("And") {
         tags(and)?;
     }
-    for size in ["ObjectSizeGreaterThan", "ObjectSizeLessThan"] {
-        for holder in [Some(filter), filter.child("And")].into_iter().flatten() {
+    for holder in [Some(filter), filter.child("And")].into_iter().flatten() {
+        let mut sizes = [None, None];
+        for (i, (size, min)) in [("ObjectSizeGreaterThan", 0), ("ObjectSizeLessThan", 1)]
+            .into_iter()
+            .enumerate()
+        {
             if let Some(v) = holder.child_text(size) {
-                if v.trim().parse::<u64>().is_err() {
-                    return Err(S3Error::malformed_xml());
+                let n = v
+                    .trim()
+                    .parse::<u64>()
+                    .map_err(|_| S3Error::malformed_xml())?;
+                if !(min..=MAX_FILTER_SIZE).contains(&n) {
+                    return Err(S3Error::invalid_request(format!(
+                        "'{size}' should be between {min} and {MAX_FILTER_SIZE}."
+                    )));
                 }
+                sizes[i] = Some(n);
             }
+        }
+        if let [Some(greater), Some(less)] = sizes {
+            if less <= greater {
+                return Err(S3Error::invalid_request(
+                    "'ObjectSizeLessThan' has to be a value greater than 'ObjectSizeGreaterThan'.",
+                ));
+            }
+        }
+    }
+    if let Some(and) = filter.child("And") {
+        // Sorted, so the check stays O(n log n) however many tags a client sends.
+        let mut keys: Vec<&str> = and
+            .children_named("Tag")
+            .filter_map(|t| t.child_text("Key"))
+            .collect();
+        keys.sort_unstable();
+        if keys.windows(2).any(|w| w[0] == w[1]) {
+            return Err(S3Error::invalid_request(
+                "Duplicate Tag Keys are not allowed.",
+            ));
         }
     }
     Ok(())

@@ -2,8 +2,8 @@
 
 use super::conditional::{WriteConditions, COPY_SOURCE};
 use super::object::{
-    check_key, no_such_version, object_headers, request_tags, restored, set_written_version_header,
-    storage_class,
+    check_key, check_object_lock_headers, check_sse_headers, no_such_version, object_headers,
+    request_tags, restored, set_written_version_header, storage_class,
 };
 use super::Ctx;
 use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumType};
@@ -70,6 +70,8 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
     let src_bucket = source_bucket.name.clone();
 
     let storage_class = storage_class(&ctx.headers)?;
+    check_object_lock_headers(ctx)?;
+    check_sse_headers(ctx)?;
     let changes_something = replace_metadata
         || ctx.headers.contains_key("x-amz-storage-class")
         || ctx.headers.contains_key("x-amz-server-side-encryption")

@@ -34,15 +34,25 @@ pub(super) fn parse_max_keys(raw: Option<&str>) -> S3Result<(usize, String)> {
     }
 }
 
-/// Continuation tokens are the base64 of the name a page ended at.
+/// Continuation tokens are the base64 of the name a page ended at, behind four bytes of its
+/// MD5: like S3's opaque tokens, one the twin did not issue is refused, not read as a name.
 pub(super) fn encode_token(name: &str) -> String {
-    checksum::b64(name.as_bytes())
+    let mut raw = checksum::md5_digest(name.as_bytes())[..TOKEN_TAG].to_vec();
+    raw.extend_from_slice(name.as_bytes());
+    checksum::b64(&raw)
 }
+
+const TOKEN_TAG: usize = 4;
 
 pub(super) fn decode_token(t: &str) -> S3Result<String> {
     checksum::b64_decode(t)
-        .filter(|b| !b.is_empty())
-        .and_then(|b| String::from_utf8(b).ok())
+        .filter(|b| b.len() > TOKEN_TAG)
+        .and_then(|b| {
+            let (tag, name) = b.split_at(TOKEN_TAG);
+            (checksum::md5_digest(name)[..TOKEN_TAG] == *tag)
+                .then(|| String::from_utf8(name.to_vec()).ok())
+                .flatten()
+        })
         .ok_or_else(|| {
             S3Error::invalid_argument(
                 "The continuation token provided is incorrect",

@@ -4,6 +4,7 @@
 mod acl;
 mod attributes;
 mod bucket;
+mod bucket_analytics;
 mod bucket_config;
 pub(crate) mod conditional;
 mod copy;
@@ -11,6 +12,7 @@ mod delete;
 mod list;
 mod multipart;
 mod object;
+mod replication;
 mod restore;
 mod service;
 mod tagging;
@@ -97,9 +99,16 @@ pub async fn dispatch(op: Op, ctx: Ctx, body: ReqBody) -> S3Result<Resp> {
         Op::Config(ConfigMethod::Get, kind) => bucket_config::get_config(&ctx, kind),
         Op::Config(ConfigMethod::Put, kind) => bucket_config::put_config(&ctx, kind, body).await,
         Op::Config(ConfigMethod::Delete, kind) => bucket_config::delete_config(&ctx, kind),
-        Op::Unimplemented(name) => Err(S3Error::not_implemented(format!(
-            "{name} is not implemented by s3twin yet."
-        ))),
+        Op::IdConfig(method, kind) => bucket_analytics::handle(&ctx, method, kind, body).await,
+        Op::Unimplemented(name) => {
+            // S3 checks the bucket before the operation (a CORS preflight has its own answer).
+            if ctx.bucket.is_some() && !name.starts_with("OPTIONS") {
+                ctx.run.bucket(ctx.bucket_name())?;
+            }
+            Err(S3Error::not_implemented(format!(
+                "{name} is not implemented by s3twin yet."
+            )))
+        }
     }
 }
 

@@ -8,8 +8,8 @@ use crate::error::{Code, S3Error, S3Result};
 use crate::lifecycle;
 use crate::server::response::{empty, set_header, Resp, ResponseBody};
 use crate::store::{
-    is_archived, storage_class_named, Body, Bucket, ETag, Object, ObjectHeaders, Restore,
-    StorageClass, Versioning,
+    is_archived, storage_class_named, Body, Bucket, ConfigKind, ETag, Object, ObjectHeaders,
+    Restore, StorageClass, Versioning,
 };
 use crate::wire::headers::{self, encode_metadata_value, parse_range, parse_tagging};
 use crate::wire::request_body::{receive, BodySpec};
@@ -36,9 +36,15 @@ pub fn storage_class(headers: &HeaderMap) -> S3Result<StorageClass> {
         .and_then(|v| v.to_str().ok())
     {
         None => Ok(StorageClass::STANDARD),
-        Some(c) => storage_class_named(c).ok_or_else(|| S3Error::new(Code::InvalidStorageClass)),
+        Some(c) => storage_class_named(c)
+            .filter(|c| !NOT_FOR_BUCKETS.contains(&c.as_str()))
+            .ok_or_else(|| S3Error::new(Code::InvalidStorageClass)),
     }
 }
+
+/// Storage classes S3 knows but refuses in a general-purpose bucket: they belong to Outposts,
+/// Snow devices, directory buckets and FSx.
+const NOT_FOR_BUCKETS: [&str; 4] = ["OUTPOSTS", "SNOW", "EXPRESS_ONEZONE", "FSX_OPENZFS"];
 
 /// The stored HTTP properties from a request's headers. Content-Encoding is kept as sent
 /// (spacing included), minus the `aws-chunked` token, which is transport.
@@ -74,6 +80,8 @@ pub fn request_tags(h: &HeaderMap) -> S3Result<Vec<(String, String)>> {
 /// tags, ACL), with an empty body: PutObject fills the body, CreateMultipartUpload keeps it as the
 /// template of the object to come.
 pub fn object_from_headers(ctx: &Ctx, key: &str) -> S3Result<Object> {
+    check_object_lock_headers(ctx)?;
+    check_sse_headers(ctx)?;
     let mut o = Object::new(key, Body::default(), "", ctx.run.now());
     o.storage_class = storage_class(&ctx.headers)?;
     o.tags = request_tags(&ctx.headers)?.into();
@@ -81,6 +89,64 @@ pub fn object_from_headers(ctx: &Ctx, key: &str) -> S3Result<Object> {
     o.headers = object_headers(&ctx.headers).shared();
     o.acl = super::acl::request_object_acl(ctx)?;
     Ok(o)
+}
+
+/// `x-amz-server-side-encryption` names one of S3's algorithms, and a KMS key comes only with
+/// a KMS one. (Objects are reported SSE-S3 whatever was asked.)
+pub(super) fn check_sse_headers(ctx: &Ctx) -> S3Result<()> {
+    const HEADER: &str = "x-amz-server-side-encryption";
+    let algo = ctx.header(HEADER);
+    if let Some(a) = algo {
+        if !matches!(a, "AES256" | "aws:kms" | "aws:kms:dsse") {
+            return Err(S3Error::invalid_argument(
+                "The encryption method specified is not supported",
+                HEADER,
+                a,
+            ));
+        }
+    }
+    if ctx
+        .headers
+        .contains_key("x-amz-server-side-encryption-aws-kms-key-id")
+        && !matches!(algo, Some("aws:kms" | "aws:kms:dsse"))
+    {
+        return Err(S3Error::invalid_argument(
+            "Server Side Encryption with KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms",
+            HEADER,
+            algo.unwrap_or(""),
+        ));
+    }
+    Ok(())
+}
+
+/// The object-lock headers S3 checks on a write: a mode and a retain-until date together, the
+/// mode one of S3's two, on a bucket with Object Lock. (Retention itself is not kept yet.)
+pub(super) fn check_object_lock_headers(ctx: &Ctx) -> S3Result<()> {
+    let mode = ctx.header("x-amz-object-lock-mode");
+    let until = ctx.header("x-amz-object-lock-retain-until-date");
+    if mode.is_none() && until.is_none() {
+        return Ok(());
+    }
+    let (Some(mode), Some(_)) = (mode, until) else {
+        return Err(S3Error::with_message(
+            Code::InvalidArgument,
+            "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied",
+        ));
+    };
+    if !matches!(mode, "GOVERNANCE" | "COMPLIANCE") {
+        return Err(S3Error::invalid_argument(
+            "Unknown wormMode directive.",
+            "x-amz-object-lock-mode",
+            mode,
+        ));
+    }
+    let bucket = ctx.run.bucket(ctx.bucket_name())?;
+    if bucket.config(ConfigKind::ObjectLock).is_none() {
+        return Err(S3Error::invalid_request(
+            "Bucket is missing Object Lock Configuration",
+        ));
+    }
+    Ok(())
 }
 
 /// `x-amz-expiration` when a lifecycle Expiration rule applies to the object.

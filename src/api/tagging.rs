@@ -6,7 +6,7 @@ use super::{Ctx, ReqBody};
 use crate::error::{Code, S3Error, S3Result};
 use crate::server::response::{empty, xml, Resp};
 use crate::store::Object;
-use crate::wire::headers::{too_many_object_tags, validate_tag, MAX_OBJECT_TAGS};
+use crate::wire::headers::{too_many_object_tags, validate_object_tag, MAX_OBJECT_TAGS};
 use crate::wire::request_body::{receive, BodySpec};
 use crate::wire::xml::{self as xmlp, XmlWriter};
 
@@ -38,7 +38,7 @@ pub fn parse_tag_set(doc: &[u8]) -> S3Result<Vec<(String, String)>> {
     for tag in set.children_named("Tag") {
         let key = tag.child_text("Key").ok_or_else(S3Error::malformed_xml)?;
         let value = tag.child_text("Value").unwrap_or("");
-        validate_tag(key, value)?;
+        validate_object_tag(key, value)?;
         if tags.iter().any(|(k, _)| k == key) {
             return Err(S3Error::with_message(
                 Code::InvalidTag,

@@ -4,10 +4,10 @@ use super::bucket::MAX_XML_BODY;
 use super::list::{parse_encoding, parse_max_keys};
 use super::{write_owner, Ctx, ReqBody};
 use crate::clock::xml_timestamp;
-use crate::error::{S3Error, S3Result};
+use crate::error::{Code, S3Error, S3Result};
 use crate::server::query::url_encode;
 use crate::server::response::{empty, xml, Resp};
-use crate::store::{VersionEntry, Versioning, VersionsQuery};
+use crate::store::{ConfigKind, VersionEntry, Versioning, VersionsQuery};
 use crate::wire::request_body::{receive, BodySpec};
 use crate::wire::xml::{self as xmlp, XmlWriter};
 
@@ -48,7 +48,24 @@ pub async fn put_bucket_versioning(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
         None => None,
         Some(_) => return Err(S3Error::malformed_xml()),
     };
-    let current = bucket.versioning().0;
+    let (current, current_mfa) = bucket.versioning();
+    // Turning MFA delete on, or changing versioning while it is on, needs the device's code.
+    // The twin has no device to check the code against: any value is taken.
+    let mfa_on = |m: Option<&str>| m == Some("Enabled");
+    if (mfa_on(mfa.as_deref()) || mfa_on(current_mfa.as_deref()))
+        && ctx.header("x-amz-mfa").is_none_or(|v| v.trim().is_empty())
+    {
+        return Err(S3Error::with_message(
+            Code::AccessDenied,
+            "Mfa Authentication must be used for this request",
+        ));
+    }
+    if mfa_on(mfa.as_deref()) && bucket.config(ConfigKind::Lifecycle).is_some() {
+        return Err(S3Error::with_message(
+            Code::InvalidBucketState,
+            "Mfa Authentication is not supported on a bucket with lifecycle configuration. Delete lifecycle configuration before enabling Mfa Authentication.",
+        ));
+    }
     bucket.set_versioning(status.unwrap_or(current), mfa);
     Ok(empty(200))
 }

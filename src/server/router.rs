@@ -4,7 +4,7 @@
 
 use super::query::Query;
 use crate::error::{Code, S3Error, S3Result};
-use crate::store::ConfigKind;
+use crate::store::{ConfigKind, IdConfigKind};
 use http::{HeaderMap, Method};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +46,8 @@ pub enum Op {
     DeleteBucketOwnershipControls,
     /// Get/Put/Delete of a bucket configuration document (see `CONFIG_OPS`).
     Config(ConfigMethod, ConfigKind),
+    /// Get/Put/Delete/List of an id-keyed configuration (see `ID_CONFIG_OPS`).
+    IdConfig(IdConfigMethod, IdConfigKind),
     /// A real S3 operation that s3twin does not implement yet.
     Unimplemented(&'static str),
 }
@@ -56,6 +58,59 @@ pub enum ConfigMethod {
     Put,
     Delete,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdConfigMethod {
+    Get,
+    Put,
+    Delete,
+    List,
+}
+
+/// Id-keyed configuration families: (sub-resource, kind, [Get, Put, Delete, List] names).
+/// A GET without `id` lists.
+const ID_CONFIG_OPS: &[(&str, IdConfigKind, [&str; 4])] = &[
+    (
+        "analytics",
+        IdConfigKind::Analytics,
+        [
+            "GetBucketAnalyticsConfiguration",
+            "PutBucketAnalyticsConfiguration",
+            "DeleteBucketAnalyticsConfiguration",
+            "ListBucketAnalyticsConfigurations",
+        ],
+    ),
+    (
+        "intelligent-tiering",
+        IdConfigKind::IntelligentTiering,
+        [
+            "GetBucketIntelligentTieringConfiguration",
+            "PutBucketIntelligentTieringConfiguration",
+            "DeleteBucketIntelligentTieringConfiguration",
+            "ListBucketIntelligentTieringConfigurations",
+        ],
+    ),
+    (
+        "inventory",
+        IdConfigKind::Inventory,
+        [
+            "GetBucketInventoryConfiguration",
+            "PutBucketInventoryConfiguration",
+            "DeleteBucketInventoryConfiguration",
+            "ListBucketInventoryConfigurations",
+        ],
+    ),
+    (
+        "metrics",
+        IdConfigKind::Metrics,
+        [
+            "GetBucketMetricsConfiguration",
+            "PutBucketMetricsConfiguration",
+            "DeleteBucketMetricsConfiguration",
+            "ListBucketMetricsConfigurations",
+        ],
+    ),
+];
 
 /// Bucket configuration documents and their operation names (Get, Put, Delete).
 const CONFIG_OPS: &[(ConfigKind, &str, &str, &str)] = &[
@@ -112,6 +167,12 @@ const CONFIG_OPS: &[(ConfigKind, &str, &str, &str)] = &[
         "GetPublicAccessBlock",
         "PutPublicAccessBlock",
         "DeletePublicAccessBlock",
+    ),
+    (
+        ConfigKind::Replication,
+        "GetBucketReplication",
+        "PutBucketReplication",
+        "DeleteBucketReplication",
     ),
     (
         ConfigKind::RequestPayment,
@@ -223,6 +284,11 @@ impl Op {
                     ConfigMethod::Delete => row.3,
                 })
                 .unwrap_or("BucketConfiguration"),
+            Op::IdConfig(method, kind) => ID_CONFIG_OPS
+                .iter()
+                .find(|row| row.1 == kind)
+                .map(|row| row.2[method as usize])
+                .unwrap_or("BucketConfiguration"),
             Op::Unimplemented(name) => name,
         }
     }
@@ -240,13 +306,6 @@ const BUCKET_SUBRESOURCES: &[(&str, &str, &str, &str, &str)] = &[
     ),
     ("acl", "GetBucketAcl", "PutBucketAcl", "", ""),
     (
-        "analytics",
-        "GetBucketAnalyticsConfiguration",
-        "PutBucketAnalyticsConfiguration",
-        "DeleteBucketAnalyticsConfiguration",
-        "",
-    ),
-    (
         "cors",
         "GetBucketCors",
         "PutBucketCors",
@@ -258,20 +317,6 @@ const BUCKET_SUBRESOURCES: &[(&str, &str, &str, &str, &str)] = &[
         "GetBucketEncryption",
         "PutBucketEncryption",
         "DeleteBucketEncryption",
-        "",
-    ),
-    (
-        "intelligent-tiering",
-        "GetBucketIntelligentTieringConfiguration",
-        "PutBucketIntelligentTieringConfiguration",
-        "DeleteBucketIntelligentTieringConfiguration",
-        "",
-    ),
-    (
-        "inventory",
-        "GetBucketInventoryConfiguration",
-        "PutBucketInventoryConfiguration",
-        "DeleteBucketInventoryConfiguration",
         "",
     ),
     (
@@ -295,13 +340,6 @@ const BUCKET_SUBRESOURCES: &[(&str, &str, &str, &str, &str)] = &[
         "",
         "DeleteBucketMetadataTableConfiguration",
         "CreateBucketMetadataTableConfiguration",
-    ),
-    (
-        "metrics",
-        "GetBucketMetricsConfiguration",
-        "PutBucketMetricsConfiguration",
-        "DeleteBucketMetricsConfiguration",
-        "",
     ),
     (
         "notification",
@@ -454,6 +492,16 @@ pub fn route(
         };
     };
     if key.is_none() {
+        if let Some((_, kind, _)) = ID_CONFIG_OPS.iter().find(|row| query.has(row.0)) {
+            let id_method = match *method {
+                Method::GET | Method::HEAD if query.has("id") => IdConfigMethod::Get,
+                Method::GET | Method::HEAD => IdConfigMethod::List,
+                Method::PUT => IdConfigMethod::Put,
+                Method::DELETE => IdConfigMethod::Delete,
+                _ => return Err(method_not_allowed(method, "BUCKET")),
+            };
+            return Ok(Op::IdConfig(id_method, *kind));
+        }
         if let Some(name) = by_method(BUCKET_SUBRESOURCES, query, method) {
             return if name.is_empty() {
                 Err(method_not_allowed(method, "BUCKET"))
@@ -536,6 +584,18 @@ mod tests {
         assert_eq!(
             r(Method::GET, Some("b"), None, "cors").ok(),
             Some(Op::Config(ConfigMethod::Get, ConfigKind::Cors))
+        );
+        assert_eq!(
+            r(Method::GET, Some("b"), None, "metrics").ok(),
+            Some(Op::IdConfig(IdConfigMethod::List, IdConfigKind::Metrics))
+        );
+        assert_eq!(
+            r(Method::GET, Some("b"), None, "inventory&id=x").ok(),
+            Some(Op::IdConfig(IdConfigMethod::Get, IdConfigKind::Inventory))
+        );
+        assert_eq!(
+            Op::IdConfig(IdConfigMethod::List, IdConfigKind::IntelligentTiering).name(),
+            "ListBucketIntelligentTieringConfigurations"
         );
         assert_eq!(
             r(Method::POST, Some("b"), Some("k"), "uploadId=x").ok(),

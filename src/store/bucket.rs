@@ -37,6 +37,8 @@ pub(super) struct BucketState {
     pub(super) mfa_delete: Option<String>,
     /// Configuration documents as put (see `config.rs`).
     pub(super) configs: BTreeMap<super::config::ConfigKind, super::config::StoredDoc>,
+    /// Id-keyed configuration documents (metrics, inventory…) as put (see `config.rs`).
+    pub(super) id_configs: BTreeMap<(super::config::IdConfigKind, String), Arc<str>>,
     /// The bucket's ACL and object-ownership setting (see `acl.rs`).
     pub(super) acl: super::acl::AclState,
     /// In-progress multipart uploads by (key, upload id); ids sort in creation order.

@@ -16,12 +16,29 @@ pub enum ConfigKind {
     ObjectLock,
     Policy,
     PublicAccessBlock,
+    Replication,
     RequestPayment,
     Tagging,
     Website,
     /// The lifecycle's `TransitionDefaultMinimumObjectSize` when it is not the default
     /// (`all_storage_classes_128K`); put and removed with the lifecycle document.
     TransitionMinimumSize,
+}
+
+/// Configuration families a bucket holds many of, each document filed under its id
+/// (`?metrics&id=…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IdConfigKind {
+    Analytics,
+    IntelligentTiering,
+    Inventory,
+    Metrics,
+}
+
+/// A page of id-keyed documents: (id, document) in id order, and whether more follow.
+pub struct IdConfigPage {
+    pub docs: Vec<(String, Arc<str>)>,
+    pub truncated: bool,
 }
 
 /// A stored document and, once something asked for it, its parsed form: parsed once per
@@ -71,5 +88,61 @@ impl Bucket {
             ),
             None => state.configs.remove(&kind),
         };
+    }
+}
+
+impl Bucket {
+    /// The document filed under `id`, if one was put.
+    pub fn id_config(&self, kind: IdConfigKind, id: &str) -> Option<Arc<str>> {
+        self.state
+            .lock()
+            .id_configs
+            .get(&(kind, id.to_string()))
+            .cloned()
+    }
+
+    /// Stores a document under `id`, replacing one already there. A new id past `limit`
+    /// documents of the kind is refused (`false`).
+    pub fn put_id_config(&self, kind: IdConfigKind, id: &str, doc: String, limit: usize) -> bool {
+        let mut state = self.state.lock();
+        let key = (kind, id.to_string());
+        if !state.id_configs.contains_key(&key)
+            && state.id_configs.keys().filter(|(k, _)| *k == kind).count() >= limit
+        {
+            return false;
+        }
+        state.id_configs.insert(key, doc.into());
+        true
+    }
+
+    /// Removes the document filed under `id`; `false` if there was none.
+    pub fn delete_id_config(&self, kind: IdConfigKind, id: &str) -> bool {
+        self.state
+            .lock()
+            .id_configs
+            .remove(&(kind, id.to_string()))
+            .is_some()
+    }
+
+    /// Up to `max` documents of a kind whose ids sort after `after`.
+    pub fn id_configs(&self, kind: IdConfigKind, after: Option<&str>, max: usize) -> IdConfigPage {
+        let state = self.state.lock();
+        let mut docs = Vec::new();
+        let mut truncated = false;
+        let start = (kind, after.unwrap_or("").to_string());
+        for ((k, id), doc) in state.id_configs.range(start..) {
+            if *k != kind {
+                break;
+            }
+            if after.is_some_and(|a| id.as_str() <= a) {
+                continue;
+            }
+            if docs.len() == max {
+                truncated = true;
+                break;
+            }
+            docs.push((id.clone(), doc.clone()));
+        }
+        IdConfigPage { docs, truncated }
     }
 }

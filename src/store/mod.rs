@@ -19,7 +19,7 @@ pub use acl::{
 };
 pub use body::{Body, BodySlices};
 pub use bucket::{Bucket, Deleted, Versioning};
-pub use config::ConfigKind;
+pub use config::{ConfigKind, IdConfigKind, IdConfigPage};
 pub use list::{ListEntry, ListPage, ListQuery};
 pub use multipart::{
     CompleteClaims, CompletedPart, Part, Upload, UploadSummary, MAX_PART_NUMBER, MIN_PART_SIZE,

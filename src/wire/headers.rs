@@ -186,7 +186,7 @@ pub fn parse_tagging(value: &str) -> S3Result<Vec<(String, String)>> {
             )
             .extra("TagKey", k));
         }
-        validate_tag(&k, &v)?;
+        validate_object_tag(&k, &v)?;
         tags.push((k, v));
     }
     Ok(tags)
@@ -199,23 +199,45 @@ pub fn too_many_object_tags() -> S3Error {
     S3Error::with_message(Code::InvalidTag, "Object tags cannot be greater than 10")
 }
 
-/// AWS's tag limits: keys 1–128 characters, values up to 256.
+/// AWS's tag limits: keys 1–128 characters, values up to 256, both of letters, digits,
+/// spaces and `+ - = . _ : / @`.
 pub fn validate_tag(key: &str, value: &str) -> S3Result<()> {
     let klen = key.chars().count();
-    if klen == 0 || klen > 128 {
+    if klen == 0 || klen > 128 || !key.chars().all(tag_char) {
         return Err(S3Error::with_message(
             Code::InvalidTag,
             "The TagKey you have provided is invalid",
         )
         .extra("TagKey", key));
     }
-    if value.chars().count() > 256 {
+    if value.chars().count() > 256 || !value.chars().all(tag_char) {
         return Err(S3Error::with_message(
             Code::InvalidTag,
             "The TagValue you have provided is invalid",
         )
         .extra("TagKey", key)
         .extra("TagValue", value));
+    }
+    Ok(())
+}
+
+/// A character AWS allows in tags: a Unicode letter, digit or space separator, or one of
+/// `+ - = . _ : / @`.
+fn tag_char(c: char) -> bool {
+    c.is_alphanumeric()
+        || matches!(c, '+' | '-' | '=' | '.' | '_' | ':' | '/' | '@')
+        || (c.is_whitespace() && !c.is_control())
+}
+
+/// An object tag: AWS's limits, and no key in the reserved `aws:` space.
+pub fn validate_object_tag(key: &str, value: &str) -> S3Result<()> {
+    validate_tag(key, value)?;
+    if key.len() >= 4 && key.as_bytes()[..4].eq_ignore_ascii_case(b"aws:") {
+        return Err(S3Error::with_message(
+            Code::InvalidTag,
+            "Your TagKey cannot be prefixed with aws:",
+        )
+        .extra("TagKey", key));
     }
     Ok(())
 }

@@ -689,7 +689,14 @@ async fn acl_requests_that_s3_refuses() {
     );
     let (status, text) = raw(&t.addr(), req.as_bytes()).await;
     assert_eq!(status, 400);
-    assert_eq!(xml_value(&text, "Code").as_deref(), Some("MalformedXML"));
+    assert_eq!(
+        xml_value(&text, "Code").as_deref(),
+        Some("MalformedACLError")
+    );
+    assert_eq!(
+        xml_value(&text, "Message").as_deref(),
+        Some("The XML you provided was not well-formed or did not validate against our published schema")
+    );
 
     // Nothing of the above changed the ACL.
     assert_eq!(

@@ -226,6 +226,11 @@ async fn lifecycle_round_trip_and_validation() {
         .status(ExpirationStatus::Enabled)
         .filter(LifecycleRuleFilter::builder().prefix("tmp/").build())
         .expiration(LifecycleExpiration::builder().days(7).build())
+        .abort_incomplete_multipart_upload(
+            AbortIncompleteMultipartUpload::builder()
+                .days_after_initiation(3)
+                .build(),
+        )
         .build()
         .expect("rule");
     let archive = LifecycleRule::builder()
@@ -258,11 +263,6 @@ async fn lifecycle_round_trip_and_validation() {
             NoncurrentVersionExpiration::builder()
                 .noncurrent_days(10)
                 .newer_noncurrent_versions(2)
-                .build(),
-        )
-        .abort_incomplete_multipart_upload(
-            AbortIncompleteMultipartUpload::builder()
-                .days_after_initiation(3)
                 .build(),
         )
         .build()

@@ -167,9 +167,8 @@ async fn unknown_operations_answer_not_implemented() {
     let b = new_bucket(&t.client, "ni").await;
     let err = t
         .client
-        .get_bucket_analytics_configuration()
+        .get_bucket_policy_status()
         .bucket(&b)
-        .id("x")
         .send()
         .await
         .expect_err("501");

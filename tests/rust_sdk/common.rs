@@ -323,3 +323,31 @@ pub async fn upload_parts(
     }
     done
 }
+
+/// One raw request with a body to the twin, answered in full: (status, response text).
+pub async fn raw_request(t: &Twin, method: &str, path: &str, body: &str) -> (u16, String) {
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        t.addr(),
+        body.len()
+    );
+    raw(&t.addr(), req.as_bytes()).await
+}
+
+/// A new bucket in `region` (its LocationConstraint).
+pub async fn new_bucket_in(client: &Client, tag: &str, region: &str) -> String {
+    use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+    let name = bucket_name(tag);
+    client
+        .create_bucket()
+        .bucket(&name)
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create bucket");
+    name
+}

@@ -89,9 +89,15 @@ async fn deeply_nested_xml_is_malformed_and_crashes_nothing() {
         let doc = nested(root, 40_000);
         assert!(doc.len() > 280_000);
         let (status, text) = send(&t, method, &path, "", doc.as_bytes()).await;
+        // ACL bodies S3 cannot read are an ACL error, whatever is wrong with them.
+        let expected = if root == "AccessControlPolicy" {
+            "MalformedACLError"
+        } else {
+            "MalformedXML"
+        };
         assert_eq!(
             (status, code(&text)),
-            (400, "MalformedXML".into()),
+            (400, expected.into()),
             "{method} {path}"
         );
         assert!(text.contains("<RequestId>"), "full envelope: {text}");

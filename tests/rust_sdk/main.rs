@@ -5,6 +5,7 @@ mod common;
 
 mod acl;
 mod attributes;
+mod bucket_analytics;
 mod bucket_config;
 mod buckets;
 mod fidelity;
@@ -17,5 +18,6 @@ mod objects;
 mod pagination;
 mod runs;
 mod twin;
+mod validation;
 mod versioning;
 mod writes;

@@ -103,7 +103,7 @@ def test_reset_run_does_not_touch_default_namespace(endpoint, s3, bucket):
 
 def test_unimplemented_operation_is_501(s3, bucket):
     with pytest.raises(ClientError) as ei:
-        s3.get_bucket_analytics_configuration(Bucket=bucket, Id="x")
+        s3.get_bucket_policy_status(Bucket=bucket)
     code, status, _ = error_of(ei)
     assert (code, status) == ("NotImplemented", 501)
 
@@ -120,7 +120,7 @@ def _error_cases(s3, bucket):
         lambda: s3.delete_bucket(Bucket=bucket),
         lambda: s3.list_objects_v2(Bucket=missing),
         lambda: s3.put_object(Bucket=bucket, Key="bad", Body=b"x", ContentMD5=s3util.md5_b64(b"y")),
-        lambda: s3.get_bucket_analytics_configuration(Bucket=bucket, Id="x"),
+        lambda: s3.get_bucket_policy_status(Bucket=bucket),
         lambda: s3.copy_object(Bucket=bucket, Key="obj", CopySource={"Bucket": bucket, "Key": "obj"}),
     ]
 
