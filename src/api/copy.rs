@@ -71,6 +71,10 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
     let src_bucket = source_bucket.name.clone();
 
     let storage_class = storage_class(&ctx.headers)?;
+    // The copy's lock comes from its own headers or the destination's default, never from
+    // the source.
+    let lock = super::object_lock::lock_config(&dest);
+    let lock_requested = super::object_lock::requested_lock(ctx, lock.as_deref())?;
     let changes_something = replace_metadata
         || ctx.headers.contains_key("x-amz-storage-class")
         || ctx.headers.contains_key("x-amz-server-side-encryption")
@@ -144,7 +148,7 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
             (checksum, etag)
         }
     };
-    let object = Object {
+    let mut object = Object {
         body: source.body.clone(),
         etag,
         headers: object_hdrs,
@@ -157,6 +161,8 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
         acl: super::acl::request_object_acl(ctx)?,
         ..Object::new(key, Body::default(), "", ctx.run.now())
     };
+    super::object_lock::stamp(&mut object, lock_requested);
+    super::object_lock::apply_default(&mut object, lock.as_deref());
     let stored = dest.put_checked(object, |current| conditions.check(key, current))?;
 
     let mut w = XmlWriter::new();

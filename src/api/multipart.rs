@@ -78,7 +78,12 @@ pub fn create_multipart_upload(ctx: &Ctx) -> S3Result<Resp> {
     let key = ctx.key_name();
     check_key(key)?;
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
-    let template = object_from_headers(ctx, key)?;
+    let mut template = object_from_headers(ctx, key)?;
+    let lock = super::object_lock::lock_config(&bucket);
+    super::object_lock::stamp(
+        &mut template,
+        super::object_lock::requested_lock(ctx, lock.as_deref())?,
+    );
     let (algo, kind) = upload_checksum(ctx)?;
     let upload_id = bucket.create_upload(template, algo, kind, ctx.run.now())?;
     let mut w = XmlWriter::new();
@@ -259,13 +264,16 @@ pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Res
     let spec = BodySpec::from_headers(&ctx.headers)?;
     let doc = receive(body, &spec, None, MAX_XML_BODY).await?.into_bytes();
     let wanted = parse_complete(&doc)?;
-    let object = bucket.assemble_upload(
+    let mut object = bucket.assemble_upload(
         key,
         id,
         &wanted,
         ctx.state.config.strict || ctx.run.strict(),
         ctx.run.now(),
     )?;
+    // The default retention counts from the object's creation: Complete.
+    let lock = super::object_lock::lock_config(&bucket);
+    super::object_lock::apply_default(&mut object, lock.as_deref());
     let stored = bucket.put_checked(object, |current| conditions.check(key, current))?;
     bucket.finish_upload(key, id);
 

@@ -1,6 +1,7 @@
 //! Single-object reads and writes: PutObject, GetObject, HeadObject.
 
 use super::conditional::{WriteConditions, READ};
+use super::object_lock;
 use super::{Ctx, ReqBody};
 use crate::checksum::ChecksumAlgorithm;
 use crate::clock::{http_date, Millis};
@@ -141,6 +142,10 @@ pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     if spec.length.is_none() {
         return Err(S3Error::new(Code::MissingContentLength));
     }
+    let lock = object_lock::lock_config(&bucket);
+    let requested = object_lock::requested_lock(ctx, lock.as_deref())?;
+    object_lock::check_integrity_header(&spec, &requested, lock.as_deref())?;
+    object_lock::stamp(&mut object, requested);
     let received = receive(
         body,
         &spec,
@@ -153,6 +158,7 @@ pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     object.body = Body::from_segments(received.segments);
     object.checksum = received.checksum;
     object.last_modified = ctx.run.now();
+    object_lock::apply_default(&mut object, lock.as_deref());
     let stored = bucket.put_checked(object, |current| conditions.check(key, current))?;
     let mut resp = empty(200);
     set_header(&mut resp, "etag", &stored.quoted_etag());
@@ -227,6 +233,7 @@ fn write_object_headers(resp: &mut Resp, o: &Object, ctx: &Ctx) {
     if !o.tags.is_empty() {
         set_header(resp, "x-amz-tagging-count", &o.tags.len().to_string());
     }
+    object_lock::set_lock_headers(resp, o);
 }
 
 /// The version a read addresses: `?versionId=` or the current one, with S3's errors for

@@ -4,10 +4,10 @@ use super::bucket::MAX_XML_BODY;
 use super::list::{parse_encoding, parse_max_keys};
 use super::{write_owner, Ctx, ReqBody};
 use crate::clock::xml_timestamp;
-use crate::error::{S3Error, S3Result};
+use crate::error::{Code, S3Error, S3Result};
 use crate::server::query::url_encode;
 use crate::server::response::{empty, xml, Resp};
-use crate::store::{VersionEntry, Versioning, VersionsQuery};
+use crate::store::{ConfigKind, VersionEntry, Versioning, VersionsQuery};
 use crate::wire::request_body::{receive, BodySpec};
 use crate::wire::xml::{self as xmlp, XmlWriter};
 
@@ -49,6 +49,12 @@ pub async fn put_bucket_versioning(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
         Some(_) => return Err(S3Error::malformed_xml()),
     };
     let current = bucket.versioning().0;
+    if status == Some(Versioning::Suspended) && bucket.config(ConfigKind::ObjectLock).is_some() {
+        return Err(S3Error::with_message(
+            Code::InvalidBucketState,
+            "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.",
+        ));
+    }
     bucket.set_versioning(status.unwrap_or(current), mfa);
     Ok(empty(200))
 }

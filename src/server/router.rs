@@ -41,6 +41,10 @@ pub enum Op {
     PutObjectAcl,
     GetObjectAttributes,
     RestoreObject,
+    GetObjectRetention,
+    PutObjectRetention,
+    GetObjectLegalHold,
+    PutObjectLegalHold,
     GetBucketOwnershipControls,
     PutBucketOwnershipControls,
     DeleteBucketOwnershipControls,
@@ -147,7 +151,11 @@ impl Op {
                 }
             }
         }
-        const IMPLEMENTED: [Op; 22] = [
+        const IMPLEMENTED: [Op; 26] = [
+            Op::GetObjectRetention,
+            Op::PutObjectRetention,
+            Op::GetObjectLegalHold,
+            Op::PutObjectLegalHold,
             Op::GetBucketOwnershipControls,
             Op::PutBucketOwnershipControls,
             Op::DeleteBucketOwnershipControls,
@@ -211,6 +219,10 @@ impl Op {
             Op::PutObjectAcl => "PutObjectAcl",
             Op::GetObjectAttributes => "GetObjectAttributes",
             Op::RestoreObject => "RestoreObject",
+            Op::GetObjectRetention => "GetObjectRetention",
+            Op::PutObjectRetention => "PutObjectRetention",
+            Op::GetObjectLegalHold => "GetObjectLegalHold",
+            Op::PutObjectLegalHold => "PutObjectLegalHold",
             Op::GetBucketOwnershipControls => "GetBucketOwnershipControls",
             Op::PutBucketOwnershipControls => "PutBucketOwnershipControls",
             Op::DeleteBucketOwnershipControls => "DeleteBucketOwnershipControls",

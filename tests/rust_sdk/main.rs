@@ -12,6 +12,7 @@ mod hardening;
 mod integrity;
 mod listing;
 mod multipart;
+mod object_lock;
 mod objects;
 mod runs;
 mod twin;
