@@ -77,15 +77,7 @@ fn argument_name_only(message: &str, name: &str) -> S3Error {
     S3Error::with_message(Code::InvalidArgument, message).extra("ArgumentName", name)
 }
 
-/// The retain-until date in the past (or now): AWS names the argument and shows the value as
-/// its servers print dates (`Tue Dec 31 16:00:00 PST 2019`).
-fn past_date(name: &str, until: Millis) -> S3Error {
-    S3Error::invalid_argument(
-        "The retain until date must be in the future!",
-        name,
-        java_date_pacific(until),
-    )
-}
+const PAST_DATE: &str = "The retain until date must be in the future!";
 
 /// The lock a write asks for, checked as S3 checks it: mode and date both or neither, known
 /// values, a date in the future, and a bucket with Object Lock.
@@ -106,9 +98,13 @@ pub fn requested_lock(ctx: &Ctx, lock: Option<&LockConfig>) -> S3Result<Requeste
             let mode = LockMode::from_name(m)
                 .ok_or_else(|| S3Error::invalid_argument("Unknown wormMode directive.", MODE, m))?;
             let until = parse_rfc3339(u).ok_or_else(|| {
-                S3Error::invalid_argument("The retain until date must be in the future!", UNTIL, u)
+                S3Error::invalid_argument(
+                    "The retain until date must be provided in ISO 8601 format",
+                    UNTIL,
+                    u,
+                )
             })?;
-            Some(Retention { mode, until })
+            Some((Retention { mode, until }, u))
         }
     };
     let legal_hold = match hold {
@@ -126,11 +122,12 @@ pub fn requested_lock(ctx: &Ctx, lock: Option<&LockConfig>) -> S3Result<Requeste
     if lock.is_none() {
         return Err(missing_lock_config());
     }
-    if let Some(r) = retention.filter(|r| r.until <= ctx.run.now()) {
-        return Err(past_date(UNTIL, r.until));
+    // A header date in the past is shown as sent.
+    if let Some((_, sent)) = retention.filter(|(r, _)| r.until <= ctx.run.now()) {
+        return Err(S3Error::invalid_argument(PAST_DATE, UNTIL, sent));
     }
     Ok(RequestedLock {
-        retention,
+        retention: retention.map(|(r, _)| r),
         legal_hold,
     })
 }
@@ -252,7 +249,12 @@ pub async fn put_object_retention(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
             let mode = LockMode::from_name(m).ok_or_else(S3Error::malformed_xml)?;
             let until = parse_rfc3339(u).ok_or_else(S3Error::malformed_xml)?;
             if until <= ctx.run.now() {
-                return Err(past_date("RetainUntilDate", until));
+                // In the XML's case AWS shows the value as its servers print dates.
+                return Err(S3Error::invalid_argument(
+                    PAST_DATE,
+                    "RetainUntilDate",
+                    java_date_pacific(until),
+                ));
             }
             Some(Retention { mode, until })
         }

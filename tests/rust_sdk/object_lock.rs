@@ -725,6 +725,37 @@ async fn raw_lock_errors_and_headers() {
     );
     assert_eq!(xml_value(&text, "ArgumentValue"), None);
 
+    // Header values AWS refuses, each with its argument.
+    let md5 = "Content-MD5: SfaKXIST7CwL9ImCHCH8Ow==\r\n";
+    for (headers, message, name, value) in [
+        (
+            "x-amz-object-lock-mode: GOVERNANCE\r\nx-amz-object-lock-retain-until-date: abc\r\n",
+            "The retain until date must be provided in ISO 8601 format",
+            "x-amz-object-lock-retain-until-date",
+            "abc",
+        ),
+        (
+            "x-amz-object-lock-mode: GOVERNANCE\r\nx-amz-object-lock-retain-until-date: 2025-12-25T12:00:00Z\r\n",
+            "The retain until date must be in the future!",
+            "x-amz-object-lock-retain-until-date",
+            "2025-12-25T12:00:00Z",
+        ),
+        (
+            "x-amz-object-lock-legal-hold: maybe\r\n",
+            "Legal Hold must be either of 'ON' or 'OFF'",
+            "x-amz-object-lock-legal-hold",
+            "maybe",
+        ),
+    ] {
+        let (status, text) = raw(&addr, put(&format!("{md5}{headers}")).as_bytes()).await;
+        assert_eq!(status, 400, "{text}");
+        assert_eq!(xml_value(&text, "Code").as_deref(), Some("InvalidArgument"));
+        let got = xml_value(&text, "Message").map(|m| m.replace("&apos;", "'"));
+        assert_eq!(got.as_deref(), Some(message));
+        assert_eq!(xml_value(&text, "ArgumentName").as_deref(), Some(name));
+        assert_eq!(xml_value(&text, "ArgumentValue").as_deref(), Some(value));
+    }
+
     // A retain-until date in the past, shown as AWS's servers print it.
     let body = "<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>2020-01-01T00:00:00Z</RetainUntilDate></Retention>";
     let (status, text) = raw(
