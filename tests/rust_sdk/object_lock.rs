@@ -581,6 +581,21 @@ async fn lock_requests_are_checked_as_aws_checks_them() {
         )
     );
 
+    let err = c
+        .delete_objects()
+        .bucket(&plain)
+        .bypass_governance_retention(true)
+        .delete(
+            Delete::builder()
+                .objects(ObjectIdentifier::builder().key("k").build().expect("id"))
+                .build()
+                .expect("delete"),
+        )
+        .send()
+        .await
+        .expect_err("bypass on a plain bucket");
+    assert_eq!(error_parts(&err), ("InvalidArgument".into(), 400));
+
     lock_bucket(c, "ol-checks").await;
     let err = c
         .put_object()
@@ -662,6 +677,11 @@ async fn raw_lock_errors_and_headers() {
         xml_value(&text, "Message").as_deref(),
         Some("Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters")
     );
+    // A bucket's default retention makes every PUT one with lock parameters.
+    default_retention(&t.client, "ol-raw", ObjectLockRetentionMode::Governance, 1).await;
+    let (status, text) = raw(&addr, put("").as_bytes()).await;
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(xml_value(&text, "Code").as_deref(), Some("InvalidRequest"));
     // With Content-MD5 (of "hi") the same PUT is stored, and HEAD shows the lock.
     let (status, text) = raw(
         &addr,
