@@ -21,6 +21,7 @@ pub enum Code {
     NoSuchCORSConfiguration,
     NoSuchLifecycleConfiguration,
     NoSuchPublicAccessBlockConfiguration,
+    NoSuchObjectLockConfiguration,
     NoSuchTagSet,
     NoSuchWebsiteConfiguration,
     ObjectLockConfigurationNotFoundError,
@@ -94,6 +95,7 @@ impl Code {
             Code::NoSuchCORSConfiguration => "NoSuchCORSConfiguration",
             Code::NoSuchLifecycleConfiguration => "NoSuchLifecycleConfiguration",
             Code::NoSuchPublicAccessBlockConfiguration => "NoSuchPublicAccessBlockConfiguration",
+            Code::NoSuchObjectLockConfiguration => "NoSuchObjectLockConfiguration",
             Code::NoSuchTagSet => "NoSuchTagSet",
             Code::NoSuchWebsiteConfiguration => "NoSuchWebsiteConfiguration",
             Code::ObjectLockConfigurationNotFoundError => "ObjectLockConfigurationNotFoundError",
@@ -174,6 +176,7 @@ impl Code {
             | Code::NoSuchCORSConfiguration
             | Code::NoSuchLifecycleConfiguration
             | Code::NoSuchPublicAccessBlockConfiguration
+            | Code::NoSuchObjectLockConfiguration
             | Code::NoSuchTagSet
             | Code::NoSuchWebsiteConfiguration
             | Code::ObjectLockConfigurationNotFoundError
@@ -207,6 +210,7 @@ impl Code {
             Code::NoSuchCORSConfiguration => "The CORS configuration does not exist",
             Code::NoSuchLifecycleConfiguration => "The lifecycle configuration does not exist",
             Code::NoSuchPublicAccessBlockConfiguration => "The public access block configuration was not found",
+            Code::NoSuchObjectLockConfiguration => "The specified object does not have a ObjectLock configuration",
             Code::NoSuchTagSet => "The TagSet does not exist",
             Code::NoSuchWebsiteConfiguration => "The specified bucket does not have a website configuration",
             Code::ObjectLockConfigurationNotFoundError => "Object Lock configuration does not exist for this bucket",

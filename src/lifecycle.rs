@@ -351,13 +351,16 @@ fn expire_noncurrent(
         let since = versions[i + 1].last_modified;
         let newer_noncurrent = (n - 2 - i) as u64;
         let o = &versions[i];
-        let expired = rules.iter().any(|r| {
-            r.filter.matches(o)
-                && r.noncurrent_days.is_some_and(|d| {
-                    When::Days(d).reached(since, now)
-                        && newer_noncurrent >= r.newer_noncurrent_versions
-                })
-        });
+        // A locked version stays until its retention has passed on the clock (and its legal
+        // hold is off); lifecycle never bypasses governance.
+        let expired = !o.is_locked(now)
+            && rules.iter().any(|r| {
+                r.filter.matches(o)
+                    && r.noncurrent_days.is_some_and(|d| {
+                        When::Days(d).reached(since, now)
+                            && newer_noncurrent >= r.newer_noncurrent_versions
+                    })
+            });
         if expired {
             keep[i] = false;
             continue;

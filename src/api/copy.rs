@@ -2,8 +2,8 @@
 
 use super::conditional::{WriteConditions, COPY_SOURCE};
 use super::object::{
-    check_key, check_object_lock_headers, check_sse_headers, no_such_version, object_headers,
-    request_tags, restored, set_written_version_header, storage_class,
+    check_key, check_sse_headers, no_such_version, object_headers, request_tags, restored,
+    set_written_version_header, storage_class,
 };
 use super::Ctx;
 use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumType};
@@ -70,8 +70,11 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
     let src_bucket = source_bucket.name.clone();
 
     let storage_class = storage_class(&ctx.headers)?;
-    check_object_lock_headers(ctx)?;
     check_sse_headers(ctx)?;
+    // The copy's lock comes from its own headers or the destination's default, never from
+    // the source.
+    let lock = super::object_lock::lock_config(&dest);
+    let lock_requested = super::object_lock::requested_lock(ctx, lock.as_deref())?;
     let changes_something = replace_metadata
         || ctx.headers.contains_key("x-amz-storage-class")
         || ctx.headers.contains_key("x-amz-server-side-encryption")
@@ -106,7 +109,7 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
         None => None,
     };
     let (etag, checksum) = copy_etag_and_checksum(&source, wanted_algo);
-    let object = Object {
+    let mut object = Object {
         body: source.body.clone(),
         etag,
         headers: object_hdrs,
@@ -121,6 +124,8 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
         acl: super::acl::request_object_acl(ctx)?,
         ..Object::new(key, Body::default(), "", ctx.run.now())
     };
+    super::object_lock::stamp(&mut object, lock_requested);
+    super::object_lock::apply_default(&mut object, lock.as_deref());
     let stored = dest.put_checked(object, |current| conditions.check(key, current))?;
 
     let mut w = XmlWriter::new();

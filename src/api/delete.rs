@@ -5,16 +5,24 @@ use super::bucket::MAX_XML_BODY;
 use super::{Ctx, ReqBody};
 use crate::error::{S3Error, S3Result};
 use crate::server::response::{empty, set_header, xml, Resp};
-use crate::store::{Bucket, Deleted};
+use crate::store::{Bucket, Bypass, Deleted};
 use crate::wire::request_body::{receive, BodySpec};
 use crate::wire::xml::{self, XmlWriter};
 
 /// Most keys one DeleteObjects request may name.
 const MAX_DELETE_KEYS: usize = 1000;
 
-fn delete_one(ctx: &Ctx, bucket: &Bucket, key: &str, version: Option<&str>) -> S3Result<Deleted> {
+/// A delete without a version id only adds a delete marker, which Object Lock allows; a
+/// delete of a version is refused while the version is locked.
+fn delete_one(
+    ctx: &Ctx,
+    bucket: &Bucket,
+    key: &str,
+    version: Option<&str>,
+    bypass: Bypass,
+) -> S3Result<Deleted> {
     match version {
-        Some(v) => bucket.delete_version(key, v),
+        Some(v) => bucket.delete_version(key, v, ctx.run.now(), bypass),
         None => bucket.delete(key, ctx.run.now()),
     }
 }
@@ -25,7 +33,8 @@ pub fn delete_object(ctx: &Ctx) -> S3Result<Resp> {
     if let Some(v) = version {
         super::object::check_version_id(v)?;
     }
-    let deleted = delete_one(ctx, &bucket, ctx.key_name(), version)?;
+    let bypass = super::object_lock::bypass(ctx, &bucket)?;
+    let deleted = delete_one(ctx, &bucket, ctx.key_name(), version, bypass)?;
     let mut resp = empty(204);
     if deleted.delete_marker {
         set_header(&mut resp, "x-amz-delete-marker", "true");
@@ -47,6 +56,7 @@ pub async fn delete_objects(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
             "Missing required header for this request: Content-MD5",
         ));
     }
+    let bypass = super::object_lock::bypass(ctx, &bucket)?;
     let doc = receive(body, &spec, None, MAX_XML_BODY).await?.into_bytes();
     let root = xml::parse(&doc)?;
     if root.name != "Delete" {
@@ -75,7 +85,7 @@ pub async fn delete_objects(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
             .as_deref()
             .is_none_or(|v| v == crate::store::NULL_VERSION || bucket.version(key, v).is_some());
         let result = if known {
-            delete_one(ctx, &bucket, key, version.as_deref())
+            delete_one(ctx, &bucket, key, version.as_deref(), bypass)
         } else {
             Err(super::object::no_such_version(
                 key,

@@ -12,6 +12,7 @@ mod delete;
 mod list;
 mod multipart;
 mod object;
+mod object_lock;
 mod replication;
 mod restore;
 mod service;
@@ -93,6 +94,10 @@ pub async fn dispatch(op: Op, ctx: Ctx, body: ReqBody) -> S3Result<Resp> {
         Op::PutObjectAcl => acl::put_object_acl(&ctx, body).await,
         Op::GetObjectAttributes => attributes::get_object_attributes(&ctx),
         Op::RestoreObject => restore::restore_object(&ctx, body).await,
+        Op::GetObjectRetention => object_lock::get_object_retention(&ctx),
+        Op::PutObjectRetention => object_lock::put_object_retention(&ctx, body).await,
+        Op::GetObjectLegalHold => object_lock::get_object_legal_hold(&ctx),
+        Op::PutObjectLegalHold => object_lock::put_object_legal_hold(&ctx, body).await,
         Op::GetBucketOwnershipControls => bucket_config::get_ownership_controls(&ctx),
         Op::PutBucketOwnershipControls => bucket_config::put_ownership_controls(&ctx, body).await,
         Op::DeleteBucketOwnershipControls => bucket_config::delete_ownership_controls(&ctx),

@@ -84,7 +84,12 @@ pub fn create_multipart_upload(ctx: &Ctx) -> S3Result<Resp> {
     let key = ctx.key_name();
     check_key(key)?;
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
-    let template = object_from_headers(ctx, key)?;
+    let mut template = object_from_headers(ctx, key)?;
+    let lock = super::object_lock::lock_config(&bucket);
+    super::object_lock::stamp(
+        &mut template,
+        super::object_lock::requested_lock(ctx, lock.as_deref())?,
+    );
     let (algo, kind) = upload_checksum(ctx)?;
     let upload_id = bucket.create_upload(template, algo, kind, ctx.run.now())?;
     let mut w = XmlWriter::new();
@@ -350,7 +355,7 @@ pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Res
         checksum: claimed_checksum(ctx)?,
         object_size: claimed_size(ctx)?,
     };
-    let object = bucket.assemble_upload(
+    let mut object = bucket.assemble_upload(
         key,
         id,
         &wanted,
@@ -358,6 +363,9 @@ pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Res
         ctx.state.config.strict || ctx.run.strict(),
         ctx.run.now(),
     )?;
+    // The default retention counts from the object's creation: Complete.
+    let lock = super::object_lock::lock_config(&bucket);
+    super::object_lock::apply_default(&mut object, lock.as_deref());
     // A write or delete of the key while the upload was open conflicts with a conditional
     // Complete (409; the upload must start over), once the condition itself holds.
     let key_changed = bucket.upload_summary(key, id).is_ok_and(|u| u.key_changed);

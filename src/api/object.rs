@@ -1,6 +1,7 @@
 //! Single-object reads and writes: PutObject, GetObject, HeadObject.
 
 use super::conditional::{WriteConditions, READ};
+use super::object_lock;
 use super::{Ctx, ReqBody};
 use crate::checksum::{ChecksumAlgorithm, ChecksumType};
 use crate::clock::{http_date, Millis};
@@ -8,8 +9,8 @@ use crate::error::{Code, S3Error, S3Result};
 use crate::lifecycle;
 use crate::server::response::{empty, set_header, Resp, ResponseBody};
 use crate::store::{
-    is_archived, storage_class_named, Body, Bucket, ConfigKind, ETag, Object, ObjectHeaders,
-    Restore, StorageClass, Versioning,
+    is_archived, storage_class_named, Body, Bucket, ETag, Object, ObjectHeaders, Restore,
+    StorageClass, Versioning,
 };
 use crate::wire::headers::{self, encode_metadata_value, parse_range, parse_tagging};
 use crate::wire::request_body::{receive, BodySpec};
@@ -80,7 +81,6 @@ pub fn request_tags(h: &HeaderMap) -> S3Result<Vec<(String, String)>> {
 /// tags, ACL), with an empty body: PutObject fills the body, CreateMultipartUpload keeps it as the
 /// template of the object to come.
 pub fn object_from_headers(ctx: &Ctx, key: &str) -> S3Result<Object> {
-    check_object_lock_headers(ctx)?;
     check_sse_headers(ctx)?;
     let mut o = Object::new(key, Body::default(), "", ctx.run.now());
     o.storage_class = storage_class(&ctx.headers)?;
@@ -114,36 +114,6 @@ pub(super) fn check_sse_headers(ctx: &Ctx) -> S3Result<()> {
             "Server Side Encryption with KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms",
             HEADER,
             algo.unwrap_or(""),
-        ));
-    }
-    Ok(())
-}
-
-/// The object-lock headers S3 checks on a write: a mode and a retain-until date together, the
-/// mode one of S3's two, on a bucket with Object Lock. (Retention itself is not kept yet.)
-pub(super) fn check_object_lock_headers(ctx: &Ctx) -> S3Result<()> {
-    let mode = ctx.header("x-amz-object-lock-mode");
-    let until = ctx.header("x-amz-object-lock-retain-until-date");
-    if mode.is_none() && until.is_none() {
-        return Ok(());
-    }
-    let (Some(mode), Some(_)) = (mode, until) else {
-        return Err(S3Error::with_message(
-            Code::InvalidArgument,
-            "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied",
-        ));
-    };
-    if !matches!(mode, "GOVERNANCE" | "COMPLIANCE") {
-        return Err(S3Error::invalid_argument(
-            "Unknown wormMode directive.",
-            "x-amz-object-lock-mode",
-            mode,
-        ));
-    }
-    let bucket = ctx.run.bucket(ctx.bucket_name())?;
-    if bucket.config(ConfigKind::ObjectLock).is_none() {
-        return Err(S3Error::invalid_request(
-            "Bucket is missing Object Lock Configuration",
         ));
     }
     Ok(())
@@ -207,6 +177,10 @@ pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     if spec.length.is_none() {
         return Err(S3Error::new(Code::MissingContentLength));
     }
+    let lock = object_lock::lock_config(&bucket);
+    let requested = object_lock::requested_lock(ctx, lock.as_deref())?;
+    object_lock::check_integrity_header(&spec, &requested, lock.as_deref())?;
+    object_lock::stamp(&mut object, requested);
     let received = receive(
         body,
         &spec,
@@ -219,6 +193,7 @@ pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     object.body = Body::from_segments(received.segments);
     object.checksum = received.checksum;
     object.last_modified = ctx.run.now();
+    object_lock::apply_default(&mut object, lock.as_deref());
     let stored = bucket.put_checked(object, |current| conditions.check(key, current))?;
     let mut resp = empty(200);
     set_header(&mut resp, "etag", &stored.quoted_etag());
@@ -293,6 +268,7 @@ fn write_object_headers(resp: &mut Resp, o: &Object, ctx: &Ctx) {
     if !o.tags.is_empty() {
         set_header(resp, "x-amz-tagging-count", &o.tags.len().to_string());
     }
+    object_lock::set_lock_headers(resp, o);
 }
 
 /// The version a read addresses: `?versionId=` or the current one, with S3's errors for

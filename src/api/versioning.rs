@@ -66,6 +66,12 @@ pub async fn put_bucket_versioning(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
             "Mfa Authentication is not supported on a bucket with lifecycle configuration. Delete lifecycle configuration before enabling Mfa Authentication.",
         ));
     }
+    if status == Some(Versioning::Suspended) && bucket.config(ConfigKind::ObjectLock).is_some() {
+        return Err(S3Error::with_message(
+            Code::InvalidBucketState,
+            "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.",
+        ));
+    }
     bucket.set_versioning(status.unwrap_or(current), mfa);
     Ok(empty(200))
 }

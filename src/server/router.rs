@@ -41,6 +41,10 @@ pub enum Op {
     PutObjectAcl,
     GetObjectAttributes,
     RestoreObject,
+    GetObjectRetention,
+    PutObjectRetention,
+    GetObjectLegalHold,
+    PutObjectLegalHold,
     GetBucketOwnershipControls,
     PutBucketOwnershipControls,
     DeleteBucketOwnershipControls,
@@ -208,7 +212,11 @@ impl Op {
                 }
             }
         }
-        const IMPLEMENTED: [Op; 22] = [
+        const IMPLEMENTED: [Op; 26] = [
+            Op::GetObjectRetention,
+            Op::PutObjectRetention,
+            Op::GetObjectLegalHold,
+            Op::PutObjectLegalHold,
             Op::GetBucketOwnershipControls,
             Op::PutBucketOwnershipControls,
             Op::DeleteBucketOwnershipControls,
@@ -272,6 +280,10 @@ impl Op {
             Op::PutObjectAcl => "PutObjectAcl",
             Op::GetObjectAttributes => "GetObjectAttributes",
             Op::RestoreObject => "RestoreObject",
+            Op::GetObjectRetention => "GetObjectRetention",
+            Op::PutObjectRetention => "PutObjectRetention",
+            Op::GetObjectLegalHold => "GetObjectLegalHold",
+            Op::PutObjectLegalHold => "PutObjectLegalHold",
             Op::GetBucketOwnershipControls => "GetBucketOwnershipControls",
             Op::PutBucketOwnershipControls => "PutBucketOwnershipControls",
             Op::DeleteBucketOwnershipControls => "DeleteBucketOwnershipControls",

@@ -1,6 +1,7 @@
 //! A bucket: its identity, its versioning state and its ordered map of keys, each with its
 //! versions (oldest first; the last one is current).
 
+use super::lock::{Bypass, Locked};
 use super::multipart::Upload;
 use super::object::{ObjKey, Object, NULL_VERSION};
 use crate::clock::Millis;
@@ -179,7 +180,7 @@ impl Bucket {
                     Versioning::Enabled => {}
                 }
                 versions.push(object.clone());
-                Ok(object)
+                Ok::<_, S3Error>(object)
             },
         )?;
         state.note_key_changed(&key);
@@ -251,21 +252,60 @@ impl Bucket {
         }
     }
 
-    /// DeleteObject with a version id: removes that version for good. Deleting a version that
-    /// does not exist succeeds (S3's deletes are idempotent).
-    pub fn delete_version(&self, key: &str, version_id: &str) -> S3Result<Deleted> {
+    /// DeleteObject with a version id: removes that version for good, unless Object Lock
+    /// protects it at `now` (checked under the bucket lock). Deleting a version that does not
+    /// exist succeeds (S3's deletes are idempotent).
+    pub fn delete_version(
+        &self,
+        key: &str,
+        version_id: &str,
+        now: Millis,
+        bypass: Bypass,
+    ) -> S3Result<Deleted> {
         let mut state = self.lock_live()?;
         let mut out = Deleted {
             version_id: Some(version_id.to_string()),
             delete_marker: false,
         };
-        state.objects.update_existing(key, |versions| {
+        let removed = state.objects.update_existing(key, |versions| {
             if let Some(i) = versions.iter().position(|o| &*o.version_id == version_id) {
+                versions[i].check_removable(now, bypass)?;
                 out.delete_marker = versions.remove(i).delete_marker;
             }
+            Ok::<(), Locked>(())
         });
+        removed.unwrap_or(Ok(()))?;
         state.note_key_changed(key);
         Ok(out)
+    }
+
+    /// Changes a version in place when `f` approves, under the bucket lock (a retention change
+    /// is judged against the version as it is when it is replaced). `None` if the version does
+    /// not exist or is a delete marker; `version_id` `None` means the current version.
+    pub fn try_modify<E>(
+        &self,
+        key: &str,
+        version_id: Option<&str>,
+        f: impl FnOnce(&mut Object) -> Result<(), E>,
+    ) -> Option<Result<Arc<Object>, E>> {
+        let mut state = self.state.lock();
+        state
+            .objects
+            .update_existing(key, |versions| {
+                let entry = match version_id {
+                    None => versions.last_mut()?,
+                    Some(v) => versions.iter_mut().find(|o| &*o.version_id == v)?,
+                };
+                if entry.delete_marker {
+                    return None;
+                }
+                let mut changed = Object::clone(entry);
+                Some(f(&mut changed).map(|()| {
+                    *entry = Arc::new(changed);
+                    entry.clone()
+                }))
+            })
+            .flatten()
     }
 
     /// Visits every key's versions (oldest first) under the bucket lock; the visitor may change

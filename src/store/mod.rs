@@ -9,6 +9,7 @@ mod bucket;
 mod config;
 mod keys;
 mod list;
+mod lock;
 mod multipart;
 mod object;
 mod versions;
@@ -21,6 +22,7 @@ pub use body::{Body, BodySlices};
 pub use bucket::{Bucket, Deleted, Versioning};
 pub use config::{ConfigKind, IdConfigKind, IdConfigPage};
 pub use list::{ListEntry, ListPage, ListQuery};
+pub use lock::{check_retention_change, Bypass, DefaultRetention, LockMode, Locked, Retention};
 pub use multipart::{
     CompleteClaims, CompletedPart, Part, Upload, UploadSummary, MAX_PART_NUMBER, MIN_PART_SIZE,
 };

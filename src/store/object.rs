@@ -203,6 +203,11 @@ pub struct Object {
     pub acl: Arc<Acl>,
     /// A temporary restored copy of an archived object.
     pub restore: Option<Box<Restore>>,
+    /// Object Lock retention (see `lock.rs`).
+    pub retention: Option<super::lock::Retention>,
+    /// Object Lock legal hold: `None` until one was ever set (GetObjectLegalHold then answers
+    /// NoSuchObjectLockConfiguration), then ON (`true`) or OFF.
+    pub legal_hold: Option<bool>,
 }
 
 /// A RestoreObject of an archived (GLACIER / DEEP_ARCHIVE) object: readable from
@@ -237,6 +242,8 @@ impl Object {
             parts: None,
             acl: Acl::private(),
             restore: None,
+            retention: None,
+            legal_hold: None,
         }
     }
 

@@ -351,3 +351,33 @@ pub async fn new_bucket_in(client: &Client, tag: &str, region: &str) -> String {
         .expect("create bucket");
     name
 }
+
+/// Advances a run's clock through the admin API; the answer (with what lifecycle did).
+pub async fn advance(t: &Twin, run: &str, by: &str) -> serde_json::Value {
+    let (status, body) = admin(
+        t,
+        "POST",
+        &format!("/_s3twin/clock?runId={run}"),
+        Some(serde_json::json!({ "advance": by })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// A client for one run (`/t/{run}/`).
+pub fn run_client(t: &Twin, run: &str) -> Client {
+    client(&format!("{}/t/{run}/", t.server.endpoint()), true)
+}
+
+/// The S3 error code, HTTP status and message of a failed SDK call.
+pub fn error_with_status<E: ProvideErrorMetadata + std::fmt::Debug>(
+    err: &SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> (String, u16, String) {
+    let (code, status) = error_parts(err);
+    let message = match err {
+        SdkError::ServiceError(se) => se.err().message().unwrap_or("").to_string(),
+        _ => String::new(),
+    };
+    (code, status, message)
+}

@@ -14,6 +14,7 @@ mod integrity;
 mod listing;
 mod multipart;
 mod multipart_checksums;
+mod object_lock;
 mod objects;
 mod pagination;
 mod runs;

@@ -4,22 +4,6 @@ use aws_sdk_s3::types::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-async fn advance(t: &Twin, run: &str, by: &str) -> Value {
-    let (status, body) = admin(
-        t,
-        "POST",
-        &format!("/_s3twin/clock?runId={run}"),
-        Some(json!({ "advance": by })),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body
-}
-
-fn run_client(t: &Twin, run: &str) -> aws_sdk_s3::Client {
-    client(&format!("{}/t/{run}/", t.server.endpoint()), true)
-}
-
 async fn lifecycle(c: &aws_sdk_s3::Client, b: &str, rules: Vec<LifecycleRule>) {
     lifecycle_with(c, b, rules, None).await
 }
