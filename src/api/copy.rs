@@ -5,6 +5,7 @@ use super::object::{
     check_key, no_such_version, object_headers, request_tags, restored, set_written_version_header,
     storage_class,
 };
+use super::sse::{self, Echo, KeyHeaders};
 use super::Ctx;
 use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumType};
 use crate::clock::xml_timestamp;
@@ -71,9 +72,14 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
     let src_bucket = source_bucket.name.clone();
 
     let storage_class = storage_class(&ctx.headers)?;
+    // The target is encrypted as the request says, else as the destination bucket's default;
+    // never as the source was.
+    let encryption = sse::for_write(ctx, &dest, key, "s3:CopyObject")?;
     let changes_something = replace_metadata
         || ctx.headers.contains_key("x-amz-storage-class")
-        || ctx.headers.contains_key("x-amz-server-side-encryption")
+        || sse::names_encryption(ctx)
+        // S3 allows a copy in place when the bucket has a default encryption configured.
+        || dest.config(crate::store::ConfigKind::Encryption).is_some()
         || ctx.headers.contains_key("x-amz-website-redirect-location");
     if src_bucket == ctx.bucket_name()
         && src_key == key
@@ -114,7 +120,12 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
         .checksum
         .as_ref()
         .filter(|c| c.algorithm == algorithm && c.kind == ChecksumType::FullObject);
-    let needs_md5 = source.etag.parts > 0;
+    // The ETag is the MD5 of the bytes only for an SSE-S3 target; the source's ETag is that MD5
+    // only when it was a single-part SSE-S3 object.
+    let md5_etag = encryption.etag_is_md5();
+    let source_etag_is_md5 =
+        source.etag.parts == 0 && source.encryption.as_ref().is_none_or(|e| e.etag_is_md5());
+    let needs_md5 = md5_etag && !source_etag_is_md5;
     let (checksum, etag) = match keeps_checksum {
         Some(c) if !needs_md5 => (c.clone(), source.etag),
         _ => {
@@ -144,6 +155,11 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
             (checksum, etag)
         }
     };
+    let etag = if md5_etag {
+        etag
+    } else {
+        sse::etag(&encryption, [0; 16])
+    };
     let object = Object {
         body: source.body.clone(),
         etag,
@@ -152,7 +168,7 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
         storage_class,
         tags: tags.into(),
         checksum: Some(checksum),
-        encrypted: source.encrypted,
+        encryption: Some(encryption),
         // A copy gets the ACL its request asks for (private by default), not the source's.
         acl: super::acl::request_object_acl(ctx)?,
         ..Object::new(key, Body::default(), "", ctx.run.now())
@@ -168,7 +184,7 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
             .elem(c.algorithm.xml_element(), &c.value);
     }
     let mut resp = xml(200, w.finish());
-    set_header(&mut resp, "x-amz-server-side-encryption", stored.sse());
+    sse::echo(&mut resp, stored.encryption.as_deref(), Echo::Write);
     set_written_version_header(&mut resp, &stored);
     if source_bucket.versioning().0 != Versioning::Unversioned {
         set_header(
@@ -194,6 +210,7 @@ pub fn resolve_copy_source(ctx: &Ctx) -> S3Result<CopySource> {
     super::check_expected_owner(ctx, "x-amz-source-expected-bucket-owner", &bucket)?;
     let bucket = ctx.run.bucket(&bucket)?;
     let object = copy_source_object(&bucket, &key, version.as_deref(), ctx.run.now())?;
+    sse::check_read(ctx, &object, KeyHeaders::CopySource)?;
     COPY_SOURCE.check(
         &ctx.headers,
         &object.etag.to_string(),

@@ -13,6 +13,7 @@ mod multipart;
 mod object;
 mod restore;
 mod service;
+mod sse;
 mod tagging;
 mod versioning;
 

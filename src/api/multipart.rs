@@ -5,6 +5,7 @@ use super::bucket::MAX_XML_BODY;
 use super::conditional::WriteConditions;
 use super::copy::resolve_copy_source;
 use super::object::{check_key, object_from_headers, set_written_version_header, MAX_PUT_SIZE};
+use super::sse::{self, Echo};
 use super::{write_owner, Ctx, ReqBody, OWNER_ID};
 use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumType};
 use crate::clock::xml_timestamp;
@@ -74,12 +75,22 @@ fn upload_checksum(ctx: &Ctx) -> S3Result<(Option<ChecksumAlgorithm>, ChecksumTy
     }
 }
 
+/// A part's ETag: its MD5, or for SSE-KMS and SSE-C uploads an opaque tag, as S3's.
+fn part_etag(upload: &UploadSummary, md5: [u8; 16]) -> [u8; 16] {
+    match upload.encryption.as_deref() {
+        Some(e) => sse::etag(e, md5).md5,
+        None => md5,
+    }
+}
+
 pub fn create_multipart_upload(ctx: &Ctx) -> S3Result<Resp> {
     let key = ctx.key_name();
     check_key(key)?;
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
-    let template = object_from_headers(ctx, key)?;
+    let mut template = object_from_headers(ctx, key)?;
+    template.encryption = Some(sse::for_write(ctx, &bucket, key, "s3:PutObject")?);
     let (algo, kind) = upload_checksum(ctx)?;
+    let encryption = template.encryption.clone();
     let upload_id = bucket.create_upload(template, algo, kind, ctx.run.now())?;
     let mut w = XmlWriter::new();
     w.root("InitiateMultipartUploadResult")
@@ -87,7 +98,7 @@ pub fn create_multipart_upload(ctx: &Ctx) -> S3Result<Resp> {
         .elem("Key", key)
         .elem("UploadId", &upload_id);
     let mut resp = xml(200, w.finish());
-    set_header(&mut resp, "x-amz-server-side-encryption", "AES256");
+    sse::echo(&mut resp, encryption.as_deref(), Echo::Write);
     if ctx.headers.contains_key("x-amz-checksum-algorithm") {
         if let Some(a) = algo {
             set_header(&mut resp, "x-amz-checksum-algorithm", a.name());
@@ -103,6 +114,7 @@ pub async fn upload_part(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let key = ctx.key_name();
     let id = upload_id(ctx);
     let upload = bucket.upload_summary(key, id)?;
+    sse::check_part(ctx, upload.encryption.as_deref())?;
     let spec = BodySpec::from_headers(&ctx.headers)?;
     if spec.length.is_none() {
         return Err(S3Error::new(crate::error::Code::MissingContentLength));
@@ -116,10 +128,11 @@ pub async fn upload_part(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
         .checksum
         .clone()
         .filter(|c| client_sent && Some(c) != checksum.as_ref());
+    let tag = part_etag(&upload, received.md5);
     let part = Part {
         number,
-        etag: received.md5_hex(),
-        md5: received.md5,
+        etag: hex::encode(tag),
+        md5: tag,
         body: Body::from_segments(received.segments),
         last_modified: ctx.run.now(),
         checksum,
@@ -127,7 +140,7 @@ pub async fn upload_part(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     };
     let mut resp = empty(200);
     set_header(&mut resp, "etag", &format!("\"{}\"", part.etag));
-    set_header(&mut resp, "x-amz-server-side-encryption", "AES256");
+    sse::echo(&mut resp, upload.encryption.as_deref(), Echo::Read);
     if client_sent {
         if let Some(c) = part.client_checksum.as_ref().or(part.checksum.as_ref()) {
             set_header(&mut resp, c.algorithm.header(), &c.value);
@@ -143,6 +156,7 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
     let key = ctx.key_name();
     let id = upload_id(ctx);
     let upload = bucket.upload_summary(key, id)?;
+    sse::check_part(ctx, upload.encryption.as_deref())?;
     let source = resolve_copy_source(ctx)?.object;
     let size = source.size();
     let (start, end) = match ctx.header("x-amz-copy-source-range") {
@@ -185,7 +199,7 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
             h.update(s);
         }
     }
-    let md5: [u8; 16] = md5.finalize().into();
+    let md5 = part_etag(&upload, md5.finalize().into());
     let checksum = upload
         .checksum_algorithm
         .zip(hasher)
@@ -214,7 +228,9 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
         w.elem(c.algorithm.xml_element(), &c.value);
     }
     bucket.put_part(key, id, part)?;
-    Ok(xml(200, w.finish()))
+    let mut resp = xml(200, w.finish());
+    sse::echo(&mut resp, upload.encryption.as_deref(), Echo::Read);
+    Ok(resp)
 }
 
 fn parse_complete(doc: &[u8]) -> S3Result<Vec<CompletedPart>> {
@@ -284,7 +300,7 @@ pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Res
             .elem("ChecksumType", c.kind.name());
     }
     let mut resp = xml(200, w.finish());
-    set_header(&mut resp, "x-amz-server-side-encryption", stored.sse());
+    sse::echo(&mut resp, stored.encryption.as_deref(), Echo::Complete);
     set_written_version_header(&mut resp, &stored);
     Ok(resp)
 }

@@ -7,6 +7,7 @@ mod acl;
 mod body;
 mod bucket;
 mod config;
+mod encryption;
 mod keys;
 mod list;
 mod multipart;
@@ -20,6 +21,7 @@ pub use acl::{
 pub use body::{Body, BodySlices};
 pub use bucket::{Bucket, Deleted, Versioning};
 pub use config::ConfigKind;
+pub use encryption::{Encryption, SseKind};
 pub use list::{ListEntry, ListPage, ListQuery};
 pub use multipart::{CompletedPart, Part, Upload, UploadSummary, MAX_PART_NUMBER, MIN_PART_SIZE};
 pub use object::{

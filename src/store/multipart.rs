@@ -63,6 +63,7 @@ impl Upload {
             checksum_algorithm: self.checksum_algorithm,
             checksum_type: self.checksum_type,
             key_deleted: self.key_deleted,
+            encryption: self.template.encryption.clone(),
         }
     }
 }
@@ -77,6 +78,8 @@ pub struct UploadSummary {
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
     pub checksum_type: ChecksumType,
     pub key_deleted: bool,
+    /// The encryption the upload's object will have (UploadPart checks SSE-C keys against it).
+    pub encryption: Option<Arc<super::encryption::Encryption>>,
 }
 
 /// A part named in CompleteMultipartUpload.

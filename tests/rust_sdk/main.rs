@@ -7,6 +7,7 @@ mod acl;
 mod attributes;
 mod bucket_config;
 mod buckets;
+mod encryption;
 mod fidelity;
 mod hardening;
 mod integrity;
