@@ -1003,3 +1003,122 @@ async fn strict_mode_refuses_sse_c_over_http() {
     );
     assert_eq!(error_parts(&err).1, 400);
 }
+
+#[tokio::test]
+async fn copy_in_place_changes_encryption() {
+    let t = Twin::start().await;
+    let b = new_bucket(&t.client, "ssecopyinplace").await;
+    put(&t.client, &b, "k", b"same bytes").await;
+    let in_place = || {
+        t.client
+            .copy_object()
+            .bucket(&b)
+            .key("k")
+            .copy_source(format!("{b}/k"))
+    };
+    // Without any change S3 refuses a copy onto itself...
+    let err = in_place().send().await.expect_err("no change");
+    assert_eq!(error_parts(&err), ("InvalidRequest".to_string(), 400));
+    // ...but naming an encryption is a change.
+    let out = in_place()
+        .server_side_encryption(ServerSideEncryption::AwsKms)
+        .ssekms_key_id(KEY_ID)
+        .send()
+        .await
+        .expect("re-encrypt in place");
+    assert_eq!(
+        out.ssekms_key_id(),
+        Some(format!("arn:aws:kms:us-east-1:000000000000:key/{KEY_ID}").as_str())
+    );
+    let h = head(&t.client, &b, "k").await;
+    assert_eq!(
+        h.server_side_encryption(),
+        Some(&ServerSideEncryption::AwsKms)
+    );
+    // With a configured bucket default, a plain copy in place is allowed and takes it.
+    put_bucket_default(&t, &b, ServerSideEncryption::Aes256, None, false).await;
+    let out = in_place()
+        .send()
+        .await
+        .expect("copy in place with a bucket default");
+    assert_eq!(
+        out.server_side_encryption(),
+        Some(&ServerSideEncryption::Aes256)
+    );
+    assert_eq!(
+        out.copy_object_result().and_then(|r| r.e_tag()),
+        Some(md5_hex(b"same bytes").as_str())
+    );
+}
+
+#[tokio::test]
+async fn upload_part_copy_from_an_sse_c_source() {
+    let t = Twin::start().await;
+    let b = new_bucket(&t.client, "ssecpartcopy").await;
+    let (key, md5) = customer_key(6);
+    t.client
+        .put_object()
+        .bucket(&b)
+        .key("src")
+        .body(ByteStream::from_static(b"0123456789"))
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&key)
+        .sse_customer_key_md5(&md5)
+        .send()
+        .await
+        .expect("put source");
+    let id = t
+        .client
+        .create_multipart_upload()
+        .bucket(&b)
+        .key("dst")
+        .send()
+        .await
+        .expect("create")
+        .upload_id()
+        .unwrap_or("")
+        .to_string();
+    let copy_part = || {
+        t.client
+            .upload_part_copy()
+            .bucket(&b)
+            .key("dst")
+            .upload_id(&id)
+            .part_number(1)
+            .copy_source(format!("{b}/src"))
+            .copy_source_range("bytes=2-5")
+    };
+    let err = copy_part().send().await.expect_err("no source key");
+    assert_eq!(error_parts(&err), ("InvalidRequest".to_string(), 400));
+    let part = copy_part()
+        .copy_source_sse_customer_algorithm("AES256")
+        .copy_source_sse_customer_key(&key)
+        .copy_source_sse_customer_key_md5(&md5)
+        .send()
+        .await
+        .expect("part copy with the source key");
+    assert_eq!(
+        part.server_side_encryption(),
+        Some(&ServerSideEncryption::Aes256)
+    );
+    let etag = part
+        .copy_part_result()
+        .and_then(|r| r.e_tag())
+        .unwrap_or("")
+        .to_string();
+    t.client
+        .complete_multipart_upload()
+        .bucket(&b)
+        .key("dst")
+        .upload_id(&id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .parts(CompletedPart::builder().part_number(1).e_tag(etag).build())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("complete");
+    // The target upload was plain: it reads without a key.
+    assert_eq!(get_bytes(&t.client, &b, "dst").await, b"2345");
+}
