@@ -120,12 +120,7 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
         .checksum
         .as_ref()
         .filter(|c| c.algorithm == algorithm && c.kind == ChecksumType::FullObject);
-    // The ETag is the MD5 of the bytes only for an SSE-S3 target; the source's ETag is that MD5
-    // only when it was a single-part SSE-S3 object.
-    let md5_etag = encryption.etag_is_md5();
-    let source_etag_is_md5 =
-        source.etag.parts == 0 && source.encryption.as_ref().is_none_or(|e| e.etag_is_md5());
-    let needs_md5 = md5_etag && !source_etag_is_md5;
+    let needs_md5 = source.etag.parts > 0;
     let (checksum, etag) = match keeps_checksum {
         Some(c) if !needs_md5 => (c.clone(), source.etag),
         _ => {
@@ -155,11 +150,7 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
             (checksum, etag)
         }
     };
-    let etag = if md5_etag {
-        etag
-    } else {
-        sse::etag(&encryption, [0; 16])
-    };
+    let etag = sse::copy_etag(&encryption, &source, etag);
     let object = Object {
         body: source.body.clone(),
         etag,

@@ -524,6 +524,29 @@ pub fn etag(encryption: &Encryption, md5: [u8; 16]) -> ETag {
     ETag::from_md5(tag)
 }
 
+/// The ETag of a copy of `source` encrypted as `encryption`, given the one a plain copy would
+/// get (`etag`): the MD5 of the bytes under SSE-S3 (computed here when the source's ETag was an
+/// SSE-KMS / SSE-C tag), an opaque tag otherwise.
+pub fn copy_etag(encryption: &Encryption, source: &Object, etag: ETag) -> ETag {
+    if !encryption.etag_is_md5() {
+        return self::etag(encryption, [0; 16]);
+    }
+    // A tag other than the source's was computed from the bytes; the source's own is the MD5
+    // unless the source was SSE-KMS or SSE-C.
+    let source_tag_is_md5 = source
+        .encryption
+        .as_deref()
+        .is_none_or(Encryption::etag_is_md5);
+    if etag != source.etag || source_tag_is_md5 {
+        return etag;
+    }
+    let mut md5 = md5::Md5::new();
+    for slice in source.body.slices(0, source.size()) {
+        md5.update(&slice);
+    }
+    ETag::from_md5(md5.finalize().into())
+}
+
 /// Echoes an object's (or upload's) encryption as `which` response shows it.
 pub fn echo(resp: &mut Resp, encryption: Option<&Encryption>, which: Echo) {
     let Some(e) = encryption else {
