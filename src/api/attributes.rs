@@ -85,6 +85,7 @@ pub fn get_object_attributes(ctx: &Ctx) -> S3Result<Resp> {
         int_header(ctx, "x-amz-max-parts")?.map_or(MAX_PARTS, |n| (n as usize).min(MAX_PARTS));
     let marker = int_header(ctx, "x-amz-part-number-marker")?.unwrap_or(0);
     let object = read_version(ctx, &bucket, ctx.key_name(), "GET")?;
+    super::sse::check_read(ctx, &object, super::sse::KeyHeaders::Object)?;
 
     let mut w = XmlWriter::new();
     w.root("GetObjectAttributesResponse");

@@ -666,8 +666,9 @@ fn check_midnight(date: &str) -> S3Result<()> {
 
 fn validate_encryption(root: &Element) -> S3Result<()> {
     expect_root(root, "ServerSideEncryptionConfiguration")?;
-    let mut rules = root.children_named("Rule").peekable();
-    if rules.peek().is_none() {
+    // One rule, no more (S3 answers MalformedXML for none and for two).
+    let rules: Vec<&Element> = root.children_named("Rule").collect();
+    if rules.len() != 1 {
         return Err(S3Error::malformed_xml());
     }
     for rule in rules {
@@ -686,6 +687,11 @@ fn validate_encryption(root: &Element) -> S3Result<()> {
         }
         if let Some(b) = rule.child_text("BucketKeyEnabled") {
             one_of(Some(b), &["true", "false"])?;
+        }
+        if let Some(blocked) = rule.child("BlockedEncryptionTypes") {
+            for t in blocked.children_named("EncryptionType") {
+                one_of(Some(&t.text), &["NONE", "SSE-C"])?;
+            }
         }
     }
     Ok(())

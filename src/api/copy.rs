@@ -2,9 +2,10 @@
 
 use super::conditional::{WriteConditions, COPY_SOURCE};
 use super::object::{
-    check_key, check_sse_headers, no_such_version, object_headers, request_tags, restored,
-    set_written_version_header, storage_class,
+    check_key, no_such_version, object_headers, request_tags, restored, set_written_version_header,
+    storage_class,
 };
+use super::sse::{self, Echo, KeyHeaders};
 use super::Ctx;
 use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumType};
 use crate::clock::xml_timestamp;
@@ -70,14 +71,18 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
     let src_bucket = source_bucket.name.clone();
 
     let storage_class = storage_class(&ctx.headers)?;
-    check_sse_headers(ctx)?;
     // The copy's lock comes from its own headers or the destination's default, never from
     // the source.
     let lock = super::object_lock::lock_config(&dest);
     let lock_requested = super::object_lock::requested_lock(ctx, lock.as_deref())?;
+    // The target is encrypted as the request says, else as the destination bucket's default;
+    // never as the source was.
+    let encryption = sse::for_write(ctx, &dest, key, "s3:CopyObject")?;
     let changes_something = replace_metadata
         || ctx.headers.contains_key("x-amz-storage-class")
-        || ctx.headers.contains_key("x-amz-server-side-encryption")
+        || sse::names_encryption(ctx)
+        // S3 allows a copy in place when the bucket has a default encryption configured.
+        || dest.config(crate::store::ConfigKind::Encryption).is_some()
         || ctx.headers.contains_key("x-amz-website-redirect-location");
     if src_bucket == ctx.bucket_name()
         && src_key == key
@@ -109,6 +114,7 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
         None => None,
     };
     let (etag, checksum) = copy_etag_and_checksum(&source, wanted_algo);
+    let etag = sse::copy_etag(&encryption, &source, etag);
     let mut object = Object {
         body: source.body.clone(),
         etag,
@@ -117,7 +123,7 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
         storage_class,
         tags: tags.into(),
         checksum,
-        encrypted: source.encrypted,
+        encryption: Some(encryption),
         // A copy is a single object, whatever its source was made of.
         parts: None,
         // A copy gets the ACL its request asks for (private by default), not the source's.
@@ -137,7 +143,7 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
             .elem(c.algorithm.xml_element(), &c.value);
     }
     let mut resp = xml(200, w.finish());
-    set_header(&mut resp, "x-amz-server-side-encryption", stored.sse());
+    sse::echo(&mut resp, stored.encryption.as_deref(), Echo::Write);
     set_written_version_header(&mut resp, &stored);
     if source_bucket.versioning().0 != Versioning::Unversioned {
         set_header(
@@ -214,6 +220,7 @@ pub fn resolve_copy_source(ctx: &Ctx) -> S3Result<CopySource> {
     super::check_expected_owner(ctx, "x-amz-source-expected-bucket-owner", &bucket)?;
     let bucket = ctx.run.bucket(&bucket)?;
     let object = copy_source_object(&bucket, &key, version.as_deref(), ctx.run.now())?;
+    sse::check_read(ctx, &object, KeyHeaders::CopySource)?;
     COPY_SOURCE.check(
         &ctx.headers,
         &object.etag.to_string(),

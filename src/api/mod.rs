@@ -16,6 +16,7 @@ mod object_lock;
 mod replication;
 mod restore;
 mod service;
+mod sse;
 mod tagging;
 mod versioning;
 

@@ -5,6 +5,7 @@ use super::bucket::MAX_XML_BODY;
 use super::conditional::WriteConditions;
 use super::copy::resolve_copy_source;
 use super::object::{check_key, object_from_headers, set_written_version_header, MAX_PUT_SIZE};
+use super::sse::{self, Echo};
 use super::{write_owner, Ctx, ReqBody, OWNER_ID};
 use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumType};
 use crate::clock::xml_timestamp;
@@ -80,6 +81,14 @@ fn upload_checksum(ctx: &Ctx) -> S3Result<(Option<ChecksumAlgorithm>, ChecksumTy
     }
 }
 
+/// A part's ETag: its MD5, or for SSE-KMS and SSE-C uploads an opaque tag, as S3's.
+fn part_etag(upload: &UploadSummary, md5: [u8; 16]) -> [u8; 16] {
+    match upload.encryption.as_deref() {
+        Some(e) => sse::etag(e, md5).md5,
+        None => md5,
+    }
+}
+
 pub fn create_multipart_upload(ctx: &Ctx) -> S3Result<Resp> {
     let key = ctx.key_name();
     check_key(key)?;
@@ -90,7 +99,9 @@ pub fn create_multipart_upload(ctx: &Ctx) -> S3Result<Resp> {
         &mut template,
         super::object_lock::requested_lock(ctx, lock.as_deref())?,
     );
+    template.encryption = Some(sse::for_write(ctx, &bucket, key, "s3:PutObject")?);
     let (algo, kind) = upload_checksum(ctx)?;
+    let encryption = template.encryption.clone();
     let upload_id = bucket.create_upload(template, algo, kind, ctx.run.now())?;
     let mut w = XmlWriter::new();
     w.root("InitiateMultipartUploadResult")
@@ -98,7 +109,7 @@ pub fn create_multipart_upload(ctx: &Ctx) -> S3Result<Resp> {
         .elem("Key", key)
         .elem("UploadId", &upload_id);
     let mut resp = xml(200, w.finish());
-    set_header(&mut resp, "x-amz-server-side-encryption", "AES256");
+    sse::echo(&mut resp, encryption.as_deref(), Echo::Write);
     if ctx.headers.contains_key("x-amz-checksum-algorithm") {
         if let Some(a) = algo {
             set_header(&mut resp, "x-amz-checksum-algorithm", a.name());
@@ -114,6 +125,7 @@ pub async fn upload_part(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let key = ctx.key_name();
     let id = upload_id(ctx);
     let upload = bucket.upload_summary(key, id)?;
+    sse::check_part(ctx, upload.encryption.as_deref())?;
     let spec = BodySpec::from_headers(&ctx.headers)?;
     if spec.length.is_none() {
         return Err(S3Error::new(crate::error::Code::MissingContentLength));
@@ -140,10 +152,11 @@ pub async fn upload_part(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
         .checksum
         .clone()
         .filter(|c| client_sent && Some(c) != checksum.as_ref());
+    let tag = part_etag(&upload, received.md5);
     let part = Part {
         number,
-        etag: received.md5_hex(),
-        md5: received.md5,
+        etag: hex::encode(tag),
+        md5: tag,
         body: Body::from_segments(received.segments),
         last_modified: ctx.run.now(),
         checksum,
@@ -151,7 +164,7 @@ pub async fn upload_part(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     };
     let mut resp = empty(200);
     set_header(&mut resp, "etag", &format!("\"{}\"", part.etag));
-    set_header(&mut resp, "x-amz-server-side-encryption", "AES256");
+    sse::echo(&mut resp, upload.encryption.as_deref(), Echo::Read);
     if client_sent {
         if let Some(c) = part.client_checksum.as_ref().or(part.checksum.as_ref()) {
             set_header(&mut resp, c.algorithm.header(), &c.value);
@@ -167,6 +180,7 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
     let key = ctx.key_name();
     let id = upload_id(ctx);
     let upload = bucket.upload_summary(key, id)?;
+    sse::check_part(ctx, upload.encryption.as_deref())?;
     let source = resolve_copy_source(ctx)?.object;
     let size = source.size();
     let (start, end) = match ctx.header("x-amz-copy-source-range") {
@@ -215,7 +229,7 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
         md5.update(s);
         hasher.update(s);
     }
-    let md5: [u8; 16] = md5.finalize().into();
+    let md5 = part_etag(&upload, md5.finalize().into());
     let checksum = Some(Checksum {
         algorithm: kept,
         value: checksum::b64(&hasher.finish()),
@@ -240,7 +254,7 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
     }
     bucket.put_part(key, id, part)?;
     let mut resp = xml(200, w.finish());
-    set_header(&mut resp, "x-amz-server-side-encryption", "AES256");
+    sse::echo(&mut resp, upload.encryption.as_deref(), Echo::Read);
     Ok(resp)
 }
 
@@ -411,7 +425,7 @@ fn complete_result(ctx: &Ctx, bucket: &crate::store::Bucket, stored: &Object) ->
             .elem("ChecksumType", c.kind.name());
     }
     let mut resp = xml(200, w.finish());
-    set_header(&mut resp, "x-amz-server-side-encryption", stored.sse());
+    sse::echo(&mut resp, stored.encryption.as_deref(), Echo::Complete);
     set_written_version_header(&mut resp, stored);
     resp
 }

@@ -2,6 +2,7 @@
 
 use super::conditional::{WriteConditions, READ};
 use super::object_lock;
+use super::sse::{self, Echo, KeyHeaders};
 use super::{Ctx, ReqBody};
 use crate::checksum::{ChecksumAlgorithm, ChecksumType};
 use crate::clock::{http_date, Millis};
@@ -9,8 +10,8 @@ use crate::error::{Code, S3Error, S3Result};
 use crate::lifecycle;
 use crate::server::response::{empty, set_header, Resp, ResponseBody};
 use crate::store::{
-    is_archived, storage_class_named, Body, Bucket, ETag, Object, ObjectHeaders, Restore,
-    StorageClass, Versioning,
+    is_archived, storage_class_named, Body, Bucket, Object, ObjectHeaders, Restore, StorageClass,
+    Versioning,
 };
 use crate::wire::headers::{self, encode_metadata_value, parse_range, parse_tagging};
 use crate::wire::request_body::{receive, BodySpec};
@@ -81,7 +82,6 @@ pub fn request_tags(h: &HeaderMap) -> S3Result<Vec<(String, String)>> {
 /// tags, ACL), with an empty body: PutObject fills the body, CreateMultipartUpload keeps it as the
 /// template of the object to come.
 pub fn object_from_headers(ctx: &Ctx, key: &str) -> S3Result<Object> {
-    check_sse_headers(ctx)?;
     let mut o = Object::new(key, Body::default(), "", ctx.run.now());
     o.storage_class = storage_class(&ctx.headers)?;
     o.tags = request_tags(&ctx.headers)?.into();
@@ -89,34 +89,6 @@ pub fn object_from_headers(ctx: &Ctx, key: &str) -> S3Result<Object> {
     o.headers = object_headers(&ctx.headers).shared();
     o.acl = super::acl::request_object_acl(ctx)?;
     Ok(o)
-}
-
-/// `x-amz-server-side-encryption` names one of S3's algorithms, and a KMS key comes only with
-/// a KMS one. (Objects are reported SSE-S3 whatever was asked.)
-pub(super) fn check_sse_headers(ctx: &Ctx) -> S3Result<()> {
-    const HEADER: &str = "x-amz-server-side-encryption";
-    let algo = ctx.header(HEADER);
-    if let Some(a) = algo {
-        if !matches!(a, "AES256" | "aws:kms" | "aws:kms:dsse") {
-            return Err(S3Error::invalid_argument(
-                "The encryption method specified is not supported",
-                HEADER,
-                a,
-            ));
-        }
-    }
-    if ctx
-        .headers
-        .contains_key("x-amz-server-side-encryption-aws-kms-key-id")
-        && !matches!(algo, Some("aws:kms" | "aws:kms:dsse"))
-    {
-        return Err(S3Error::invalid_argument(
-            "Server Side Encryption with KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms",
-            HEADER,
-            algo.unwrap_or(""),
-        ));
-    }
-    Ok(())
 }
 
 /// `x-amz-expiration` when a lifecycle Expiration rule applies to the object.
@@ -173,6 +145,7 @@ pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
     let conditions = WriteConditions::from_headers(&ctx.headers)?;
     let mut object = object_from_headers(ctx, key)?;
+    let encryption = sse::for_write(ctx, &bucket, key, "s3:PutObject")?;
     let spec = BodySpec::from_headers(&ctx.headers)?;
     if spec.length.is_none() {
         return Err(S3Error::new(Code::MissingContentLength));
@@ -189,7 +162,8 @@ pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     )
     .await?;
     let client_checksum = spec.header_checksum.is_some() || spec.trailer_checksum.is_some();
-    object.etag = ETag::from_md5(received.md5);
+    object.etag = sse::etag(&encryption, received.md5);
+    object.encryption = Some(encryption);
     object.body = Body::from_segments(received.segments);
     object.checksum = received.checksum;
     object.last_modified = ctx.run.now();
@@ -197,7 +171,7 @@ pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let stored = bucket.put_checked(object, |current| conditions.check(key, current))?;
     let mut resp = empty(200);
     set_header(&mut resp, "etag", &stored.quoted_etag());
-    set_header(&mut resp, "x-amz-server-side-encryption", stored.sse());
+    sse::echo(&mut resp, stored.encryption.as_deref(), Echo::Write);
     set_written_version_header(&mut resp, &stored);
     set_expiration_header(&mut resp, &bucket, &stored);
     if client_checksum {
@@ -264,7 +238,7 @@ fn write_object_headers(resp: &mut Resp, o: &Object, ctx: &Ctx) {
     if o.storage_class != "STANDARD" {
         set_header(resp, "x-amz-storage-class", &o.storage_class);
     }
-    set_header(resp, "x-amz-server-side-encryption", o.sse());
+    sse::echo(resp, o.encryption.as_deref(), Echo::Read);
     if !o.tags.is_empty() {
         set_header(resp, "x-amz-tagging-count", &o.tags.len().to_string());
     }
@@ -354,6 +328,8 @@ pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
     let key = ctx.key_name();
     let object = read_version(ctx, &bucket, key, if head { "HEAD" } else { "GET" })?;
+    sse::refuse_sse_header(ctx)?;
+    sse::check_read(ctx, &object, KeyHeaders::Object)?;
     READ.check(
         &ctx.headers,
         &object.etag.to_string(),

@@ -7,6 +7,7 @@ mod acl;
 mod body;
 mod bucket;
 mod config;
+mod encryption;
 mod keys;
 mod list;
 mod lock;
@@ -21,6 +22,7 @@ pub use acl::{
 pub use body::{Body, BodySlices};
 pub use bucket::{Bucket, Deleted, Versioning};
 pub use config::{ConfigKind, IdConfigKind, IdConfigPage};
+pub use encryption::{Encryption, SseKind};
 pub use list::{ListEntry, ListPage, ListQuery};
 pub use lock::{check_retention_change, Bypass, DefaultRetention, LockMode, Locked, Retention};
 pub use multipart::{

@@ -74,6 +74,7 @@ impl Upload {
             checksum_algorithm: self.checksum_algorithm,
             checksum_type: self.checksum_type,
             key_changed: self.key_changed,
+            encryption: self.template.encryption.clone(),
         }
     }
 }
@@ -89,6 +90,8 @@ pub struct UploadSummary {
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
     pub checksum_type: ChecksumType,
     pub key_changed: bool,
+    /// The encryption the upload's object will have (UploadPart checks SSE-C keys against it).
+    pub encryption: Option<Arc<super::encryption::Encryption>>,
 }
 
 impl UploadSummary {

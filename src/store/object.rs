@@ -2,6 +2,7 @@
 
 use super::acl::Acl;
 use super::body::Body;
+use super::encryption::Encryption;
 use crate::checksum::Checksum;
 use crate::clock::Millis;
 use std::borrow::Borrow;
@@ -193,10 +194,9 @@ pub struct Object {
     pub storage_class: StorageClass,
     pub tags: Box<[(String, String)]>,
     pub checksum: Option<Checksum>,
-    /// Server-side encryption as reported back (`AES256` by default, as S3 does since 2023).
-    /// Whether the object is encrypted at rest (SSE-S3, `AES256`, as S3 does by default since
-    /// 2023); delete markers are not.
-    pub encrypted: bool,
+    /// How the object is encrypted at rest (SSE-S3 unless the writer or the bucket's default
+    /// asked for another); delete markers are not.
+    pub encryption: Option<Arc<Encryption>>,
     /// The parts, for objects made by CompleteMultipartUpload.
     pub parts: Option<Arc<[PartInfo]>>,
     /// The object's ACL (`private` unless the writer asked for another).
@@ -238,7 +238,7 @@ impl Object {
             storage_class: StorageClass::STANDARD,
             tags: Box::default(),
             checksum: None,
-            encrypted: true,
+            encryption: Some(Encryption::sse_s3()),
             parts: None,
             acl: Acl::private(),
             restore: None,
@@ -251,17 +251,8 @@ impl Object {
         Object {
             version_id: version_id.into(),
             delete_marker: true,
-            encrypted: false,
+            encryption: None,
             ..Object::new(key, Body::default(), "", now)
-        }
-    }
-
-    /// The `x-amz-server-side-encryption` value.
-    pub fn sse(&self) -> &'static str {
-        if self.encrypted {
-            "AES256"
-        } else {
-            ""
         }
     }
 

@@ -8,6 +8,7 @@ mod attributes;
 mod bucket_analytics;
 mod bucket_config;
 mod buckets;
+mod encryption;
 mod fidelity;
 mod hardening;
 mod integrity;

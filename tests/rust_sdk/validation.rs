@@ -542,7 +542,7 @@ async fn encryption_settings_take_s3_algorithms_only() {
     assert_eq!(error_parts(&err), ("InvalidArgument".to_string(), 400));
     assert_eq!(
         message(&err),
-        "Server Side Encryption with KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms"
+        "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms"
     );
     let err = c
         .create_multipart_upload()
