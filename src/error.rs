@@ -240,7 +240,7 @@ impl Code {
             Code::InternalError => "We encountered an internal error. Please try again.",
             Code::InvalidArgument => "Invalid Argument",
             Code::InvalidBucketName => "The specified bucket is not valid.",
-            Code::InvalidDigest => "The Content-MD5 you specified is not valid.",
+            Code::InvalidDigest => "The Content-MD5 you specified was invalid.",
             Code::InvalidEncryptionAlgorithmError => "The Encryption request you specified is not valid. Supported value: AES256.",
             Code::InvalidLocationConstraint => "The specified location-constraint is not valid",
             Code::InvalidPart => "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",

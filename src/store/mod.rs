@@ -238,7 +238,16 @@ impl Run {
             .get(name)
             .ok_or_else(|| S3Error::no_such_bucket(name))?;
         if !bucket.mark_deleted_if_empty() {
-            return Err(S3Error::new(Code::BucketNotEmpty).extra("BucketName", name));
+            // A bucket that has had versioning says what is left: versions.
+            let e = if bucket.versioning().0 == Versioning::Unversioned {
+                S3Error::new(Code::BucketNotEmpty)
+            } else {
+                S3Error::with_message(
+                    Code::BucketNotEmpty,
+                    "The bucket you tried to delete is not empty. You must delete all versions in the bucket.",
+                )
+            };
+            return Err(e.extra("BucketName", name));
         }
         buckets.remove(name);
         Ok(())

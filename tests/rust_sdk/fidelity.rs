@@ -242,3 +242,51 @@ async fn the_account_id_is_configurable() {
         .expect_err("the default is no longer the owner");
     assert_eq!(error_parts(&e).1, 403);
 }
+
+/// Messages and extra elements as AWS's recorded answers carry them.
+#[tokio::test]
+async fn error_messages_and_extras_match_aws_recordings() {
+    let t = Twin::start().await;
+    let c = &t.client;
+    let b = new_bucket(c, "errs").await;
+    let send = |req: String| {
+        let addr = t.addr();
+        async move { raw(&addr, req.as_bytes()).await }
+    };
+    // InvalidDigest: "was invalid", with the value sent.
+    let (status, text) = send(format!(
+        "PUT /{b}/k HTTP/1.1\r\nHost: {}\r\nContent-MD5: nope\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx",
+        t.addr()
+    ))
+    .await;
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(
+        xml_value(&text, "Message").as_deref(),
+        Some("The Content-MD5 you specified was invalid.")
+    );
+    assert_eq!(xml_value(&text, "Content-MD5").as_deref(), Some("nope"));
+    // InvalidStorageClass names the class asked for.
+    let (status, text) = send(format!(
+        "PUT /{b}/k HTTP/1.1\r\nHost: {}\r\nx-amz-storage-class: FASTEST\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx",
+        t.addr()
+    ))
+    .await;
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(
+        xml_value(&text, "StorageClassRequested").as_deref(),
+        Some("FASTEST")
+    );
+    // BucketNotEmpty: a bucket that has had versioning says versions are left.
+    put(c, &b, "k", b"x").await;
+    let e = c.delete_bucket().bucket(&b).send().await.expect_err("full");
+    assert_eq!(
+        e.as_service_error().and_then(|e| e.meta().message()),
+        Some("The bucket you tried to delete is not empty")
+    );
+    set_versioning(c, &b, aws_sdk_s3::types::BucketVersioningStatus::Enabled).await;
+    let e = c.delete_bucket().bucket(&b).send().await.expect_err("full");
+    assert_eq!(
+        e.as_service_error().and_then(|e| e.meta().message()),
+        Some("The bucket you tried to delete is not empty. You must delete all versions in the bucket.")
+    );
+}
