@@ -5,6 +5,7 @@ pub mod addressing;
 mod conn_io;
 mod front;
 pub mod memory;
+mod outgoing;
 pub mod query;
 pub mod response;
 pub mod router;
@@ -42,7 +43,9 @@ impl AppState {
     pub fn new(config: Config) -> Self {
         AppState {
             memory: config.max_memory.map(memory::MemoryGuard::new),
-            store: Store::with_default_clock_rate(config.clock_rate),
+            store: Store::with_default_clock_rate(config.clock_rate)
+                .with_request_log(config.request_log_size)
+                .with_default_chaos(config.chaos.clone()),
             config,
             started: Instant::now(),
         }

@@ -16,10 +16,6 @@ async fn advance(t: &Twin, run: &str, by: &str) -> Value {
     body
 }
 
-fn run_client(t: &Twin, run: &str) -> aws_sdk_s3::Client {
-    client(&format!("{}/t/{run}/", t.server.endpoint()), true)
-}
-
 async fn lifecycle(c: &aws_sdk_s3::Client, b: &str, rules: Vec<LifecycleRule>) {
     lifecycle_with(c, b, rules, None).await
 }
