@@ -162,10 +162,15 @@ impl RequestLog {
                 let _ = tx.send(Arc::new(entry.clone()));
             }
         }
-        if ring.entries.len() >= self.capacity {
-            ring.entries.pop_front();
-        }
+        let evicted = if ring.entries.len() >= self.capacity {
+            ring.entries.pop_front()
+        } else {
+            None
+        };
         ring.entries.push_back(entry);
+        drop(ring);
+        // The evicted entry's strings are freed outside the lock.
+        drop(evicted);
     }
 
     /// The matching entries, oldest first: with a `since`, the first `limit` after it (to page

@@ -41,11 +41,11 @@ impl std::error::Error for ChaosReset {}
 /// A request's log entry as far as it is known before the handler runs.
 fn log_start(
     run: Arc<Run>,
+    run_time: crate::clock::Millis,
     method: &Method,
     started: Instant,
     bytes_in: Arc<AtomicU64>,
 ) -> Pending {
-    let run_time = run.now();
     Pending {
         entry: Entry {
             real_time: real_now(),
@@ -82,7 +82,8 @@ pub async fn handle(
     if crate::admin::is_admin_path(&path) {
         let log = bytes_in.and_then(|c| {
             let run = admin_log_run(&state, &method, &path, req.uri().query())?;
-            Some(log_start(run, &method, started, c))
+            let run_now = run.now();
+            Some(log_start(run, run_now, &method, started, c))
         });
         let mut resp = crate::admin::handle(&state, req).await;
         set_header(&mut resp, "x-amz-request-id", &request_id);
@@ -112,15 +113,17 @@ pub async fn handle(
         Err(e) => {
             log = bytes_in.map(|c| {
                 let run = state.store.run(DEFAULT_RUN);
-                log_start(run, &method, started, c)
+                let run_now = run.now();
+                log_start(run, run_now, &method, started, c)
             });
             Err(e)
         }
         Ok(target) => {
             let run = state.store.run(&target.run);
-            now = Some(run.now());
+            let run_now = run.now();
+            now = Some(run_now);
             log = bytes_in.map(|c| {
-                let mut p = log_start(run.clone(), &method, started, c);
+                let mut p = log_start(run.clone(), run_now, &method, started, c);
                 p.entry.bucket.clone_from(&target.bucket);
                 p.entry.key.clone_from(&target.key);
                 p

@@ -276,3 +276,33 @@ async fn live_tail_streams_new_entries_and_forgets_gone_listeners() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn a_tail_with_since_or_last_event_id_replays_what_it_missed() {
+    let t = Twin::start().await;
+    create_run(&t, "tail-since", json!({})).await;
+    let c = run_client(&t, "tail-since");
+    let b = new_bucket(&c, "since").await;
+    put(&c, &b, "first", b"x").await;
+    put(&c, &b, "second", b"x").await;
+    let first = request_log(&t, "tail-since", "&operation=PutObject").await[0]["seq"]
+        .as_u64()
+        .expect("seq");
+    for header in [
+        format!("GET /_s3twin/requests?runId=tail-since&since={first} HTTP/1.1\r\n"),
+        format!("GET /_s3twin/requests?runId=tail-since HTTP/1.1\r\nLast-Event-ID: {first}\r\n"),
+    ] {
+        let mut s = tokio::net::TcpStream::connect(t.addr())
+            .await
+            .expect("connect");
+        let req = format!(
+            "{header}Host: {}\r\nAccept: text/event-stream\r\n\r\n",
+            t.addr()
+        );
+        s.write_all(req.as_bytes()).await.expect("write");
+        let mut seen = String::new();
+        read_until(&mut s, &mut seen, "\"key\":\"second\"").await;
+        assert!(!seen.contains("\"key\":\"first\""), "{seen}");
+        assert!(seen.contains(&format!("id: {}\n", first + 1)), "{seen}");
+    }
+}
