@@ -108,7 +108,7 @@ pub fn get(state: &AppState, req: &AdminRequest) -> Resp {
     };
     if wants_events(req) {
         let (backlog, rx) = run.requests.subscribe(&f);
-        return tail(backlog, rx, f);
+        return tail(backlog, rx, f, state.stopping.subscribe());
     }
     let entries: Vec<_> = run.requests.query(&f).iter().map(Entry::to_json).collect();
     json(
@@ -135,14 +135,17 @@ struct Tail {
     rx: tokio::sync::broadcast::Receiver<std::sync::Arc<Entry>>,
     filter: Filter,
     heartbeat: tokio::time::Interval,
+    stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The live tail. It holds only a receiver: when the listener goes away hyper drops the body
-/// and the receiver with it; a reset (or deleted) run drops the sender and the stream ends.
+/// and the receiver with it; a reset (or deleted) run drops the sender and the stream ends, as
+/// it does when the server stops.
 fn tail(
     backlog: Vec<Entry>,
     rx: tokio::sync::broadcast::Receiver<std::sync::Arc<Entry>>,
     filter: Filter,
+    stopping: tokio::sync::watch::Receiver<bool>,
 ) -> Resp {
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -151,13 +154,22 @@ fn tail(
         rx,
         filter,
         heartbeat,
+        stopping,
     };
     let stream = futures_util::stream::unfold(state, |mut st| async move {
         if let Some(e) = st.backlog.next() {
             return Some((event(&e), st));
         }
         loop {
+            if *st.stopping.borrow_and_update() {
+                return None;
+            }
             tokio::select! {
+                // A dropped sender (the server is gone) ends the stream too.
+                stop = st.stopping.changed() => match stop {
+                    Ok(()) => continue,
+                    Err(_) => return None,
+                },
                 got = st.rx.recv() => match got {
                     Ok(e) if st.filter.matches(&e) => return Some((event(&e), st)),
                     Ok(_) => continue,

@@ -306,3 +306,33 @@ async fn a_tail_with_since_or_last_event_id_replays_what_it_missed() {
         assert!(seen.contains(&format!("id: {}\n", first + 1)), "{seen}");
     }
 }
+
+#[tokio::test]
+async fn stopping_the_server_ends_a_live_tail_at_once() {
+    let t = Twin::start().await;
+    let mut s = tokio::net::TcpStream::connect(t.addr())
+        .await
+        .expect("connect");
+    let req = format!(
+        "GET /_s3twin/requests HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n\r\n",
+        t.addr()
+    );
+    s.write_all(req.as_bytes()).await.expect("write");
+    let mut seen = String::new();
+    read_until(&mut s, &mut seen, ": keep-alive").await;
+    let start = std::time::Instant::now();
+    t.server.stop().await.expect("stop");
+    // The graceful stop would otherwise wait its full 5 s for the endless response.
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+    let mut rest = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(3), s.read_to_end(&mut rest)).await;
+    // The chunked stream was ended properly (its last chunk), not cut off.
+    assert!(
+        String::from_utf8_lossy(&rest).ends_with("0\r\n\r\n"),
+        "{rest:?}"
+    );
+}
