@@ -444,7 +444,7 @@ impl Rule {
 
     /// Whether this matching request is one the rule affects (and counts it).
     fn fires(&mut self) -> bool {
-        self.matched += 1;
+        self.matched = self.matched.saturating_add(1);
         if self.matched <= self.spec.after || self.spec.count.is_some_and(|c| self.hits >= c) {
             return false;
         }
