@@ -33,6 +33,10 @@ pub struct Config {
     /// How many times faster than real time the default run's clock runs (1 to
     /// `clock::MAX_RATE`; 1 is real time).
     pub clock_rate: f64,
+    /// Entries each run's request log keeps (`reqlog::DEFAULT_CAPACITY`; 0 turns it off).
+    pub request_log_size: usize,
+    /// Chaos rules and presets the default run starts with (`--chaos`).
+    pub chaos: Vec<crate::chaos::RuleSpec>,
 }
 
 /// S3 closes a connection whose request body stalls for about 20 seconds.
@@ -54,6 +58,8 @@ impl Default for Config {
             run_idle_expiry: None,
             max_memory: None,
             clock_rate: 1.0,
+            request_log_size: crate::reqlog::DEFAULT_CAPACITY,
+            chaos: Vec::new(),
         }
     }
 }

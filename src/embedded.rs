@@ -87,6 +87,19 @@ impl S3ServerBuilder {
         self
     }
 
+    /// Requests each run's request log keeps (default 1,000; 0 turns the log off).
+    pub fn request_log_size(mut self, entries: usize) -> Self {
+        self.config.request_log_size = entries;
+        self
+    }
+
+    /// A chaos preset or rule (the JSON `POST /_s3twin/chaos` takes) for the default run,
+    /// kept across its resets.
+    pub fn chaos(mut self, rule: &serde_json::Value) -> Result<Self, String> {
+        self.config.chaos.extend(crate::chaos::parse(rule)?);
+        Ok(self)
+    }
+
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
         self

@@ -1488,6 +1488,8 @@ const ADMIN_ROUTES: &[&str] = &[
     "runs/r1",
     "clock",
     "presign",
+    "requests",
+    "chaos",
     "",
     "nope",
 ];
@@ -1513,8 +1515,40 @@ fn gen_admin_body(u: &mut Unstructured) -> AResult<Value> {
             "expiresIn": json_number(u)?,
         }),
         6 => gen_seed(u)?,
+        7 => gen_chaos_rule(u)?,
+        8 if u.arbitrary::<bool>()? => json!([
+            gen_chaos_rule(u)?,
+            word(
+                u,
+                &["slow_put", "503_restore", "lifecycle_early_delete", "nope"],
+                12
+            )?
+        ]),
         _ => json_value(u, 4)?,
     })
+}
+
+/// A chaos rule near the valid ones: known and unknown actions, fields and values.
+fn gen_chaos_rule(u: &mut Unstructured) -> AResult<Value> {
+    let action = match u.int_in_range(0..=6)? {
+        0 => json!({"type": "latency", "ms": json_number(u)?}),
+        1 => json!({"type": "latency", "minMs": json_number(u)?, "maxMs": json_number(u)?}),
+        2 => {
+            json!({"type": "error", "code": word(u, &["SlowDown", "InternalError", "NoSuchKey"], 12)?, "retryAfter": json_number(u)?})
+        }
+        3 => {
+            json!({"type": word(u, &["reset", "truncate", "throttle", "lifecycleEarly"], 12)?, "bytes": json_number(u)?, "perSecond": json_number(u)?, "days": json_number(u)?})
+        }
+        _ => json_value(u, 3)?,
+    };
+    Ok(json!({
+        "match": {"operations": [word(u, &["PutObject", "GetObject", ""], 12)?], "keyPrefix": text(u, 8)?},
+        "action": action,
+        "probability": json_number(u)?,
+        "count": json_number(u)?,
+        "after": json_number(u)?,
+        "seed": json_number(u)?,
+    }))
 }
 
 /// A sequence of admin requests (arbitrary method, route, query, Host and JSON body) on one

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod chaos;
 pub mod checksum;
 pub mod clock;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod fuzz;
 pub mod ids;
 pub mod lifecycle;
+pub mod reqlog;
 pub mod seed;
 pub mod server;
 pub mod store;

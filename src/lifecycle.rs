@@ -224,28 +224,55 @@ pub struct Report {
     pub markers_removed: usize,
     pub transitioned: usize,
     pub uploads_aborted: usize,
+    /// Expirations a chaos `lifecycleEarly` rule brought forward (included in the counts above).
+    pub expired_early: usize,
 }
 
 /// Applies every lifecycle action of every bucket of `run` that is due at `now`.
 pub fn run_due(run: &Run, now: Millis) -> Report {
     let mut report = Report::default();
+    // Chaos (`lifecycle_early_delete`) can make expirations happen before they are due.
+    let expire_at = Expiry {
+        now,
+        early: run.chaos.lifecycle_early_ms(),
+    };
     for bucket in run.buckets() {
         let rules = bucket_rules(&bucket);
         if rules.is_empty() {
             continue;
         }
-        apply(&bucket, &rules, now, &mut report);
+        apply(&bucket, &rules, expire_at, &mut report);
     }
+    run.chaos.record_early(report.expired_early as u64);
     report
 }
 
-fn apply(bucket: &Bucket, rules: &[Rule], now: Millis, report: &mut Report) {
+/// The instant expirations are judged at: `now`, or `early` ms later under chaos.
+#[derive(Clone, Copy)]
+struct Expiry {
+    now: Millis,
+    early: Millis,
+}
+
+impl Expiry {
+    fn judge(self) -> Millis {
+        self.now.saturating_add(self.early)
+    }
+
+    /// Whether an expiration due at `due` happens now, and whether only chaos made it so.
+    fn reached(self, due: Millis) -> (bool, bool) {
+        (due <= self.judge(), due > self.now)
+    }
+}
+
+fn apply(bucket: &Bucket, rules: &[Rule], expire_at: Expiry, report: &mut Report) {
+    let now = expire_at.now;
     let versioning = bucket.versioning().0;
     let min = MinimumSize::of(bucket);
     bucket.visit_versions(|key, versions| {
-        expire_current(key, versions, rules, versioning, now, report);
+        expire_current(key, versions, rules, versioning, expire_at, report);
         transition_current(versions, rules, min, now, report);
-        expire_noncurrent(versions, rules, min, now, report);
+        expire_noncurrent(versions, rules, min, expire_at, report);
         remove_expired_marker(versions, rules, report);
     });
     report.uploads_aborted += bucket.drop_uploads(|u| {
@@ -263,17 +290,22 @@ fn expire_current(
     versions: &mut Vec<Arc<Object>>,
     rules: &[Rule],
     versioning: Versioning,
-    now: Millis,
+    expire_at: Expiry,
     report: &mut Report,
 ) {
+    let now = expire_at.now;
     let Some(current) = versions.last().filter(|o| !o.delete_marker) else {
         return;
     };
-    let due = expiration_of(rules, current).is_some_and(|(t, _)| t <= now);
+    let Some((due, early)) = expiration_of(rules, current).map(|(t, _)| expire_at.reached(t))
+    else {
+        return;
+    };
     if !due {
         return;
     }
     report.expired += 1;
+    report.expired_early += usize::from(early);
     match versioning {
         Versioning::Unversioned => versions.clear(),
         Versioning::Enabled => {
@@ -337,9 +369,10 @@ fn expire_noncurrent(
     versions: &mut Vec<Arc<Object>>,
     rules: &[Rule],
     min: MinimumSize,
-    now: Millis,
+    expire_at: Expiry,
     report: &mut Report,
 ) {
+    let now = expire_at.now;
     let n = versions.len();
     if n < 2 {
         return;
@@ -352,17 +385,16 @@ fn expire_noncurrent(
         let newer_noncurrent = (n - 2 - i) as u64;
         let o = &versions[i];
         // A locked version stays until its retention has passed on the clock (and its legal
-        // hold is off); lifecycle never bypasses governance.
-        let expired = !o.is_locked(now)
-            && rules.iter().any(|r| {
-                r.filter.matches(o)
-                    && r.noncurrent_days.is_some_and(|d| {
-                        When::Days(d).reached(since, now)
-                            && newer_noncurrent >= r.newer_noncurrent_versions
-                    })
-            });
-        if expired {
+        // hold is off); lifecycle never bypasses governance, not even under chaos.
+        let due = rules
+            .iter()
+            .filter(|r| r.filter.matches(o) && newer_noncurrent >= r.newer_noncurrent_versions)
+            .filter_map(|r| When::Days(r.noncurrent_days?).due(since))
+            .min()
+            .filter(|_| !o.is_locked(now));
+        if let Some((true, early)) = due.map(|t| expire_at.reached(t)) {
             keep[i] = false;
+            report.expired_early += usize::from(early);
             continue;
         }
         let class = due_class(

@@ -77,6 +77,13 @@ struct ServeArgs {
     /// lifecycle day in 10 s); 1 to 1000000. Other runs set theirs on the clock route.
     #[arg(long, env = "S3TWIN_CLOCK_RATE", default_value_t = 1.0, value_parser = s3twin::clock::check_rate_arg)]
     clock_rate: f64,
+    /// Requests each run's request log keeps (the oldest are dropped); 0 turns the log off.
+    #[arg(long, env = "S3TWIN_REQUEST_LOG_SIZE", default_value_t = s3twin::reqlog::DEFAULT_CAPACITY, value_parser = parse_request_log_size)]
+    request_log_size: usize,
+    /// A chaos preset (slow_put, 503_restore, lifecycle_early_delete) or a JSON rule (or list
+    /// of rules) the default run starts with, and keeps across its resets; repeatable.
+    #[arg(long = "chaos", env = "S3TWIN_CHAOS", value_parser = parse_chaos)]
+    chaos: Vec<Vec<s3twin::chaos::RuleSpec>>,
     /// A seed document (JSON) or preset name loaded into the default run at start.
     #[arg(long, env = "S3TWIN_SEED")]
     seed: Option<String>,
@@ -88,6 +95,31 @@ fn parse_real_duration(spec: &str) -> Result<Duration, String> {
         return Err("the duration must be more than zero".into());
     }
     Ok(Duration::from_millis(ms.unsigned_abs()))
+}
+
+fn parse_request_log_size(s: &str) -> Result<usize, String> {
+    s.parse::<usize>()
+        .ok()
+        .filter(|n| *n <= s3twin::reqlog::MAX_CAPACITY)
+        .ok_or_else(|| {
+            format!(
+                "a number of entries from 0 to {}",
+                s3twin::reqlog::MAX_CAPACITY
+            )
+        })
+}
+
+fn parse_chaos(spec: &str) -> Result<Vec<s3twin::chaos::RuleSpec>, String> {
+    let trimmed = spec.trim();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        let v: serde_json::Value = serde_json::from_str(trimmed).map_err(|e| e.to_string())?;
+        match v {
+            serde_json::Value::Array(_) => s3twin::chaos::parse_list(&v),
+            _ => s3twin::chaos::parse(&v),
+        }
+    } else {
+        s3twin::chaos::preset(trimmed)
+    }
 }
 
 fn parse_restore_durations(spec: &str) -> Result<RestoreDurations, String> {
@@ -148,6 +180,14 @@ fn main() -> ExitCode {
         None => cli.serve,
     };
     init_logging();
+    let chaos: Vec<_> = args.chaos.into_iter().flatten().collect();
+    if chaos.len() > s3twin::chaos::MAX_RULES {
+        eprintln!(
+            "s3twin: --chaos: at most {} rules",
+            s3twin::chaos::MAX_RULES
+        );
+        return ExitCode::FAILURE;
+    }
     let args_seed = args.seed.clone();
     let config = Config {
         host: args.host,
@@ -162,6 +202,8 @@ fn main() -> ExitCode {
         run_idle_expiry: args.run_idle_expiry,
         max_memory: args.max_memory,
         clock_rate: args.clock_rate,
+        request_log_size: args.request_log_size,
+        chaos,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -16,6 +16,9 @@ use std::collections::BTreeMap;
 pub struct SeedDoc {
     #[serde(default)]
     pub buckets: Vec<SeedBucket>,
+    /// Chaos rules and preset names, as `POST /_s3twin/chaos` takes them (a list).
+    #[serde(default)]
+    pub chaos: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,6 +96,7 @@ pub fn preset(name: &str) -> Result<SeedDoc, String> {
                     }])),
                     objects: vec![pdf(1, "120.00"), pdf(2, "89.50"), draft],
                 }],
+                chaos: None,
             })
         }
         other => Err(format!(
@@ -183,8 +187,14 @@ fn prepare(doc: SeedDoc) -> Result<Vec<Prepared>, String> {
 }
 
 /// Loads a seed into a run: everything is checked first, so a bad seed changes nothing.
-pub fn apply(run: &Run, region: &str, doc: SeedDoc) -> Result<Summary, String> {
+pub fn apply(run: &Run, region: &str, mut doc: SeedDoc) -> Result<Summary, String> {
+    let chaos = match doc.chaos.take() {
+        None | Some(Value::Null) => Vec::new(),
+        Some(v) => crate::chaos::parse_list(&v).map_err(|e| format!("chaos: {e}"))?,
+    };
     let prepared = prepare(doc)?;
+    // The last check that can refuse (too many rules in the run), before anything is stored.
+    run.chaos.add(chaos).map_err(|e| format!("chaos: {e}"))?;
     let mut summary = Summary {
         buckets: 0,
         objects: 0,

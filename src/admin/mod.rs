@@ -1,7 +1,10 @@
 //! The admin API (JSON, not S3) under `/_s3twin/`, with the seed documents' aliases
-//! `/_parlel/` and `/_clone/`: health, reset, runs, seeds, the clock and presigning.
+//! `/_parlel/` and `/_clone/`: health, reset, runs, seeds, the clock and presigning, the
+//! request log and chaos rules.
 
+mod chaos;
 mod clock;
+mod requests;
 mod runs;
 
 use crate::server::addressing::valid_run_id;
@@ -28,6 +31,20 @@ pub fn is_admin_path(path: &str) -> bool {
     PREFIXES.iter().any(|p| path.starts_with(p))
 }
 
+/// The route after the prefix, without trailing slashes.
+fn route_of(path: &str) -> &str {
+    PREFIXES
+        .iter()
+        .find_map(|p| path.strip_prefix(p))
+        .unwrap_or("")
+        .trim_end_matches('/')
+}
+
+/// Whether `path` is the request log's route (its reads are not logged themselves).
+pub fn is_request_log_path(path: &str) -> bool {
+    route_of(path) == "requests"
+}
+
 pub(crate) fn error(status: u16, message: &str) -> Resp {
     json(status, &json!({ "error": message }))
 }
@@ -40,6 +57,7 @@ pub(crate) struct AdminRequest {
     pub body: Option<Value>,
     /// `http://host:port` from the Host header.
     pub origin: String,
+    pub headers: http::HeaderMap,
 }
 
 impl AdminRequest {
@@ -50,7 +68,7 @@ impl AdminRequest {
     /// The run named by `?runId=` (the default run without one); `None` for an unknown run.
     pub fn run(&self, state: &AppState) -> Option<Arc<Run>> {
         match self.run_id() {
-            None => Some(state.store.run(DEFAULT_RUN)),
+            None | Some(DEFAULT_RUN) => Some(state.store.run(DEFAULT_RUN)),
             Some(id) => state.store.existing_run(id),
         }
     }
@@ -78,12 +96,7 @@ where
 {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path();
-    let route = PREFIXES
-        .iter()
-        .find_map(|p| path.strip_prefix(p))
-        .unwrap_or("")
-        .trim_end_matches('/')
-        .to_string();
+    let route = route_of(path).to_string();
     let query = Query::parse(parts.uri.query());
     if let Some(r) = query.get("runId").filter(|r| !r.is_empty()) {
         if !valid_run_id(r) {
@@ -115,12 +128,14 @@ where
             }
         },
     };
+    let origin = format!("http://{host}");
     let req = AdminRequest {
         method: parts.method.clone(),
         route,
         query,
         body,
-        origin: format!("http://{host}"),
+        origin,
+        headers: parts.headers,
     };
     match (&req.method, req.route.as_str()) {
         (&Method::GET, "health") => health(state, req.run_id()),
@@ -132,7 +147,11 @@ where
         (&Method::GET, "clock") => clock::get(state, &req),
         (&Method::POST, "clock") => clock::post(state, &req),
         (&Method::POST, "presign") => clock::presign(state, &req),
-        (_, "health" | "reset" | "seed" | "runs" | "clock" | "presign") => {
+        (&Method::GET, "requests") => requests::get(state, &req),
+        (&Method::GET, "chaos") => chaos::get(state, &req),
+        (&Method::POST, "chaos") => chaos::post(state, &req),
+        (&Method::DELETE, "chaos") => chaos::delete(state, &req),
+        (_, "health" | "reset" | "seed" | "runs" | "clock" | "presign" | "requests" | "chaos") => {
             error(405, "method not allowed for this admin route")
         }
         _ => error(

@@ -16,11 +16,11 @@ pub fn create(state: &AppState, req: &AdminRequest) -> Resp {
     };
     if let Some(unknown) = fields
         .keys()
-        .find(|k| !matches!(k.as_str(), "runId" | "seed" | "strict"))
+        .find(|k| !matches!(k.as_str(), "runId" | "seed" | "strict" | "chaos"))
     {
         return error(
             400,
-            &format!("unknown field {unknown:?} (allowed: runId, seed, strict)"),
+            &format!("unknown field {unknown:?} (allowed: runId, seed, strict, chaos)"),
         );
     }
     let strict = match fields.get("strict") {
@@ -41,10 +41,19 @@ pub fn create(state: &AppState, req: &AdminRequest) -> Resp {
             Err(e) => return error(400, &e),
         },
     };
+    let chaos = match fields.get("chaos") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(v) => match crate::chaos::parse_list(v) {
+            Ok(rules) => rules,
+            Err(e) => return error(400, &format!("chaos: {e}")),
+        },
+    };
     let Some(run) = state.store.create_run(&run_id) else {
         return error(409, &format!("run {run_id:?} already exists"));
     };
     run.set_strict(strict);
+    // Checked above; only the rule count can still refuse, and parse_list bounds it.
+    let _ = run.chaos.add(chaos);
     if let Some(doc) = seed {
         if let Err(e) = seed::apply(&run, &state.config.region, doc) {
             state.store.delete_run(&run_id);

@@ -1,36 +1,99 @@
 //! The front of every request: request ids, admin routing, addressing (run, bucket, key),
 //! operation routing, then the error envelope and the headers every S3 response carries.
+//! Around the handler: the request log (an entry started here, filed when the response body
+//! ends, see `outgoing.rs`) and chaos (latency and errors before the handler; a reset or a
+//! truncated body after it).
 
 use super::addressing;
+use super::outgoing::{Outgoing, Pending};
 use super::query::Query;
-use super::response::{error_response, set_header, Resp};
+use super::response::{error_response, set_header, ResponseBody};
 use super::router::{self, Op};
 use super::AppState;
 use crate::api::{self, Ctx};
+use crate::chaos::{Facts, Fault};
 use crate::clock::{http_date, real_now};
 use crate::error::{Code, S3Error};
 use crate::ids;
+use crate::reqlog::{self, Entry};
+use crate::store::{Run, DEFAULT_RUN};
 use crate::wire::timed_body::TimedBody;
 use futures_util::FutureExt;
-use http::{Method, Request};
+use http::{Method, Request, Response};
 use hyper::body::Incoming;
-use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Instant;
 
-pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp, Infallible> {
+/// Chaos `reset`: the answer is dropped and hyper closes the connection without a byte.
+#[derive(Debug)]
+pub struct ChaosReset;
+
+impl std::fmt::Display for ChaosReset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection reset by a chaos rule")
+    }
+}
+
+impl std::error::Error for ChaosReset {}
+
+/// A request's log entry as far as it is known before the handler runs.
+fn log_start(
+    run: Arc<Run>,
+    run_time: crate::clock::Millis,
+    method: &Method,
+    started: Instant,
+    bytes_in: Arc<AtomicU64>,
+) -> Pending {
+    Pending {
+        entry: Entry {
+            real_time: real_now(),
+            run_time,
+            method: reqlog::method_name(method.as_str()),
+            ..Entry::default()
+        },
+        run,
+        started,
+        bytes_in,
+    }
+}
+
+pub async fn handle(
+    state: Arc<AppState>,
+    req: Request<Incoming>,
+) -> Result<Response<Outgoing>, ChaosReset> {
     let started = Instant::now();
     let request_id = ids::request_id();
     let host_id = ids::host_id();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let req = req.map(|b| TimedBody::new(b, state.config.body_idle_timeout));
+    // The request log is on unless `--request-log-size 0`: it costs this counter and one
+    // entry filed when the response ends.
+    let bytes_in = (state.config.request_log_size > 0).then(|| Arc::new(AtomicU64::new(0)));
+    let req = req.map(|b| {
+        let body = TimedBody::new(b, state.config.body_idle_timeout);
+        match &bytes_in {
+            Some(c) => body.counting(c.clone()),
+            None => body,
+        }
+    });
 
     if crate::admin::is_admin_path(&path) {
+        let log = bytes_in.and_then(|c| {
+            let run = admin_log_run(&state, &method, &path, req.uri().query())?;
+            let run_now = run.now();
+            Some(log_start(run, run_now, &method, started, c))
+        });
         let mut resp = crate::admin::handle(&state, req).await;
         set_header(&mut resp, "x-amz-request-id", &request_id);
-        return Ok(resp);
+        let log = log.map(|mut p| {
+            p.entry.operation = "Admin";
+            p.entry.path = path;
+            p.entry.status = resp.status().as_u16();
+            p
+        });
+        return Ok(resp.map(|b| Outgoing::new(b, log, None)));
     }
 
     let (mut parts, body) = req.into_parts();
@@ -43,11 +106,28 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
 
     let mut op_name = "Unknown";
     let mut now = None;
+    let log;
+    let mut applied = Vec::new();
+    let mut fault_after = None;
     let result = match addressing::resolve(host.as_deref(), &path, &state.config.domains) {
-        Err(e) => Err(e),
+        Err(e) => {
+            log = bytes_in.map(|c| {
+                let run = state.store.run(DEFAULT_RUN);
+                let run_now = run.now();
+                log_start(run, run_now, &method, started, c)
+            });
+            Err(e)
+        }
         Ok(target) => {
             let run = state.store.run(&target.run);
-            now = Some(run.now());
+            let run_now = run.now();
+            now = Some(run_now);
+            log = bytes_in.map(|c| {
+                let mut p = log_start(run.clone(), run_now, &method, started, c);
+                p.entry.bucket.clone_from(&target.bucket);
+                p.entry.key.clone_from(&target.key);
+                p
+            });
             let query = Query::parse(parts.uri.query());
             crate::auth::presign::hoist_signed_headers(&query, &mut parts.headers);
             let routed = crate::auth::presign::check_expiry(&query, run.now()).and_then(|()| {
@@ -68,27 +148,62 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
                 }
                 Ok(op) => {
                     op_name = op.name();
-                    let ctx = Ctx {
-                        state: state.clone(),
-                        run,
-                        method: method.clone(),
-                        headers: parts.headers,
-                        query,
-                        bucket: target.bucket,
-                        key: target.key,
-                    };
-                    AssertUnwindSafe(api::dispatch(op, ctx, body))
-                        .catch_unwind()
-                        .await
-                        .unwrap_or_else(|_| Err(S3Error::internal("handler panicked")))
+                    // Chaos, before the handler: latency, and errors answered instead of it.
+                    let mut refused = None;
+                    if !run.chaos.is_idle() {
+                        let facts = Facts {
+                            operation: op_name,
+                            method: method.as_str(),
+                            bucket: target.bucket.as_deref(),
+                            key: target.key.as_deref(),
+                        };
+                        if let Some(d) = run.chaos.decide(&facts) {
+                            applied = d.applied;
+                            if !d.latency.is_zero() {
+                                tokio::time::sleep(d.latency).await;
+                            }
+                            match d.fault {
+                                Some(Fault::Error { code, retry_after }) => {
+                                    let mut e = S3Error::new(code);
+                                    if let Some(s) = retry_after {
+                                        e = e.header("retry-after", s.to_string());
+                                    }
+                                    refused = Some(e);
+                                }
+                                other => fault_after = other,
+                            }
+                        }
+                    }
+                    if let Some(e) = refused {
+                        discard(body).await;
+                        Err(e)
+                    } else {
+                        let ctx = Ctx {
+                            state: state.clone(),
+                            run,
+                            method: method.clone(),
+                            headers: parts.headers,
+                            query,
+                            bucket: target.bucket,
+                            key: target.key,
+                        };
+                        AssertUnwindSafe(api::dispatch(op, ctx, body))
+                            .catch_unwind()
+                            .await
+                            .unwrap_or_else(|_| Err(S3Error::internal("handler panicked")))
+                    }
                 }
             }
         }
     };
 
+    let mut error_code = None;
     let mut resp = match result {
         Ok(r) => r,
-        Err(e) => error_response(&e, &request_id, &host_id, method == Method::HEAD),
+        Err(e) => {
+            error_code = Some(e.code.as_str());
+            error_response(&e, &request_id, &host_id, method == Method::HEAD)
+        }
     };
     set_header(&mut resp, "x-amz-request-id", &request_id);
     set_header(&mut resp, "x-amz-id-2", &host_id);
@@ -103,7 +218,45 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
         request_id = %request_id,
         "request"
     );
-    Ok(resp)
+    let log = log.map(|mut p| {
+        p.entry.operation = op_name;
+        p.entry.status = resp.status().as_u16();
+        p.entry.error_code = error_code;
+        p.entry.chaos = applied;
+        p.entry.path = path;
+        p.entry.request_id = request_id;
+        p
+    });
+    // Chaos, after the handler: the answer is lost, or its body cut short.
+    let cut =
+        match fault_after {
+            Some(Fault::Reset) => {
+                drop(Outgoing::new(ResponseBody::Empty, log, None));
+                return Err(ChaosReset);
+            }
+            Some(Fault::Truncate(bytes)) => Some(bytes.unwrap_or_else(|| {
+                http_body::Body::size_hint(resp.body()).exact().unwrap_or(0) / 2
+            })),
+            _ => None,
+        };
+    Ok(resp.map(|b| Outgoing::new(b, log, cut)))
+}
+
+/// The run an admin request is logged in: its `runId` (when that run exists) or the default
+/// run. Reads of the request log itself are not logged, so that polling it leaves it as it was.
+fn admin_log_run(
+    state: &AppState,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+) -> Option<Arc<Run>> {
+    if *method == Method::GET && crate::admin::is_request_log_path(path) {
+        return None;
+    }
+    match Query::parse(query).get("runId").filter(|r| !r.is_empty()) {
+        Some(id) if id != DEFAULT_RUN => state.store.existing_run(id),
+        _ => Some(state.store.run(DEFAULT_RUN)),
+    }
 }
 
 /// `--max-memory`: a request that stores data while the process is (or would get) above the

@@ -5,6 +5,7 @@ pub mod addressing;
 mod conn_io;
 mod front;
 pub mod memory;
+mod outgoing;
 pub mod query;
 pub mod response;
 pub mod router;
@@ -36,15 +37,21 @@ pub struct AppState {
     pub started: Instant,
     /// Set by `Config::max_memory`.
     pub memory: Option<memory::MemoryGuard>,
+    /// Turns true when the server stops, so that endless responses (the request log's live
+    /// tail) end instead of holding the graceful stop.
+    pub stopping: watch::Sender<bool>,
 }
 
 impl AppState {
     pub fn new(config: Config) -> Self {
         AppState {
             memory: config.max_memory.map(memory::MemoryGuard::new),
-            store: Store::with_default_clock_rate(config.clock_rate),
+            store: Store::with_default_clock_rate(config.clock_rate)
+                .with_request_log(config.request_log_size)
+                .with_default_chaos(config.chaos.clone()),
             config,
             started: Instant::now(),
+            stopping: watch::Sender::new(false),
         }
     }
 }
@@ -91,6 +98,8 @@ fn every(
 pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Running> {
     let local_addr = listener.local_addr()?;
     let (stop, mut stopped) = watch::channel(false);
+    // A server started again after a stop serves live tails again.
+    state.stopping.send_replace(false);
     let mut side_tasks = Vec::new();
     // Lifecycle rules also run on real time, like S3's daily pass (clock advances run them at
     // once, see the admin clock).
@@ -166,6 +175,7 @@ pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Run
             }
         }
         drop(listener);
+        state.stopping.send_replace(true);
         tokio::select! {
             _ = graceful.shutdown() => {}
             _ = tokio::time::sleep(Duration::from_secs(5)) => {}

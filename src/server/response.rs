@@ -4,6 +4,7 @@ use crate::error::S3Error;
 use crate::store::BodySlices;
 use crate::wire::xml::XmlWriter;
 use bytes::Bytes;
+use futures_util::Stream;
 use http::{HeaderValue, Response, StatusCode};
 use http_body::{Frame, SizeHint};
 use std::convert::Infallible;
@@ -12,12 +13,24 @@ use std::task::{Context, Poll};
 
 pub type Resp = Response<ResponseBody>;
 
-/// A response body: nothing, one buffer, or an object's shared segments streamed in order.
-#[derive(Debug)]
+/// A response body: nothing, one buffer, an object's shared segments streamed in order, or
+/// a stream of unknown length (the request log's live tail).
 pub enum ResponseBody {
     Empty,
     Full(Option<Bytes>),
     Slices(BodySlices),
+    Stream(Pin<Box<dyn Stream<Item = Bytes> + Send>>),
+}
+
+impl std::fmt::Debug for ResponseBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResponseBody::Empty => f.write_str("Empty"),
+            ResponseBody::Full(b) => f.debug_tuple("Full").field(b).finish(),
+            ResponseBody::Slices(s) => f.debug_tuple("Slices").field(s).finish(),
+            ResponseBody::Stream(_) => f.write_str("Stream"),
+        }
+    }
 }
 
 impl http_body::Body for ResponseBody {
@@ -26,12 +39,13 @@ impl http_body::Body for ResponseBody {
 
     fn poll_frame(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let next = match self.get_mut() {
             ResponseBody::Empty => None,
             ResponseBody::Full(b) => b.take(),
             ResponseBody::Slices(s) => s.next(),
+            ResponseBody::Stream(s) => std::task::ready!(s.as_mut().poll_next(cx)),
         };
         Poll::Ready(next.map(|b| Ok(Frame::data(b))))
     }
@@ -41,6 +55,7 @@ impl http_body::Body for ResponseBody {
             ResponseBody::Empty => true,
             ResponseBody::Full(b) => b.is_none(),
             ResponseBody::Slices(s) => s.remaining() == 0,
+            ResponseBody::Stream(_) => false,
         }
     }
 
@@ -49,6 +64,7 @@ impl http_body::Body for ResponseBody {
             ResponseBody::Empty => SizeHint::with_exact(0),
             ResponseBody::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
             ResponseBody::Slices(s) => SizeHint::with_exact(s.remaining()),
+            ResponseBody::Stream(_) => SizeHint::default(),
         }
     }
 }

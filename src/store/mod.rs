@@ -45,11 +45,25 @@ use std::sync::Arc;
 pub const DEFAULT_RUN: &str = "default";
 
 /// Every run of one server.
-#[derive(Default)]
 pub struct Store {
     runs: RwLock<HashMap<String, Arc<Run>>>,
     /// The default run's clock rate (`--clock-rate`), kept across its resets.
     default_clock_rate: Option<f64>,
+    /// The default run's chaos rules (`--chaos`), given again after each of its resets.
+    default_chaos: Vec<crate::chaos::RuleSpec>,
+    /// Entries each run's request log keeps (0: none).
+    request_log_capacity: usize,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store {
+            runs: RwLock::default(),
+            default_clock_rate: None,
+            default_chaos: Vec::new(),
+            request_log_capacity: crate::reqlog::DEFAULT_CAPACITY,
+        }
+    }
 }
 
 impl Store {
@@ -66,10 +80,27 @@ impl Store {
         }
     }
 
+    /// Each run's request log keeps `capacity` entries (0 turns it off).
+    pub fn with_request_log(mut self, capacity: usize) -> Self {
+        self.request_log_capacity = capacity;
+        self
+    }
+
+    /// The default run starts (and restarts after a reset) with these chaos rules.
+    pub fn with_default_chaos(mut self, rules: Vec<crate::chaos::RuleSpec>) -> Self {
+        self.default_chaos = rules;
+        self
+    }
+
     fn new_run(&self, id: &str) -> Arc<Run> {
-        let run = Run::new(id);
-        if let Some(rate) = self.default_clock_rate.filter(|_| id == DEFAULT_RUN) {
-            let _ = run.clock.set_rate(rate);
+        let run = Run::new(id, self.request_log_capacity);
+        if id == DEFAULT_RUN {
+            if let Some(rate) = self.default_clock_rate {
+                let _ = run.clock.set_rate(rate);
+            }
+            if !self.default_chaos.is_empty() {
+                let _ = run.chaos.add(self.default_chaos.clone());
+            }
         }
         Arc::new(run)
     }
@@ -161,10 +192,12 @@ pub enum Created {
     },
 }
 
-/// An isolated namespace: its own buckets and its own clock.
+/// An isolated namespace: its own buckets, clock, request log and chaos rules.
 pub struct Run {
     pub id: String,
     pub clock: Clock,
+    pub requests: crate::reqlog::RequestLog,
+    pub chaos: crate::chaos::Chaos,
     buckets: RwLock<BTreeMap<String, Arc<Bucket>>>,
     /// Strict mode for this run alone (see `Config::strict`).
     strict: std::sync::atomic::AtomicBool,
@@ -178,10 +211,12 @@ fn real_secs() -> i64 {
 }
 
 impl Run {
-    fn new(id: &str) -> Self {
+    fn new(id: &str, request_log_capacity: usize) -> Self {
         Run {
             id: id.to_string(),
             clock: Clock::default(),
+            requests: crate::reqlog::RequestLog::new(request_log_capacity),
+            chaos: crate::chaos::Chaos::default(),
             buckets: RwLock::new(BTreeMap::new()),
             strict: std::sync::atomic::AtomicBool::new(false),
             last_used: AtomicI64::new(real_secs()),

@@ -1,11 +1,13 @@
 //! A request body with an idle timeout: a client that stops sending in the middle of a body
 //! gets S3's `RequestTimeout` (see `request_body::receive`) instead of holding the connection
-//! and the bytes it sent so far forever.
+//! and the bytes it sent so far forever. It also counts the bytes read, for the request log.
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::time::{Instant, Sleep};
@@ -30,6 +32,8 @@ pub struct TimedBody<B> {
     /// Created the first time the body has to wait; re-armed after every frame.
     timer: Option<Pin<Box<Sleep>>>,
     armed: bool,
+    /// Data bytes read so far, shared with whoever logs the request.
+    counted: Option<Arc<AtomicU64>>,
 }
 
 impl<B> TimedBody<B> {
@@ -40,7 +44,14 @@ impl<B> TimedBody<B> {
             idle,
             timer: None,
             armed: false,
+            counted: None,
         }
+    }
+
+    /// Adds the size of every data frame read to `counter`.
+    pub fn counting(mut self, counter: Arc<AtomicU64>) -> Self {
+        self.counted = Some(counter);
+        self
     }
 }
 
@@ -61,6 +72,11 @@ where
             Poll::Ready(frame) => {
                 // Frames that are already there cost no timer at all.
                 this.armed = false;
+                if let (Some(c), Some(Ok(f))) = (&this.counted, &frame) {
+                    if let Some(d) = f.data_ref() {
+                        c.fetch_add(d.len() as u64, Ordering::Relaxed);
+                    }
+                }
                 Poll::Ready(frame.map(|r| r.map_err(Into::into)))
             }
             Poll::Pending => {

@@ -45,6 +45,31 @@ pub fn client(endpoint: &str, path_style: bool) -> Client {
     Client::from_conf(config_builder(endpoint, path_style).build())
 }
 
+/// A client for run `run` (`/t/{run}/`).
+pub fn run_client(t: &Twin, run: &str) -> Client {
+    client(&format!("{}/t/{run}/", t.server.endpoint()), true)
+}
+
+/// Creates run `run` over the admin API with extra fields (`{"chaos": [...]}`…).
+pub async fn create_run(t: &Twin, run: &str, mut fields: serde_json::Value) {
+    fields["runId"] = serde_json::json!(run);
+    let (status, body) = admin(t, "POST", "/_s3twin/runs", Some(fields)).await;
+    assert_eq!(status, 201, "{body}");
+}
+
+/// The request log of run `run`, filtered by `query` (`"&operation=PutObject"`…).
+pub async fn request_log(t: &Twin, run: &str, query: &str) -> Vec<serde_json::Value> {
+    let (status, body) = admin(
+        t,
+        "GET",
+        &format!("/_s3twin/requests?runId={run}{query}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["entries"].as_array().expect("entries").clone()
+}
+
 /// A virtual-hosted-style client: the SDK addresses `{bucket}.localhost:port`; since
 /// `*.localhost` does not resolve here, the request is sent to 127.0.0.1 with that Host header.
 pub fn vhost_client(port: u16) -> Client {
@@ -363,11 +388,6 @@ pub async fn advance(t: &Twin, run: &str, by: &str) -> serde_json::Value {
     .await;
     assert_eq!(status, 200, "{body}");
     body
-}
-
-/// A client for one run (`/t/{run}/`).
-pub fn run_client(t: &Twin, run: &str) -> Client {
-    client(&format!("{}/t/{run}/", t.server.endpoint()), true)
 }
 
 /// The S3 error code, HTTP status and message of a failed SDK call.

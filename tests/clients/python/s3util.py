@@ -175,9 +175,13 @@ def raw_request(method, url, body=b"", headers=None, sign=True, timeout=60,
         conn.close()
 
 
-def admin(endpoint, method, path, timeout=30):
-    """Call an s3twin admin endpoint (JSON) without signing."""
-    return raw_request(method, endpoint.rstrip("/") + path, sign=False, timeout=timeout)
+def admin(endpoint, method, path, timeout=30, body=None):
+    """Call an s3twin admin endpoint (JSON) without signing; ``body`` is sent as JSON
+    (a ``bytes`` body as it is)."""
+    if body is not None and not isinstance(body, (bytes, str)):
+        body = json.dumps(body)
+    return raw_request(method, endpoint.rstrip("/") + path, body=body or b"", sign=False,
+                       timeout=timeout)
 
 
 # --------------------------------------------------------------------------
