@@ -33,6 +33,10 @@ pub struct Config {
     /// How many times faster than real time the default run's clock runs (1 to
     /// `clock::MAX_RATE`; 1 is real time).
     pub clock_rate: f64,
+    /// Webhooks every run starts with: destination ARN → `http://` URL (`--webhook ARN=URL`).
+    pub webhooks: Vec<(String, String)>,
+    /// How notification deliveries are retried (`--notify-attempts`, `--notify-backoff`).
+    pub notify_retry: crate::events::Retry,
 }
 
 /// S3 closes a connection whose request body stalls for about 20 seconds.
@@ -54,6 +58,8 @@ impl Default for Config {
             run_idle_expiry: None,
             max_memory: None,
             clock_rate: 1.0,
+            webhooks: Vec::new(),
+            notify_retry: crate::events::Retry::default(),
         }
     }
 }

@@ -16,6 +16,9 @@ use std::collections::BTreeMap;
 pub struct SeedDoc {
     #[serde(default)]
     pub buckets: Vec<SeedBucket>,
+    /// Notification webhooks for the run: destination ARN → `http://` URL.
+    #[serde(default)]
+    pub webhooks: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,6 +96,7 @@ pub fn preset(name: &str) -> Result<SeedDoc, String> {
                     }])),
                     objects: vec![pdf(1, "120.00"), pdf(2, "89.50"), draft],
                 }],
+                webhooks: BTreeMap::new(),
             })
         }
         other => Err(format!(
@@ -183,8 +187,17 @@ fn prepare(doc: SeedDoc) -> Result<Vec<Prepared>, String> {
 }
 
 /// Loads a seed into a run: everything is checked first, so a bad seed changes nothing.
-pub fn apply(run: &Run, region: &str, doc: SeedDoc) -> Result<Summary, String> {
+pub fn apply(run: &Run, region: &str, mut doc: SeedDoc) -> Result<Summary, String> {
+    for (arn, url) in &doc.webhooks {
+        crate::events::check_arn(arn)
+            .and_then(|()| crate::events::check_webhook_url(url))
+            .map_err(|e| format!("webhooks: {e}"))?;
+    }
+    let webhooks = std::mem::take(&mut doc.webhooks);
     let prepared = prepare(doc)?;
+    for (arn, url) in webhooks {
+        run.events.set_webhook(&arn, &url)?;
+    }
     let mut summary = Summary {
         buckets: 0,
         objects: 0,

@@ -2,6 +2,7 @@
 //! `/_parlel/` and `/_clone/`: health, reset, runs, seeds, the clock and presigning.
 
 mod clock;
+mod notify;
 mod runs;
 
 use crate::server::addressing::valid_run_id;
@@ -132,7 +133,9 @@ where
         (&Method::GET, "clock") => clock::get(state, &req),
         (&Method::POST, "clock") => clock::post(state, &req),
         (&Method::POST, "presign") => clock::presign(state, &req),
-        (_, "health" | "reset" | "seed" | "runs" | "clock" | "presign") => {
+        (_, "webhooks") => notify::webhooks(state, &req),
+        (&Method::GET, "notifications") => notify::list(state, &req).await,
+        (_, "health" | "reset" | "seed" | "runs" | "clock" | "presign" | "notifications") => {
             error(405, "method not allowed for this admin route")
         }
         _ => error(

@@ -120,6 +120,7 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
         ..Object::new(key, Body::default(), "", ctx.run.now())
     };
     let stored = dest.put_checked(object, |current| conditions.check(key, current))?;
+    ctx.notify_object(&dest, crate::events::EventName::Copy, &stored);
 
     let mut w = XmlWriter::new();
     w.root("CopyObjectResult")

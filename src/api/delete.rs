@@ -13,10 +13,12 @@ use crate::wire::xml::{self, XmlWriter};
 const MAX_DELETE_KEYS: usize = 1000;
 
 fn delete_one(ctx: &Ctx, bucket: &Bucket, key: &str, version: Option<&str>) -> S3Result<Deleted> {
-    match version {
+    let deleted = match version {
         Some(v) => bucket.delete_version(key, v),
         None => bucket.delete(key, ctx.run.now()),
-    }
+    }?;
+    ctx.notify(bucket, || crate::events::Change::deleted(key, &deleted));
+    Ok(deleted)
 }
 
 pub fn delete_object(ctx: &Ctx) -> S3Result<Resp> {

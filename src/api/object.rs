@@ -154,6 +154,7 @@ pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     object.checksum = received.checksum;
     object.last_modified = ctx.run.now();
     let stored = bucket.put_checked(object, |current| conditions.check(key, current))?;
+    ctx.notify_object(&bucket, crate::events::EventName::Put, &stored);
     let mut resp = empty(200);
     set_header(&mut resp, "etag", &stored.quoted_etag());
     set_header(&mut resp, "x-amz-server-side-encryption", stored.sse());

@@ -76,6 +76,7 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
                         query,
                         bucket: target.bucket,
                         key: target.key,
+                        ids: (request_id.clone(), host_id.clone()),
                     };
                     AssertUnwindSafe(api::dispatch(op, ctx, body))
                         .catch_unwind()

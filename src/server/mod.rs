@@ -42,7 +42,13 @@ impl AppState {
     pub fn new(config: Config) -> Self {
         AppState {
             memory: config.max_memory.map(memory::MemoryGuard::new),
-            store: Store::with_default_clock_rate(config.clock_rate),
+            store: Store::with_default_clock_rate(config.clock_rate).with_event_settings(
+                crate::events::Settings {
+                    webhooks: config.webhooks.clone(),
+                    retry: config.notify_retry,
+                    account_id: config.account_id.clone(),
+                },
+            ),
             config,
             started: Instant::now(),
         }

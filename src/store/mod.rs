@@ -46,6 +46,8 @@ pub struct Store {
     runs: RwLock<HashMap<String, Arc<Run>>>,
     /// The default run's clock rate (`--clock-rate`), kept across its resets.
     default_clock_rate: Option<f64>,
+    /// What every run's notifications start with (webhooks from `--webhook`, retries).
+    events: crate::events::Settings,
 }
 
 impl Store {
@@ -62,8 +64,14 @@ impl Store {
         }
     }
 
+    /// Sets what every run created from now on starts its notifications with.
+    pub fn with_event_settings(mut self, settings: crate::events::Settings) -> Self {
+        self.events = settings;
+        self
+    }
+
     fn new_run(&self, id: &str) -> Arc<Run> {
-        let run = Run::new(id);
+        let run = Run::new(id, &self.events);
         if let Some(rate) = self.default_clock_rate.filter(|_| id == DEFAULT_RUN) {
             let _ = run.clock.set_rate(rate);
         }
@@ -157,10 +165,12 @@ pub enum Created {
     },
 }
 
-/// An isolated namespace: its own buckets and its own clock.
+/// An isolated namespace: its own buckets, its own clock and its own notifications (webhooks
+/// and delivery log; the store only holds them, `events` runs them).
 pub struct Run {
     pub id: String,
     pub clock: Clock,
+    pub events: crate::events::RunEvents,
     buckets: RwLock<BTreeMap<String, Arc<Bucket>>>,
     /// Strict mode for this run alone (see `Config::strict`).
     strict: std::sync::atomic::AtomicBool,
@@ -174,10 +184,11 @@ fn real_secs() -> i64 {
 }
 
 impl Run {
-    fn new(id: &str) -> Self {
+    fn new(id: &str, events: &crate::events::Settings) -> Self {
         Run {
             id: id.to_string(),
             clock: Clock::default(),
+            events: crate::events::RunEvents::new(events),
             buckets: RwLock::new(BTreeMap::new()),
             strict: std::sync::atomic::AtomicBool::new(false),
             last_used: AtomicI64::new(real_secs()),

@@ -13,6 +13,7 @@ mod integrity;
 mod listing;
 mod multipart;
 mod multipart_checksums;
+mod notifications;
 mod objects;
 mod pagination;
 mod runs;
