@@ -14,6 +14,9 @@ use tokio::sync::mpsc;
 /// such), never waited for.
 pub const QUEUE_CAPACITY: usize = 10_000;
 
+/// The longest wait between two attempts, whatever the backoff grew to.
+const MAX_DELAY: Duration = Duration::from_secs(60);
+
 /// How long one attempt (connect, send, answer) may take.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -72,7 +75,7 @@ async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Job>) {
         for n in 0..retry.attempts.max(1) {
             if n > 0 {
                 let factor = 1u32.checked_shl(n - 1).unwrap_or(u32::MAX);
-                tokio::time::sleep(retry.backoff.saturating_mul(factor)).await;
+                tokio::time::sleep(retry.backoff.saturating_mul(factor).min(MAX_DELAY)).await;
             }
             let at = crate::clock::real_now();
             let started = Instant::now();

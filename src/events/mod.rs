@@ -256,6 +256,24 @@ pub fn check_webhook_url(url: &str) -> Result<(), String> {
     }
 }
 
+/// The webhooks of a configuration that can be delivered to; the others are logged and left
+/// out (the command line checks its own before the server starts).
+pub fn usable_webhooks(hooks: &[(String, String)]) -> Vec<(String, String)> {
+    hooks
+        .iter()
+        .filter(
+            |(arn, url)| match check_arn(arn).and_then(|()| check_webhook_url(url)) {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!(%arn, error = %e, "webhook ignored");
+                    false
+                }
+            },
+        )
+        .cloned()
+        .collect()
+}
+
 /// An ARN webhooks may be registered for: `arn:aws…:service:…`.
 pub fn check_arn(arn: &str) -> Result<(), String> {
     let parts: Vec<&str> = arn.split(':').collect();
@@ -267,6 +285,14 @@ pub fn check_arn(arn: &str) -> Result<(), String> {
             "arn {arn:?} is not an ARN (arn:aws:sqs:region:account:name)"
         ))
     }
+}
+
+/// A destination of one configuration.
+struct Target<'a> {
+    /// The configuration's `Id` (empty for EventBridge).
+    id: &'a str,
+    kind: DestKind,
+    arn: &'a str,
 }
 
 /// One run's notifications: its webhooks, its delivery log and its delivery queue.
@@ -395,16 +421,12 @@ impl RunEvents {
                 }
                 _ => records,
             };
-            self.emit(
-                bucket,
-                &change.key,
-                &event,
-                &rule.id,
-                rule.kind,
-                &rule.arn,
-                now,
-                payload,
-            );
+            let to = Target {
+                id: &rule.id,
+                kind: rule.kind,
+                arn: &rule.arn,
+            };
+            self.emit(bucket, &change.key, &event, to, now, payload);
         }
         if n.event_bridge {
             let arn = format!(
@@ -412,16 +434,12 @@ impl RunEvents {
                 bucket.region, self.account
             );
             let payload = record::event_bridge(&cx, &change, &crate::ids::uuid());
-            self.emit(
-                bucket,
-                &change.key,
-                &event,
-                "",
-                DestKind::EventBridge,
-                &arn,
-                now,
-                payload,
-            );
+            let to = Target {
+                id: "",
+                kind: DestKind::EventBridge,
+                arn: &arn,
+            };
+            self.emit(bucket, &change.key, &event, to, now, payload);
         }
     }
 
@@ -439,31 +457,26 @@ impl RunEvents {
                 }
                 _ => message,
             };
-            self.emit(
-                bucket,
-                "",
-                "s3:TestEvent",
-                &rule.id,
-                rule.kind,
-                &rule.arn,
-                now,
-                payload,
-            );
+            let to = Target {
+                id: &rule.id,
+                kind: rule.kind,
+                arn: &rule.arn,
+            };
+            self.emit(bucket, "", "s3:TestEvent", to, now, payload);
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Logs one delivery and queues it when the run has a webhook for its ARN.
     fn emit(
         &self,
         bucket: &Bucket,
         key: &str,
         event: &str,
-        configuration_id: &str,
-        kind: DestKind,
-        arn: &str,
+        to: Target,
         now: Millis,
         payload: Value,
     ) {
+        let Target { id, kind, arn } = to;
         let url = self.webhooks.read().get(arn).cloned();
         let body = Bytes::from(payload.to_string());
         let mut headers = Vec::new();
@@ -484,7 +497,7 @@ impl RunEvents {
             bucket: bucket.name.clone(),
             key: key.to_string(),
             event_name: event.to_string(),
-            configuration_id: configuration_id.to_string(),
+            configuration_id: id.to_string(),
             kind: kind.name(),
             arn: arn.to_string(),
             url: url.clone(),

@@ -44,7 +44,7 @@ impl AppState {
             memory: config.max_memory.map(memory::MemoryGuard::new),
             store: Store::with_default_clock_rate(config.clock_rate).with_event_settings(
                 crate::events::Settings {
-                    webhooks: config.webhooks.clone(),
+                    webhooks: crate::events::usable_webhooks(&config.webhooks),
                     retry: config.notify_retry,
                     account_id: config.account_id.clone(),
                 },

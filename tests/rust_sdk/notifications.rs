@@ -767,3 +767,163 @@ async fn bad_webhooks_are_refused_and_change_nothing() {
     assert_eq!(s, 200);
     assert_eq!(hooks["webhooks"], json!([]));
 }
+
+#[tokio::test]
+async fn seeds_and_the_embedded_builder_carry_webhooks() {
+    let rx = Receiver::start(vec![]).await;
+    let server = s3twin::S3Server::builder()
+        .port(0)
+        .webhook(QUEUE, rx.url.clone())
+        .webhook("not-an-arn", "http://127.0.0.1:1/")
+        .notify_retry(2, Duration::from_millis(10))
+        .build();
+    server.start().await.expect("start");
+    let t = Twin {
+        client: client(&server.endpoint(), true),
+        server,
+    };
+    // Every run starts with the builder's (usable) webhooks.
+    let (_, hooks) = admin(&t, "GET", "/_s3twin/webhooks", None).await;
+    assert_eq!(hooks["webhooks"], json!([{ "arn": QUEUE, "url": rx.url }]));
+    let other = "arn:aws:sqs:us-east-1:000000000000:seeded";
+    let (s, body) = admin(
+        &t,
+        "POST",
+        "/_s3twin/seed?runId=ev-s",
+        Some(json!({ "buckets": [{ "name": "seeded" }], "webhooks": { other: "http://127.0.0.1:1/x" } })),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    let (_, hooks) = admin(&t, "GET", "/_s3twin/webhooks?runId=ev-s", None).await;
+    assert_eq!(
+        hooks["webhooks"],
+        json!([{ "arn": QUEUE, "url": rx.url }, { "arn": other, "url": "http://127.0.0.1:1/x" }])
+    );
+    // A seed with a bad webhook changes nothing.
+    let (s, body) = admin(
+        &t,
+        "POST",
+        "/_s3twin/seed?runId=ev-s2",
+        Some(json!({ "buckets": [{ "name": "never" }], "webhooks": { other: "ftp://x/" } })),
+    )
+    .await;
+    assert_eq!(s, 400, "{body}");
+    let c = run_client(&t, "ev-s2");
+    assert!(c.head_bucket().bucket("never").send().await.is_err());
+    // The RunHandle reads the log and waits on it.
+    let run = t.server.run("default");
+    t.client
+        .create_bucket()
+        .bucket("emb")
+        .send()
+        .await
+        .expect("create");
+    configure(
+        &t.client,
+        "emb",
+        NotificationConfiguration::builder()
+            .queue_configurations(queue(&["s3:ObjectCreated:*"], None))
+            .build(),
+    )
+    .await
+    .expect("configure");
+    put(&t.client, "emb", "k", b"x").await;
+    let log = run.notifications(2, Duration::from_secs(10)).await;
+    assert_eq!(log.len(), 2);
+    assert!(log.iter().all(|e| e["status"] == "delivered"), "{log:?}");
+}
+
+#[tokio::test]
+async fn the_webhook_flag_configures_every_run() {
+    let rx = Receiver::start(vec![]).await;
+    let flag = format!("{QUEUE}={}", rx.url);
+    let s = Spawned::start(&["--webhook", &flag]);
+    let get = |path: &str| {
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            s.addr
+        )
+    };
+    for run in ["default", "other"] {
+        raw(&s.addr, format!("PUT /t/{run}/b HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", s.addr).as_bytes()).await;
+        let (status, text) = raw(
+            &s.addr,
+            get(&format!("/_s3twin/webhooks?runId={run}")).as_bytes(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(text.contains(&rx.url) && text.contains(QUEUE), "{text}");
+    }
+    // A bad flag stops the server before it listens.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_s3twin"))
+        .args([
+            "--port",
+            "0",
+            "--webhook",
+            "arn:aws:sqs:us-east-1:000000000000:q=ftp://x/",
+        ])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("http://"));
+}
+
+#[tokio::test]
+async fn lifecycle_transitions_raise_lifecycle_transition() {
+    let t = Twin::start().await;
+    let c = run_client(&t, "ev-x");
+    let rx = Receiver::start(vec![]).await;
+    hook(&t, "ev-x", QUEUE, &rx.url).await;
+    let b = new_bucket(&c, "evx").await;
+    c.put_bucket_lifecycle_configuration()
+        .bucket(&b)
+        .lifecycle_configuration(
+            BucketLifecycleConfiguration::builder()
+                .rules(
+                    LifecycleRule::builder()
+                        .id("cold")
+                        .status(ExpirationStatus::Enabled)
+                        .filter(LifecycleRuleFilter::builder().prefix("").build())
+                        .transitions(
+                            Transition::builder()
+                                .days(30)
+                                .storage_class(TransitionStorageClass::Glacier)
+                                .build(),
+                        )
+                        .build()
+                        .expect("rule"),
+                )
+                .build()
+                .expect("lifecycle"),
+        )
+        .send()
+        .await
+        .expect("lifecycle");
+    configure(
+        &c,
+        &b,
+        NotificationConfiguration::builder()
+            .queue_configurations(queue(&["s3:LifecycleTransition"], None))
+            .build(),
+    )
+    .await
+    .expect("configure");
+    put(&c, &b, "big", &vec![7u8; 200 * 1024]).await;
+    let (s, _) = admin(
+        &t,
+        "POST",
+        "/_s3twin/clock?runId=ev-x",
+        Some(json!({ "advance": "31d" })),
+    )
+    .await;
+    assert_eq!(s, 200);
+    log_after(&t, "ev-x", 2, "").await;
+    let bodies: Vec<Value> = rx.received().into_iter().map(|r| r.body).collect();
+    let r = record_of(&bodies[1], &b, "LifecycleTransition");
+    assert_eq!(r["eventVersion"], "2.3");
+    assert_eq!(
+        r["lifecycleEventData"]["transitionEventData"]["destinationStorageClass"],
+        "GLACIER"
+    );
+    assert_eq!(r["s3"]["object"]["size"], 200 * 1024);
+}
