@@ -286,7 +286,9 @@ fn validate(kind: ConfigKind, root: &Element, ctx: &Ctx, bucket: &Bucket) -> S3R
             }
             Ok(())
         }
-        ConfigKind::Notification => crate::events::config::parse(root).map(|_| ()),
+        ConfigKind::Notification => {
+            crate::events::config::parse(root, Some(&bucket.region)).map(|_| ())
+        }
         ConfigKind::ObjectLock => validate_object_lock(root, bucket),
         ConfigKind::Policy | ConfigKind::TransitionMinimumSize => Ok(()),
     }

@@ -96,7 +96,7 @@ impl Notification {
     pub fn from_doc(doc: &str) -> Notification {
         crate::wire::xml::parse(doc.as_bytes())
             .ok()
-            .and_then(|root| parse(&root).ok())
+            .and_then(|root| parse(&root, None).ok())
             .unwrap_or_default()
     }
 }
@@ -125,23 +125,33 @@ const TARGETS: [(&str, &str, DestKind, &str); 3] = [
     ),
 ];
 
-/// `arn:aws:{service}:{region}:{account}:{name}` (Lambda: `…:function:{name}`).
-fn well_formed_arn(arn: &str, service: &str) -> bool {
-    let parts: Vec<&str> = arn.split(':').collect();
+/// The region of `arn:aws:{service}:{region}:{account}:{name}` (Lambda: `…:function:{name}`),
+/// if the ARN has that shape.
+fn arn_region<'a>(arn: &'a str, service: &str) -> Option<&'a str> {
+    let parts: Vec<&str> = arn.splitn(7, ':').collect();
     let shape = match service {
-        "lambda" => parts.len() >= 7 && parts[5] == "function" && !parts[6].is_empty(),
+        "lambda" => parts.len() == 7 && parts[5] == "function" && !parts[6].is_empty(),
         _ => parts.len() == 6 && !parts[5].is_empty(),
     };
-    shape
+    (shape
         && parts[0] == "arn"
         && parts[1].starts_with("aws")
         && parts[2] == service
         && !parts[3].is_empty()
-        && !parts[4].is_empty()
+        && !parts[4].is_empty())
+    .then(|| parts[3])
 }
 
-/// Parses and checks a `NotificationConfiguration` as S3 does.
-pub fn parse(root: &Element) -> S3Result<Notification> {
+/// Longest configuration `Id` and filter-rule value S3 accepts.
+const MAX_ID: usize = 255;
+const MAX_FILTER_VALUE: usize = 1024;
+
+const EVENT_OVERLAP: &str =
+    "Configurations overlap. Configurations on the same bucket cannot share a common event type.";
+
+/// Parses and checks a `NotificationConfiguration` as S3 does; destinations must be in
+/// `bucket_region` when it is given (a document already stored is not checked again).
+pub fn parse(root: &Element, bucket_region: Option<&str>) -> S3Result<Notification> {
     if root.name != "NotificationConfiguration" {
         return Err(S3Error::malformed_xml());
     }
@@ -175,16 +185,37 @@ pub fn parse(root: &Element) -> S3Result<Notification> {
                 bad.as_str(),
             ));
         }
-        if !well_formed_arn(arn, service) {
+        let Some(region) = arn_region(arn, service) else {
             return Err(S3Error::invalid_argument(
-                "The ARN is not well formed",
+                "The ARN could not be parsed",
                 target,
                 arn,
             ));
+        };
+        if bucket_region.is_some_and(|b| b != region) {
+            return Err(S3Error::with_message(
+                Code::InvalidArgument,
+                "The notification destination service region is not valid for the bucket location constraint",
+            ));
+        }
+        let id = c.child_text("Id").unwrap_or("").trim();
+        if id.len() > MAX_ID {
+            return Err(S3Error::with_message(
+                Code::InvalidArgument,
+                "ID length exceeded allowed limit of 255",
+            ));
+        }
+        // One configuration may not name an event type twice (`*` and one of its events).
+        for (i, a) in events.iter().enumerate() {
+            if let Some(b) = events[i + 1..].iter().find(|b| events_overlap(a, b)) {
+                return Err(S3Error::with_message(Code::InvalidArgument, EVENT_OVERLAP)
+                    .extra("ArgumentName", "Event")
+                    .extra("ArgumentValue", format!("{a}, {b}")));
+            }
         }
         let (prefix, suffix) = filter_rules(c)?;
         out.rules.push(Rule {
-            id: c.child_text("Id").unwrap_or("").trim().to_string(),
+            id: id.to_string(),
             kind,
             arn: arn.to_string(),
             events,
@@ -203,6 +234,9 @@ fn filter_rules(c: &Element) -> S3Result<(String, String)> {
         return Ok((String::new(), String::new()));
     };
     let key = filter.child("S3Key").ok_or_else(S3Error::malformed_xml)?;
+    if key.child("FilterRule").is_none() {
+        return Err(S3Error::malformed_xml());
+    }
     for rule in key.children_named("FilterRule") {
         let name = rule.child_text("Name").unwrap_or("").trim();
         let value = rule.child_text("Value").unwrap_or("").to_string();
@@ -212,19 +246,24 @@ fn filter_rules(c: &Element) -> S3Result<(String, String)> {
             _ => {
                 return Err(S3Error::invalid_argument(
                     "filter rule name must be either prefix or suffix",
-                    "FilterRule",
+                    "FilterRule.Name",
                     name,
                 ))
             }
         };
         if slot.is_some() {
-            return Err(S3Error::invalid_argument(
+            return Err(S3Error::with_message(
+                Code::InvalidArgument,
                 format!(
                     "Cannot specify more than one {} rule in a filter.",
                     name.to_ascii_lowercase()
                 ),
-                "FilterRule",
-                name,
+            ));
+        }
+        if value.len() > MAX_FILTER_VALUE {
+            return Err(S3Error::with_message(
+                Code::InvalidArgument,
+                "Size of filter rule value cannot exceed 1024 bytes in UTF-8 representation",
             ));
         }
         *slot = Some(value);
@@ -255,7 +294,7 @@ fn check_overlaps(rules: &[Rule]) -> S3Result<()> {
                 .iter()
                 .all(|r| r.prefix.is_empty() && r.suffix.is_empty());
             let message = if unfiltered {
-                "Configurations overlap. Configurations on the same bucket cannot share a common event type."
+                EVENT_OVERLAP
             } else {
                 "Configuration is ambiguously defined. Cannot have overlapping suffixes in two rules if the prefixes are overlapping for the same event type."
             };
@@ -298,7 +337,10 @@ mod tests {
 
     fn doc(body: &str) -> S3Result<Notification> {
         let xml = format!("<NotificationConfiguration>{body}</NotificationConfiguration>");
-        parse(&crate::wire::xml::parse(xml.as_bytes()).unwrap())
+        parse(
+            &crate::wire::xml::parse(xml.as_bytes()).unwrap(),
+            Some("us-east-1"),
+        )
     }
 
     const Q: &str = "<Queue>arn:aws:sqs:us-east-1:000000000000:q</Queue>";
@@ -317,5 +359,9 @@ mod tests {
         assert!(two("a/", "b/").is_ok());
         assert!(two("a/", "a/b/").is_err());
         assert!(doc("<QueueConfiguration><Queue>sqs</Queue><Event>s3:ObjectCreated:*</Event></QueueConfiguration>").is_err());
+        // A destination in another region than the bucket's.
+        assert!(doc("<QueueConfiguration><Queue>arn:aws:sqs:eu-west-1:000000000000:q</Queue><Event>s3:ObjectCreated:*</Event></QueueConfiguration>").is_err());
+        // An event type named twice in one configuration.
+        assert!(doc(&format!("<QueueConfiguration>{Q}<Event>s3:ObjectCreated:*</Event><Event>s3:ObjectCreated:Put</Event></QueueConfiguration>")).is_err());
     }
 }

@@ -416,7 +416,40 @@ async fn configurations_are_checked_as_s3_checks_them() {
     )
     .await
     .expect_err("bad arn");
-    assert_eq!(err, "InvalidArgument 400 The ARN is not well formed");
+    assert_eq!(err, "InvalidArgument 400 The ARN could not be parsed");
+    // The envelope names the element and the value, as S3's does.
+    let doc = "<NotificationConfiguration><QueueConfiguration><Queue>not-an-arn</Queue><Event>s3:ObjectCreated:*</Event></QueueConfiguration></NotificationConfiguration>";
+    let (status, text) = raw(
+        &t.addr(),
+        format!(
+            "PUT /{b}?notification HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{doc}",
+            t.addr(),
+            doc.len()
+        )
+        .as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(xml_value(&text, "ArgumentName").as_deref(), Some("Queue"));
+    assert_eq!(
+        xml_value(&text, "ArgumentValue").as_deref(),
+        Some("not-an-arn")
+    );
+    let elsewhere = QueueConfiguration::builder()
+        .queue_arn("arn:aws:sqs:eu-west-1:000000000000:q")
+        .events(Event::from("s3:ObjectCreated:*"))
+        .build()
+        .expect("queue");
+    let err = configure(
+        c,
+        &b,
+        NotificationConfiguration::builder()
+            .queue_configurations(elsewhere)
+            .build(),
+    )
+    .await
+    .expect_err("other region");
+    assert_eq!(err, "InvalidArgument 400 The notification destination service region is not valid for the bucket location constraint");
     // A refused configuration leaves the previous one in place.
     let got = c
         .get_bucket_notification_configuration()
