@@ -165,7 +165,7 @@ pub async fn put_config(ctx: &Ctx, kind: ConfigKind, body: ReqBody) -> S3Result<
     if kind == ConfigKind::Notification {
         ctx.run
             .events
-            .raise_test(&bucket, ctx.run.now(), &ctx.origin());
+            .configuration_put(&bucket, ctx.run.now(), &ctx.origin());
     }
     Ok(match kind {
         ConfigKind::Policy | ConfigKind::Tagging => empty(204),

@@ -17,7 +17,9 @@ fn delete_one(ctx: &Ctx, bucket: &Bucket, key: &str, version: Option<&str>) -> S
         Some(v) => bucket.delete_version(key, v),
         None => bucket.delete(key, ctx.run.now()),
     }?;
-    ctx.notify(bucket, || crate::events::Change::deleted(key, &deleted));
+    ctx.notify(bucket, || {
+        crate::events::Change::deleted(key, &deleted, version.is_some())
+    });
     Ok(deleted)
 }
 

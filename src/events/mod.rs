@@ -148,9 +148,10 @@ impl Change {
         }
     }
 
-    /// A DeleteObject: the version removed, or the delete marker created.
-    pub fn deleted(key: &str, d: &Deleted) -> Change {
-        let event = if d.delete_marker && d.version_id.is_some() {
+    /// A DeleteObject: the version removed (`by_version`: a version id was given, even one
+    /// of a delete marker), or the delete marker created.
+    pub fn deleted(key: &str, d: &Deleted, by_version: bool) -> Change {
+        let event = if d.delete_marker && !by_version {
             EventName::DeleteMarkerCreated
         } else {
             EventName::Delete
@@ -443,9 +444,12 @@ impl RunEvents {
         }
     }
 
-    /// The `s3:TestEvent` S3 sends to every destination of a configuration just put.
-    pub fn raise_test(&self, bucket: &Bucket, now: Millis, origin: &Origin) {
-        let Some(n) = Self::notification(bucket) else {
+    /// A configuration was just put: writes look for events only if it configures any, and
+    /// S3 sends `s3:TestEvent` to each of its destinations.
+    pub fn configuration_put(&self, bucket: &Bucket, now: Millis, origin: &Origin) {
+        let configured = Self::notification(bucket);
+        bucket.set_notifies(configured.is_some());
+        let Some(n) = configured else {
             return;
         };
         let mut seen = std::collections::BTreeSet::new();

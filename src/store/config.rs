@@ -63,6 +63,12 @@ impl Bucket {
         self.notify.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Says whether the stored notification configuration configures anything (an empty
+    /// one turns notifications off: writes then skip them at the flag).
+    pub fn set_notifies(&self, on: bool) {
+        self.notify.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Stores (`Some`) or removes (`None`) a document.
     pub fn set_config(&self, kind: ConfigKind, doc: Option<String>) {
         let mut state = self.state.lock();

@@ -305,7 +305,15 @@ async fn versioned_delete_raises_delete_marker_created_with_its_version() {
         .send()
         .await
         .expect("delete version");
-    log_after(&t, "ev-v", 4, "").await;
+    // Removing the delete marker itself is a Delete of that version.
+    c.delete_object()
+        .bucket(&b)
+        .key("k")
+        .version_id(marker.version_id().expect("marker id"))
+        .send()
+        .await
+        .expect("delete marker");
+    log_after(&t, "ev-v", 5, "").await;
     let bodies: Vec<Value> = rx.received().into_iter().map(|r| r.body).collect();
     let created = record_of(&bodies[1], &b, "ObjectCreated:Put");
     assert_eq!(
@@ -316,6 +324,11 @@ async fn versioned_delete_raises_delete_marker_created_with_its_version() {
     assert_eq!(m["s3"]["object"]["versionId"], marker.version_id().unwrap());
     let gone = record_of(&bodies[3], &b, "ObjectRemoved:Delete");
     assert_eq!(gone["s3"]["object"]["versionId"], put.version_id().unwrap());
+    let unmarked = record_of(&bodies[4], &b, "ObjectRemoved:Delete");
+    assert_eq!(
+        unmarked["s3"]["object"]["versionId"],
+        marker.version_id().unwrap()
+    );
 }
 
 #[tokio::test]
@@ -356,6 +369,13 @@ async fn filters_and_unregistered_destinations() {
     )
     .await;
     assert_eq!(filtered["count"], 0);
+    // An empty configuration turns notifications off.
+    configure(&c, &b, NotificationConfiguration::builder().build())
+        .await
+        .expect("disable");
+    put(&c, &b, "in/z", b"z").await;
+    let (_, after) = admin(&t, "GET", "/_s3twin/notifications?runId=ev-f", None).await;
+    assert_eq!(after["count"], 2, "{after}");
 }
 
 #[tokio::test]
