@@ -245,8 +245,16 @@ impl Shared {
     }
 }
 
+/// Most webhooks one run holds, and the longest URL and ARN one may have.
+pub const MAX_WEBHOOKS: usize = 1000;
+const MAX_URL: usize = 2048;
+const MAX_ARN: usize = 1024;
+
 /// A webhook URL s3twin can deliver to: `http://host[:port][/path]`.
 pub fn check_webhook_url(url: &str) -> Result<(), String> {
+    if url.len() > MAX_URL {
+        return Err(format!("url is longer than {MAX_URL} bytes"));
+    }
     let uri: http::Uri = url
         .parse()
         .map_err(|_| format!("url {url:?} is not a URL"))?;
@@ -277,6 +285,9 @@ pub fn usable_webhooks(hooks: &[(String, String)]) -> Vec<(String, String)> {
 
 /// An ARN webhooks may be registered for: `arn:aws…:service:…`.
 pub fn check_arn(arn: &str) -> Result<(), String> {
+    if arn.len() > MAX_ARN {
+        return Err(format!("arn is longer than {MAX_ARN} bytes"));
+    }
     let parts: Vec<&str> = arn.split(':').collect();
     if parts.len() >= 6 && parts[0] == "arn" && parts[1].starts_with("aws") && !parts[2].is_empty()
     {
@@ -324,9 +335,11 @@ impl RunEvents {
     pub fn set_webhook(&self, arn: &str, url: &str) -> Result<(), String> {
         check_arn(arn)?;
         check_webhook_url(url)?;
-        self.webhooks
-            .write()
-            .insert(arn.to_string(), url.to_string());
+        let mut hooks = self.webhooks.write();
+        if hooks.len() >= MAX_WEBHOOKS && !hooks.contains_key(arn) {
+            return Err(format!("a run holds at most {MAX_WEBHOOKS} webhooks"));
+        }
+        hooks.insert(arn.to_string(), url.to_string());
         Ok(())
     }
 

@@ -819,6 +819,22 @@ async fn bad_webhooks_are_refused_and_change_nothing() {
     .await;
     assert_eq!(s, 200);
     assert_eq!(hooks["webhooks"], json!([]));
+    // A run holds at most 1,000 webhooks; replacing one stays possible.
+    let run = t.server.run("ev-b");
+    for i in 0..1000 {
+        run.set_webhook(&format!("{QUEUE}-{i}"), "http://127.0.0.1:1/x")
+            .expect("room");
+    }
+    let (s, answer) = admin(
+        &t,
+        "POST",
+        "/_s3twin/webhooks?runId=ev-b",
+        Some(json!({ "arn": QUEUE, "url": "http://127.0.0.1:1/x" })),
+    )
+    .await;
+    assert_eq!(s, 400, "{answer}");
+    run.set_webhook(&format!("{QUEUE}-0"), "http://127.0.0.1:2/x")
+        .expect("replace");
 }
 
 #[tokio::test]
