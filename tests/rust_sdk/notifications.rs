@@ -221,11 +221,34 @@ async fn put_copy_complete_tagging_acl_and_deletes_reach_the_webhook() {
         .send()
         .await
         .expect("delete");
+    // DeleteObjects raises one event per key.
+    c.delete_objects()
+        .bucket(&b)
+        .delete(
+            Delete::builder()
+                .objects(ObjectIdentifier::builder().key("mp").build().expect("id"))
+                .objects(
+                    ObjectIdentifier::builder()
+                        .key("dir/a b=c.txt")
+                        .build()
+                        .expect("id"),
+                )
+                .build()
+                .expect("delete"),
+        )
+        .send()
+        .await
+        .expect("delete objects");
 
-    let log = log_after(&t, "ev-a", 8, "").await;
+    let log = log_after(&t, "ev-a", 10, "").await;
     assert!(log.iter().all(|e| e["status"] == "delivered"), "{log:?}");
     let bodies: Vec<Value> = rx.received().into_iter().map(|r| r.body).collect();
-    assert_eq!(bodies.len(), 8);
+    assert_eq!(bodies.len(), 10);
+    let removed: Vec<Value> = bodies[8..]
+        .iter()
+        .map(|x| record_of(x, &b, "ObjectRemoved:Delete")["s3"]["object"]["key"].clone())
+        .collect();
+    assert_eq!(removed, [json!("mp"), json!("dir/a+b%3Dc.txt")]);
 
     let r = record_of(&bodies[1], &b, "ObjectCreated:Put");
     assert_eq!(r["eventVersion"], "2.1");
