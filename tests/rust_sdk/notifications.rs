@@ -1019,3 +1019,65 @@ async fn lifecycle_transitions_raise_lifecycle_transition() {
     );
     assert_eq!(r["s3"]["object"]["size"], 200 * 1024);
 }
+
+#[tokio::test]
+async fn lifecycle_expiry_in_a_versioned_bucket_creates_a_marker_event() {
+    let t = Twin::start().await;
+    let c = run_client(&t, "ev-m");
+    let rx = Receiver::start(vec![]).await;
+    hook(&t, "ev-m", QUEUE, &rx.url).await;
+    let b = new_bucket(&c, "evm").await;
+    set_versioning(&c, &b, BucketVersioningStatus::Enabled).await;
+    c.put_bucket_lifecycle_configuration()
+        .bucket(&b)
+        .lifecycle_configuration(
+            BucketLifecycleConfiguration::builder()
+                .rules(
+                    LifecycleRule::builder()
+                        .id("all")
+                        .status(ExpirationStatus::Enabled)
+                        .filter(LifecycleRuleFilter::builder().prefix("").build())
+                        .expiration(LifecycleExpiration::builder().days(1).build())
+                        .build()
+                        .expect("rule"),
+                )
+                .build()
+                .expect("lifecycle"),
+        )
+        .send()
+        .await
+        .expect("lifecycle");
+    configure(
+        &c,
+        &b,
+        NotificationConfiguration::builder()
+            .queue_configurations(queue(&["s3:LifecycleExpiration:*"], None))
+            .build(),
+    )
+    .await
+    .expect("configure");
+    put(&c, &b, "k", b"v").await;
+    let (s, _) = admin(
+        &t,
+        "POST",
+        "/_s3twin/clock?runId=ev-m",
+        Some(json!({ "advance": "2d" })),
+    )
+    .await;
+    assert_eq!(s, 200);
+    log_after(&t, "ev-m", 2, "").await;
+    let versions = c
+        .list_object_versions()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("versions");
+    let marker = versions.delete_markers()[0]
+        .version_id()
+        .expect("marker id");
+    let body = &rx.received()[1].body;
+    let r = record_of(body, &b, "LifecycleExpiration:DeleteMarkerCreated");
+    assert_eq!(r["eventVersion"], "2.3");
+    assert_eq!(r["s3"]["object"]["versionId"], marker);
+    assert!(r["s3"]["object"].get("size").is_none(), "{r}");
+}
