@@ -70,7 +70,7 @@ pub fn spawn(shared: Arc<Shared>, rx: mpsc::Receiver<Job>) {
 /// Ends when the run is dropped (its sender with it) and the queue is empty.
 async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Job>) {
     while let Some(job) = rx.recv().await {
-        let retry = *shared.retry.lock();
+        let retry = shared.retry;
         let mut status = Status::Failed;
         for n in 0..retry.attempts.max(1) {
             if n > 0 {

@@ -233,7 +233,7 @@ impl Default for Settings {
 pub(crate) struct Shared {
     log: Mutex<Log>,
     changed: tokio::sync::Notify,
-    retry: Mutex<Retry>,
+    retry: Retry,
 }
 
 impl Shared {
@@ -323,7 +323,7 @@ impl RunEvents {
             shared: Arc::new(Shared {
                 log: Mutex::new(Log::default()),
                 changed: tokio::sync::Notify::new(),
-                retry: Mutex::new(settings.retry),
+                retry: settings.retry,
             }),
             webhooks: RwLock::new(settings.webhooks.iter().cloned().collect()),
             queue: OnceLock::new(),
@@ -357,14 +357,6 @@ impl RunEvents {
             .iter()
             .map(|(a, u)| (a.clone(), u.clone()))
             .collect()
-    }
-
-    pub fn retry(&self) -> Retry {
-        *self.shared.retry.lock()
-    }
-
-    pub fn set_retry(&self, retry: Retry) {
-        *self.shared.retry.lock() = retry;
     }
 
     /// The delivery log's matching entries as JSON, oldest first.
