@@ -37,6 +37,10 @@ pub struct Config {
     pub request_log_size: usize,
     /// Chaos rules and presets the default run starts with (`--chaos`).
     pub chaos: Vec<crate::chaos::RuleSpec>,
+    /// Webhooks every run starts with: destination ARN → `http://` URL (`--webhook ARN=URL`).
+    pub webhooks: Vec<(String, String)>,
+    /// How notification deliveries are retried (`--notify-attempts`, `--notify-backoff`).
+    pub notify_retry: crate::events::Retry,
 }
 
 /// S3 closes a connection whose request body stalls for about 20 seconds.
@@ -60,6 +64,8 @@ impl Default for Config {
             clock_rate: 1.0,
             request_log_size: crate::reqlog::DEFAULT_CAPACITY,
             chaos: Vec::new(),
+            webhooks: Vec::new(),
+            notify_retry: crate::events::Retry::default(),
         }
     }
 }

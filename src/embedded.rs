@@ -100,6 +100,19 @@ impl S3ServerBuilder {
         Ok(self)
     }
 
+    /// A notification webhook every run starts with: events for the destination `arn` are
+    /// POSTed to `url` (`http://` only; checked when a run is created).
+    pub fn webhook(mut self, arn: impl Into<String>, url: impl Into<String>) -> Self {
+        self.config.webhooks.push((arn.into(), url.into()));
+        self
+    }
+
+    /// How notification deliveries are retried (default: 5 attempts, 100 ms doubling).
+    pub fn notify_retry(mut self, attempts: u32, backoff: std::time::Duration) -> Self {
+        self.config.notify_retry = crate::events::Retry { attempts, backoff };
+        self
+    }
+
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
         self
@@ -303,6 +316,23 @@ impl RunHandle {
         let doc = crate::api::prepare_lifecycle_doc(doc).map_err(invalid)?;
         b.set_config(crate::store::ConfigKind::Lifecycle, Some(doc));
         Ok(())
+    }
+
+    /// Maps a notification destination ARN to an `http://` webhook URL for this run.
+    pub fn set_webhook(&self, arn: &str, url: &str) -> Result<(), String> {
+        self.run.events.set_webhook(arn, url)
+    }
+
+    /// The run's delivery log (as `GET /_s3twin/notifications` lists it), once `count`
+    /// events settled or `timeout` passed.
+    pub async fn notifications(
+        &self,
+        count: usize,
+        timeout: std::time::Duration,
+    ) -> Vec<serde_json::Value> {
+        let all = crate::events::Filter::default();
+        self.run.events.wait(&all, count, timeout).await;
+        self.run.events.log_json(&all, crate::events::MAX_ENTRIES)
     }
 
     /// Moves the run's clock forward (`"8d"`, `"1d12h"`) and runs what became due.

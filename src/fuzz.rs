@@ -46,6 +46,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("lifecycle_parse", lifecycle_parse),
     ("lifecycle_run", lifecycle_run),
     ("request_headers", request_headers),
+    ("notification_parse", notification_parse),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -2414,4 +2415,110 @@ pub fn request_headers(data: &[u8]) {
         }
         Ok(())
     })();
+}
+
+/// A `NotificationConfiguration` made of pieces S3 accepts and pieces it refuses.
+fn gen_notification(u: &mut Unstructured) -> AResult<String> {
+    const KINDS: [(&str, &str, &str); 4] = [
+        (
+            "QueueConfiguration",
+            "Queue",
+            "arn:aws:sqs:us-east-1:000000000000:q",
+        ),
+        (
+            "TopicConfiguration",
+            "Topic",
+            "arn:aws:sns:us-east-1:000000000000:t",
+        ),
+        (
+            "CloudFunctionConfiguration",
+            "CloudFunction",
+            "arn:aws:lambda:us-east-1:000000000000:function:f",
+        ),
+        ("EventBridgeConfiguration", "", ""),
+    ];
+    let mut doc = String::from("<NotificationConfiguration>");
+    for _ in 0..u.int_in_range(0..=6)? {
+        let (element, target, arn) = *u.choose(&KINDS)?;
+        doc.push_str(&format!("<{element}>"));
+        if !target.is_empty() {
+            if u.arbitrary()? {
+                doc.push_str(&format!("<Id>{}</Id>", u.int_in_range(0..=3u8)?));
+            }
+            let arn = if u.ratio(1, 5)? {
+                text(u, 40)?
+            } else {
+                arn.to_string()
+            };
+            let mut escaped = String::new();
+            escape_into(&mut escaped, &arn);
+            doc.push_str(&format!("<{target}>{escaped}</{target}>"));
+            for _ in 0..u.int_in_range(0..=3)? {
+                let event = if u.ratio(1, 8)? {
+                    "s3:Nonsense:*"
+                } else {
+                    *u.choose(&crate::events::config::EVENTS)?
+                };
+                doc.push_str(&format!("<Event>{event}</Event>"));
+            }
+            if u.arbitrary()? {
+                doc.push_str("<Filter><S3Key>");
+                for _ in 0..u.int_in_range(0..=3)? {
+                    let name = *u.choose(&["prefix", "Suffix", "other"])?;
+                    let mut value = String::new();
+                    escape_into(&mut value, &text(u, 8)?);
+                    doc.push_str(&format!(
+                        "<FilterRule><Name>{name}</Name><Value>{value}</Value></FilterRule>"
+                    ));
+                }
+                doc.push_str("</S3Key></Filter>");
+            }
+        }
+        doc.push_str(&format!("</{element}>"));
+    }
+    doc.push_str("</NotificationConfiguration>");
+    Ok(doc)
+}
+
+/// Notification configurations: checking never panics and refuses with client errors; an
+/// accepted document, stored with its generated ids, parses back into the same rules; records'
+/// key encoding is plain ASCII that decodes back to the key.
+pub fn notification_parse(data: &[u8]) {
+    use crate::events::config::{parse, with_ids};
+    use crate::events::{record::encode_key, Notification};
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let mut u = Unstructured::new(rest);
+    let (doc, key) = if mode % 2 == 0 {
+        (String::from_utf8_lossy(rest).into_owned(), "k".to_string())
+    } else {
+        match (gen_notification(&mut u), text(&mut u, 24)) {
+            (Ok(d), Ok(k)) => (d, k),
+            _ => return,
+        }
+    };
+    let Ok(root) = xml::parse(doc.as_bytes()) else {
+        return;
+    };
+    match parse(&root, Some("us-east-1")) {
+        Err(e) => assert!(is_client_error(&e), "{e:?}"),
+        Ok(n) => {
+            let stored = with_ids(doc.clone(), &root);
+            let again = Notification::from_doc(&stored);
+            assert_eq!(again.rules.len(), n.rules.len(), "{stored}");
+            assert_eq!(again.event_bridge, n.event_bridge);
+            assert!(again.rules.iter().all(|r| !r.id.is_empty()), "{stored}");
+            for r in &again.rules {
+                let _ = r.wants("s3:ObjectCreated:Put", &key);
+            }
+        }
+    }
+    let encoded = encode_key(&key);
+    assert!(encoded.is_ascii());
+    let spaced = encoded.replace('+', " ");
+    let decoded = percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .expect("utf-8");
+    assert_eq!(decoded, key.as_str());
 }

@@ -61,16 +61,20 @@ pub fn is_version_id(v: &str) -> bool {
 /// The ID S3 gives a lifecycle rule sent without one: 48 characters, the base64 of a random
 /// (version 4) UUID's text.
 pub fn lifecycle_rule_id() -> String {
+    crate::checksum::b64(uuid().as_bytes())
+}
+
+/// A random (version 4) UUID's text, lower case.
+pub fn uuid() -> String {
     let (a, b) = (next_u64(), next_u64());
-    let uuid = format!(
+    format!(
         "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
         a >> 32,
         (a >> 16) & 0xffff,
         a & 0x0fff,
         ((b >> 48) & 0x3fff) | 0x8000,
         b & 0xffff_ffff_ffff
-    );
-    crate::checksum::b64(uuid.as_bytes())
+    )
 }
 
 /// A multipart upload id. Ids sort in creation order (a counter prefix), which is the order

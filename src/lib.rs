@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 mod embedded;
 pub mod error;
+pub mod events;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod ids;

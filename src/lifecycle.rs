@@ -5,6 +5,7 @@
 //! only where a size filter or `varies_by_storage_class` lets them, as S3 does since 2024).
 
 use crate::clock::{next_midnight, parse_rfc3339, Millis, DAY_MS, MAX_INSTANT};
+use crate::events::{Change, EventName, Origin};
 use crate::ids;
 use crate::store::{
     storage_class_named, Bucket, ConfigKind, Object, Run, Versioning, NULL_VERSION,
@@ -228,7 +229,22 @@ pub struct Report {
     pub expired_early: usize,
 }
 
-/// Applies every lifecycle action of every bucket of `run` that is due at `now`.
+/// What a pass changed, for the run's events; collected only for buckets that notify.
+struct Changes {
+    on: bool,
+    list: Vec<Change>,
+}
+
+impl Changes {
+    fn push(&mut self, change: impl FnOnce() -> Change) {
+        if self.on {
+            self.list.push(change());
+        }
+    }
+}
+
+/// Applies every lifecycle action of every bucket of `run` that is due at `now`, and raises
+/// the lifecycle and restore events of what it did.
 pub fn run_due(run: &Run, now: Millis) -> Report {
     let mut report = Report::default();
     // Chaos (`lifecycle_early_delete`) can make expirations happen before they are due.
@@ -237,11 +253,21 @@ pub fn run_due(run: &Run, now: Millis) -> Report {
         early: run.chaos.lifecycle_early_ms(),
     };
     for bucket in run.buckets() {
+        let mut changes = Changes {
+            on: bucket.notifies(),
+            list: Vec::new(),
+        };
         let rules = bucket_rules(&bucket);
-        if rules.is_empty() {
-            continue;
+        if !rules.is_empty() {
+            apply(&bucket, &rules, expire_at, &mut report, &mut changes);
         }
-        apply(&bucket, &rules, expire_at, &mut report);
+        if changes.on {
+            restores_due(&bucket, now, &mut changes);
+            let origin = Origin::s3();
+            for change in changes.list {
+                run.events.raise(&bucket, now, &origin, change);
+            }
+        }
     }
     run.chaos.record_early(report.expired_early as u64);
     report
@@ -265,15 +291,53 @@ impl Expiry {
     }
 }
 
-fn apply(bucket: &Bucket, rules: &[Rule], expire_at: Expiry, report: &mut Report) {
+/// Restores whose copy became readable (`ObjectRestore:Completed`) or expired
+/// (`ObjectRestore:Delete`) by `now`, each announced once.
+fn restores_due(bucket: &Bucket, now: Millis, changes: &mut Changes) {
+    bucket.visit_versions(|_, versions| {
+        for o in versions.iter_mut() {
+            let Some(r) = o.restore.as_deref().copied() else {
+                continue;
+            };
+            let completed = !r.ready_announced && r.ready_at <= now;
+            let expired = !r.expiry_announced && r.expires_at <= now;
+            if !(completed || expired) {
+                continue;
+            }
+            let o = Arc::make_mut(o);
+            if let Some(r) = o.restore.as_deref_mut() {
+                r.ready_announced = true;
+                r.expiry_announced |= expired;
+            }
+            let class = o.storage_class.as_str();
+            if completed {
+                changes.push(|| Change {
+                    restore: Some((r.expires_at, class)),
+                    ..Change::object(EventName::RestoreCompleted, o)
+                });
+            }
+            if expired {
+                changes.push(|| Change::object(EventName::RestoreDelete, o));
+            }
+        }
+    });
+}
+
+fn apply(
+    bucket: &Bucket,
+    rules: &[Rule],
+    expire_at: Expiry,
+    report: &mut Report,
+    out: &mut Changes,
+) {
     let now = expire_at.now;
     let versioning = bucket.versioning().0;
     let min = MinimumSize::of(bucket);
     bucket.visit_versions(|key, versions| {
-        expire_current(key, versions, rules, versioning, expire_at, report);
-        transition_current(versions, rules, min, now, report);
-        expire_noncurrent(versions, rules, min, expire_at, report);
-        remove_expired_marker(versions, rules, report);
+        expire_current(key, versions, rules, versioning, expire_at, report, out);
+        transition_current(versions, rules, min, now, report, out);
+        expire_noncurrent(versions, rules, min, expire_at, report, out);
+        remove_expired_marker(versions, rules, report, out);
     });
     report.uploads_aborted += bucket.drop_uploads(|u| {
         rules.iter().any(|r| {
@@ -292,6 +356,7 @@ fn expire_current(
     versioning: Versioning,
     expire_at: Expiry,
     report: &mut Report,
+    out: &mut Changes,
 ) {
     let now = expire_at.now;
     let Some(current) = versions.last().filter(|o| !o.delete_marker) else {
@@ -307,7 +372,10 @@ fn expire_current(
     report.expired += 1;
     report.expired_early += usize::from(early);
     match versioning {
-        Versioning::Unversioned => versions.clear(),
+        Versioning::Unversioned => {
+            out.push(|| Change::object(EventName::LifecycleExpirationDelete, current));
+            versions.clear()
+        }
         Versioning::Enabled => {
             versions.push(Arc::new(Object::delete_marker(key, ids::version_id(), now)))
         }
@@ -319,6 +387,13 @@ fn expire_current(
                 now,
             )));
         }
+    }
+    if let Some(marker) = versions.last().filter(|o| o.delete_marker) {
+        out.push(|| Change {
+            size: None,
+            etag: None,
+            ..Change::object(EventName::LifecycleExpirationDeleteMarkerCreated, marker)
+        });
     }
 }
 
@@ -339,6 +414,7 @@ fn transition_current(
     min: MinimumSize,
     now: Millis,
     report: &mut Report,
+    out: &mut Changes,
 ) {
     let Some(current) = versions.last_mut().filter(|o| !o.delete_marker) else {
         return;
@@ -362,6 +438,10 @@ fn transition_current(
     {
         Arc::make_mut(current).storage_class = class;
         report.transitioned += 1;
+        out.push(|| Change {
+            storage_class: Some(class.as_str()),
+            ..Change::object(EventName::LifecycleTransition, current)
+        });
     }
 }
 
@@ -371,6 +451,7 @@ fn expire_noncurrent(
     min: MinimumSize,
     expire_at: Expiry,
     report: &mut Report,
+    out: &mut Changes,
 ) {
     let now = expire_at.now;
     let n = versions.len();
@@ -412,30 +493,50 @@ fn expire_noncurrent(
         {
             Arc::make_mut(&mut versions[i]).storage_class = class;
             report.transitioned += 1;
+            out.push(|| Change {
+                storage_class: Some(class.as_str()),
+                ..Change::object(EventName::LifecycleTransition, &versions[i])
+            });
         }
     }
     let mut i = 0;
-    versions.retain(|_| {
+    versions.retain(|o| {
         let k = keep[i];
         i += 1;
         if !k {
             report.noncurrent_removed += 1;
+            out.push(|| removed(o));
         }
         k
     });
 }
 
 /// A delete marker with no versions left under it is removed by ExpiredObjectDeleteMarker.
-fn remove_expired_marker(versions: &mut Vec<Arc<Object>>, rules: &[Rule], report: &mut Report) {
+fn remove_expired_marker(
+    versions: &mut Vec<Arc<Object>>,
+    rules: &[Rule],
+    report: &mut Report,
+    out: &mut Changes,
+) {
     if versions.len() == 1
         && versions[0].delete_marker
         && rules
             .iter()
             .any(|r| r.expired_object_delete_marker && r.filter.matches(&versions[0]))
     {
+        out.push(|| removed(&versions[0]));
         versions.clear();
         report.markers_removed += 1;
     }
+}
+
+/// A version (or delete marker) removed for good.
+fn removed(o: &Object) -> Change {
+    let mut change = Change::object(EventName::LifecycleExpirationDelete, o);
+    if o.delete_marker {
+        (change.size, change.etag) = (None, None);
+    }
+    change
 }
 
 #[cfg(test)]

@@ -87,6 +87,24 @@ struct ServeArgs {
     /// A seed document (JSON) or preset name loaded into the default run at start.
     #[arg(long, env = "S3TWIN_SEED")]
     seed: Option<String>,
+    /// A notification webhook every run starts with: ARN=URL, e.g.
+    /// "arn:aws:sqs:us-east-1:000000000000:jobs=http://127.0.0.1:9000/hook" (http only);
+    /// repeatable.
+    #[arg(long = "webhook", value_parser = parse_webhook)]
+    webhooks: Vec<(String, String)>,
+    /// Attempts per notification delivery (the first one and the retries).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    notify_attempts: u32,
+    /// Milliseconds before the first delivery retry; each further retry waits twice as long.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    notify_backoff_ms: u64,
+}
+
+fn parse_webhook(spec: &str) -> Result<(String, String), String> {
+    let (arn, url) = spec.split_once('=').ok_or("a webhook is ARN=URL")?;
+    s3twin::events::check_arn(arn)?;
+    s3twin::events::check_webhook_url(url)?;
+    Ok((arn.to_string(), url.to_string()))
 }
 
 fn parse_real_duration(spec: &str) -> Result<Duration, String> {
@@ -204,6 +222,11 @@ fn main() -> ExitCode {
         clock_rate: args.clock_rate,
         request_log_size: args.request_log_size,
         chaos,
+        webhooks: args.webhooks,
+        notify_retry: s3twin::events::Retry {
+            attempts: args.notify_attempts,
+            backoff: Duration::from_millis(args.notify_backoff_ms),
+        },
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -19,6 +19,9 @@ pub struct SeedDoc {
     /// Chaos rules and preset names, as `POST /_s3twin/chaos` takes them (a list).
     #[serde(default)]
     pub chaos: Option<Value>,
+    /// Notification webhooks for the run: destination ARN → `http://` URL.
+    #[serde(default)]
+    pub webhooks: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -97,6 +100,7 @@ pub fn preset(name: &str) -> Result<SeedDoc, String> {
                     objects: vec![pdf(1, "120.00"), pdf(2, "89.50"), draft],
                 }],
                 chaos: None,
+                webhooks: BTreeMap::new(),
             })
         }
         other => Err(format!(
@@ -192,9 +196,18 @@ pub fn apply(run: &Run, region: &str, mut doc: SeedDoc) -> Result<Summary, Strin
         None | Some(Value::Null) => Vec::new(),
         Some(v) => crate::chaos::parse_list(&v).map_err(|e| format!("chaos: {e}"))?,
     };
+    for (arn, url) in &doc.webhooks {
+        crate::events::check_arn(arn)
+            .and_then(|()| crate::events::check_webhook_url(url))
+            .map_err(|e| format!("webhooks: {e}"))?;
+    }
+    let webhooks = std::mem::take(&mut doc.webhooks);
     let prepared = prepare(doc)?;
     // The last check that can refuse (too many rules in the run), before anything is stored.
     run.chaos.add(chaos).map_err(|e| format!("chaos: {e}"))?;
+    for (arn, url) in webhooks {
+        run.events.set_webhook(&arn, &url)?;
+    }
     let mut summary = Summary {
         buckets: 0,
         objects: 0,

@@ -4,6 +4,7 @@
 
 mod chaos;
 mod clock;
+mod notify;
 mod requests;
 mod runs;
 
@@ -151,9 +152,13 @@ where
         (&Method::GET, "chaos") => chaos::get(state, &req),
         (&Method::POST, "chaos") => chaos::post(state, &req),
         (&Method::DELETE, "chaos") => chaos::delete(state, &req),
-        (_, "health" | "reset" | "seed" | "runs" | "clock" | "presign" | "requests" | "chaos") => {
-            error(405, "method not allowed for this admin route")
-        }
+        (_, "webhooks") => notify::webhooks(state, &req),
+        (&Method::GET, "notifications") => notify::list(state, &req).await,
+        (
+            _,
+            "health" | "reset" | "seed" | "runs" | "clock" | "presign" | "requests" | "chaos"
+            | "notifications",
+        ) => error(405, "method not allowed for this admin route"),
         _ => error(
             404,
             &format!("no admin route {path}", path = parts.uri.path()),

@@ -6,6 +6,7 @@ use super::bucket::MAX_XML_BODY;
 use super::object::read_subresource_version;
 use super::{Ctx, ReqBody};
 use crate::error::{Code, S3Error, S3Result};
+use crate::events::EventName;
 use crate::server::response::{empty, xml, Resp};
 use crate::store::{
     Acl, Bucket, CannedAcl, Grant, Grantee, Object, ObjectOwnership, Permission, GROUPS,
@@ -361,11 +362,12 @@ pub async fn put_object_acl(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     read_subresource_version(ctx, &bucket, key, "PUT")?;
     check_ownership(&bucket, &requested)?;
     let acl = requested.into_acl();
-    bucket
+    let object = bucket
         .modify(key, ctx.query.get("versionId"), |o: &mut Object| {
             o.acl = acl
         })
         .ok_or_else(|| S3Error::no_such_key(key))?;
+    ctx.notify_object(&bucket, EventName::AclPut, &object);
     Ok(empty(200))
 }
 

@@ -158,10 +158,16 @@ pub async fn put_config(ctx: &Ctx, kind: ConfigKind, body: ReqBody) -> S3Result<
         validate(kind, &root, ctx, &bucket)?;
         match kind {
             ConfigKind::Lifecycle => with_rule_ids(text, &root),
+            ConfigKind::Notification => crate::events::config::with_ids(text, &root),
             _ => text,
         }
     };
     bucket.set_config(kind, Some(text));
+    if kind == ConfigKind::Notification {
+        ctx.run
+            .events
+            .configuration_put(&bucket, ctx.run.now(), &ctx.origin());
+    }
     Ok(match kind {
         ConfigKind::Policy | ConfigKind::Tagging => empty(204),
         ConfigKind::Lifecycle => {
@@ -286,7 +292,9 @@ fn validate(kind: ConfigKind, root: &Element, ctx: &Ctx, bucket: &Bucket) -> S3R
             }
             Ok(())
         }
-        ConfigKind::Notification => validate_notification(root),
+        ConfigKind::Notification => {
+            crate::events::config::parse(root, Some(&bucket.region)).map(|_| ())
+        }
         ConfigKind::ObjectLock => validate_object_lock(root, bucket),
         ConfigKind::Replication => super::replication::validate_replication(root, ctx, bucket),
         ConfigKind::Policy | ConfigKind::TransitionMinimumSize => Ok(()),
@@ -730,66 +738,6 @@ fn validate_website(root: &Element) -> S3Result<()> {
             "IndexDocument",
             suffix,
         ));
-    }
-    Ok(())
-}
-
-/// Event names S3 notifications accept.
-const EVENTS: [&str; 27] = [
-    "s3:ObjectCreated:*",
-    "s3:ObjectCreated:Put",
-    "s3:ObjectCreated:Post",
-    "s3:ObjectCreated:Copy",
-    "s3:ObjectCreated:CompleteMultipartUpload",
-    "s3:ObjectRemoved:*",
-    "s3:ObjectRemoved:Delete",
-    "s3:ObjectRemoved:DeleteMarkerCreated",
-    "s3:ObjectRestore:*",
-    "s3:ObjectRestore:Post",
-    "s3:ObjectRestore:Completed",
-    "s3:ObjectRestore:Delete",
-    "s3:ReducedRedundancyLostObject",
-    "s3:Replication:*",
-    "s3:Replication:OperationFailedReplication",
-    "s3:Replication:OperationNotTracked",
-    "s3:Replication:OperationMissedThreshold",
-    "s3:Replication:OperationReplicatedAfterThreshold",
-    "s3:LifecycleExpiration:*",
-    "s3:LifecycleExpiration:Delete",
-    "s3:LifecycleExpiration:DeleteMarkerCreated",
-    "s3:LifecycleTransition",
-    "s3:IntelligentTiering",
-    "s3:ObjectTagging:*",
-    "s3:ObjectTagging:Put",
-    "s3:ObjectTagging:Delete",
-    "s3:ObjectAcl:Put",
-];
-
-fn validate_notification(root: &Element) -> S3Result<()> {
-    expect_root(root, "NotificationConfiguration")?;
-    for c in &root.children {
-        match c.name.as_str() {
-            "TopicConfiguration" | "QueueConfiguration" | "CloudFunctionConfiguration" => {
-                let target = ["Topic", "Queue", "CloudFunction"]
-                    .iter()
-                    .any(|t| c.child(t).is_some());
-                let mut events = c.children_named("Event").peekable();
-                if !target || events.peek().is_none() {
-                    return Err(S3Error::malformed_xml());
-                }
-                for e in events {
-                    if !EVENTS.contains(&e.text.trim()) {
-                        return Err(S3Error::invalid_argument(
-                            "The event is not supported for notifications",
-                            "Event",
-                            e.text.trim(),
-                        ));
-                    }
-                }
-            }
-            "EventBridgeConfiguration" => {}
-            _ => return Err(S3Error::malformed_xml()),
-        }
     }
     Ok(())
 }

@@ -133,6 +133,7 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
     super::object_lock::stamp(&mut object, lock_requested);
     super::object_lock::apply_default(&mut object, lock.as_deref());
     let stored = dest.put_checked(object, |current| conditions.check(key, current))?;
+    ctx.notify_object(&dest, crate::events::EventName::Copy, &stored);
 
     let mut w = XmlWriter::new();
     w.root("CopyObjectResult")

@@ -21,10 +21,14 @@ fn delete_one(
     version: Option<&str>,
     bypass: Bypass,
 ) -> S3Result<Deleted> {
-    match version {
+    let deleted = match version {
         Some(v) => bucket.delete_version(key, v, ctx.run.now(), bypass),
         None => bucket.delete(key, ctx.run.now()),
-    }
+    }?;
+    ctx.notify(bucket, || {
+        crate::events::Change::deleted(key, &deleted, version.is_some())
+    });
+    Ok(deleted)
 }
 
 pub fn delete_object(ctx: &Ctx) -> S3Result<Resp> {

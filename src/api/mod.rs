@@ -21,11 +21,12 @@ mod tagging;
 mod versioning;
 
 use crate::error::{S3Error, S3Result};
+use crate::events::{Change, EventName, Origin};
 use crate::server::query::Query;
 use crate::server::response::Resp;
 use crate::server::router::{ConfigMethod, Op};
 use crate::server::AppState;
-use crate::store::Run;
+use crate::store::{Bucket, Run};
 use http::{HeaderMap, Method};
 use hyper::body::Incoming;
 use std::sync::Arc;
@@ -42,6 +43,8 @@ pub struct Ctx {
     pub query: Query,
     pub bucket: Option<String>,
     pub key: Option<String>,
+    /// The request's `x-amz-request-id` and `x-amz-id-2` (event records carry them).
+    pub ids: (String, String),
 }
 
 impl Ctx {
@@ -55,6 +58,25 @@ impl Ctx {
 
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Hands what this request changed in `bucket` to the run's events. Costs one atomic
+    /// load when the bucket has no notification configuration: `change` is built only then.
+    pub fn notify(&self, bucket: &Bucket, change: impl FnOnce() -> Change) {
+        if bucket.notifies() {
+            self.run
+                .events
+                .raise(bucket, self.run.now(), &self.origin(), change());
+        }
+    }
+
+    /// `notify` for an event about a stored version.
+    pub fn notify_object(&self, bucket: &Bucket, event: EventName, object: &crate::store::Object) {
+        self.notify(bucket, || Change::object(event, object));
+    }
+
+    pub fn origin(&self) -> Origin {
+        Origin::request(&self.ids.0, &self.ids.1, &self.state.config.account_id)
     }
 }
 

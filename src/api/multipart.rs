@@ -10,6 +10,7 @@ use super::{write_owner, Ctx, ReqBody, OWNER_ID};
 use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumType};
 use crate::clock::xml_timestamp;
 use crate::error::{Code, S3Error, S3Result};
+use crate::events::EventName;
 use crate::server::query::url_encode;
 use crate::server::response::{empty, set_header, xml, Resp};
 use crate::store::{
@@ -393,6 +394,7 @@ pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Res
         Ok(())
     })?;
     bucket.finish_upload(key, id, &wanted, &stored);
+    ctx.notify_object(&bucket, EventName::CompleteMultipartUpload, &stored);
     Ok(complete_result(ctx, &bucket, &stored))
 }
 

@@ -171,6 +171,7 @@ pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     object.last_modified = ctx.run.now();
     object_lock::apply_default(&mut object, lock.as_deref());
     let stored = bucket.put_checked(object, |current| conditions.check(key, current))?;
+    ctx.notify_object(&bucket, crate::events::EventName::Put, &stored);
     let mut resp = empty(200);
     set_header(&mut resp, "etag", &stored.quoted_etag());
     sse::echo(&mut resp, stored.encryption.as_deref(), Echo::Write);

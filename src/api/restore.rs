@@ -118,11 +118,16 @@ pub async fn restore_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
             .filter(|_| already)
             .map_or(ready_at, |r| r.ready_at),
         expires_at: next_midnight(ready_at + days as Millis * DAY_MS),
+        ready_announced: already,
+        expiry_announced: false,
     };
-    bucket
+    let restoring = bucket
         .modify(key, ctx.query.get("versionId"), |o: &mut Object| {
             o.restore = Some(Box::new(restore))
         })
         .ok_or_else(|| S3Error::no_such_key(key))?;
+    if !already {
+        ctx.notify_object(&bucket, crate::events::EventName::RestorePost, &restoring);
+    }
     Ok(empty(if already { 200 } else { 202 }))
 }

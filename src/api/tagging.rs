@@ -4,6 +4,7 @@ use super::bucket::MAX_XML_BODY;
 use super::object::{read_subresource_version, set_version_header};
 use super::{Ctx, ReqBody};
 use crate::error::{Code, S3Error, S3Result};
+use crate::events::EventName;
 use crate::server::response::{empty, xml, Resp};
 use crate::store::Object;
 use crate::wire::headers::{too_many_object_tags, validate_object_tag, MAX_OBJECT_TAGS};
@@ -62,6 +63,7 @@ pub async fn put_object_tagging(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let object = bucket
         .modify(key, version, |o: &mut Object| o.tags = tags.into())
         .ok_or_else(|| S3Error::no_such_key(key))?;
+    ctx.notify_object(&bucket, EventName::TaggingPut, &object);
     let mut resp = empty(200);
     set_version_header(&mut resp, &bucket, &object);
     Ok(resp)
@@ -76,6 +78,7 @@ pub fn delete_object_tagging(ctx: &Ctx) -> S3Result<Resp> {
             o.tags = Box::default()
         })
         .ok_or_else(|| S3Error::no_such_key(key))?;
+    ctx.notify_object(&bucket, EventName::TaggingDelete, &object);
     let mut resp = empty(204);
     set_version_header(&mut resp, &bucket, &object);
     Ok(resp)

@@ -186,6 +186,7 @@ pub async fn handle(
                             query,
                             bucket: target.bucket,
                             key: target.key,
+                            ids: (request_id.clone(), host_id.clone()),
                         };
                         AssertUnwindSafe(api::dispatch(op, ctx, body))
                             .catch_unwind()

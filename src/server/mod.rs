@@ -48,7 +48,12 @@ impl AppState {
             memory: config.max_memory.map(memory::MemoryGuard::new),
             store: Store::with_default_clock_rate(config.clock_rate)
                 .with_request_log(config.request_log_size)
-                .with_default_chaos(config.chaos.clone()),
+                .with_default_chaos(config.chaos.clone())
+                .with_event_settings(crate::events::Settings {
+                    webhooks: crate::events::usable_webhooks(&config.webhooks),
+                    retry: config.notify_retry,
+                    account_id: config.account_id.clone(),
+                }),
             config,
             started: Instant::now(),
             stopping: watch::Sender::new(false),

@@ -27,6 +27,9 @@ pub struct Bucket {
     pub location_constraint: String,
     pub created: Millis,
     pub(super) state: Mutex<BucketState>,
+    /// A notification configuration is stored: the one flag writes read before anything is
+    /// built for events (see `config.rs`).
+    pub(super) notify: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -91,6 +94,7 @@ impl Bucket {
             location_constraint: location_constraint.to_string(),
             created,
             state: Mutex::new(BucketState::default()),
+            notify: Default::default(),
         }
     }
 

@@ -75,9 +75,24 @@ impl Bucket {
         parsed.downcast::<T>().ok()
     }
 
+    /// Whether the bucket has a notification configuration: a load, for the write path.
+    pub fn notifies(&self) -> bool {
+        self.notify.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Says whether the stored notification configuration configures anything (an empty
+    /// one turns notifications off: writes then skip them at the flag).
+    pub fn set_notifies(&self, on: bool) {
+        self.notify.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Stores (`Some`) or removes (`None`) a document.
     pub fn set_config(&self, kind: ConfigKind, doc: Option<String>) {
         let mut state = self.state.lock();
+        if kind == ConfigKind::Notification {
+            self.notify
+                .store(doc.is_some(), std::sync::atomic::Ordering::Relaxed);
+        }
         match doc {
             Some(d) => state.configs.insert(
                 kind,

@@ -53,6 +53,8 @@ pub struct Store {
     default_chaos: Vec<crate::chaos::RuleSpec>,
     /// Entries each run's request log keeps (0: none).
     request_log_capacity: usize,
+    /// What every run's notifications start with (webhooks from `--webhook`, retries).
+    events: crate::events::Settings,
 }
 
 impl Default for Store {
@@ -62,6 +64,7 @@ impl Default for Store {
             default_clock_rate: None,
             default_chaos: Vec::new(),
             request_log_capacity: crate::reqlog::DEFAULT_CAPACITY,
+            events: crate::events::Settings::default(),
         }
     }
 }
@@ -92,8 +95,14 @@ impl Store {
         self
     }
 
+    /// Sets what every run created from now on starts its notifications with.
+    pub fn with_event_settings(mut self, settings: crate::events::Settings) -> Self {
+        self.events = settings;
+        self
+    }
+
     fn new_run(&self, id: &str) -> Arc<Run> {
-        let run = Run::new(id, self.request_log_capacity);
+        let run = Run::new(id, self.request_log_capacity, &self.events);
         if id == DEFAULT_RUN {
             if let Some(rate) = self.default_clock_rate {
                 let _ = run.clock.set_rate(rate);
@@ -192,12 +201,14 @@ pub enum Created {
     },
 }
 
-/// An isolated namespace: its own buckets, clock, request log and chaos rules.
+/// An isolated namespace: its own buckets, clock, request log, chaos rules and notifications
+/// (webhooks and delivery log; the store only holds them, `events` runs them).
 pub struct Run {
     pub id: String,
     pub clock: Clock,
     pub requests: crate::reqlog::RequestLog,
     pub chaos: crate::chaos::Chaos,
+    pub events: crate::events::RunEvents,
     buckets: RwLock<BTreeMap<String, Arc<Bucket>>>,
     /// Strict mode for this run alone (see `Config::strict`).
     strict: std::sync::atomic::AtomicBool,
@@ -211,12 +222,13 @@ fn real_secs() -> i64 {
 }
 
 impl Run {
-    fn new(id: &str, request_log_capacity: usize) -> Self {
+    fn new(id: &str, request_log_capacity: usize, events: &crate::events::Settings) -> Self {
         Run {
             id: id.to_string(),
             clock: Clock::default(),
             requests: crate::reqlog::RequestLog::new(request_log_capacity),
             chaos: crate::chaos::Chaos::default(),
+            events: crate::events::RunEvents::new(events),
             buckets: RwLock::new(BTreeMap::new()),
             strict: std::sync::atomic::AtomicBool::new(false),
             last_used: AtomicI64::new(real_secs()),

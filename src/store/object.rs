@@ -216,6 +216,9 @@ pub struct Object {
 pub struct Restore {
     pub ready_at: Millis,
     pub expires_at: Millis,
+    /// Whether the copy becoming readable, and its expiry, were announced to the run's events.
+    pub ready_announced: bool,
+    pub expiry_announced: bool,
 }
 
 /// Storage classes whose objects must be restored before they can be read.

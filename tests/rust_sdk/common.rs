@@ -401,3 +401,107 @@ pub fn error_with_status<E: ProvideErrorMetadata + std::fmt::Debug>(
     };
     (code, status, message)
 }
+
+/// One request a `Receiver` got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    /// Header names lower-cased.
+    pub headers: Vec<(String, String)>,
+    pub body: serde_json::Value,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A webhook receiver: a real HTTP server on a free port that records every request and
+/// answers the statuses of `script` in turn (200 once they run out).
+pub struct Receiver {
+    pub url: String,
+    got: std::sync::Arc<parking_lot::Mutex<Vec<Received>>>,
+}
+
+impl Receiver {
+    pub async fn start(script: Vec<u16>) -> Receiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind receiver");
+        let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+        let got = std::sync::Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let script = std::sync::Arc::new(parking_lot::Mutex::new(
+            script
+                .into_iter()
+                .collect::<std::collections::VecDeque<u16>>(),
+        ));
+        let seen = got.clone();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let seen = seen.clone();
+                let script = script.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 8192];
+                    let (head_end, length) = loop {
+                        let Ok(n) = s.read(&mut chunk).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head = String::from_utf8_lossy(&buf[..i]).to_lowercase();
+                            let length = head
+                                .lines()
+                                .find_map(|l| l.strip_prefix("content-length:"))
+                                .and_then(|v| v.trim().parse::<usize>().ok())
+                                .unwrap_or(0);
+                            break (i + 4, length);
+                        }
+                    };
+                    while buf.len() < head_end + length {
+                        match s.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+                    let mut lines = head.lines();
+                    let path = lines
+                        .next()
+                        .and_then(|l| l.split_whitespace().nth(1))
+                        .unwrap_or("")
+                        .to_string();
+                    let headers = lines
+                        .filter_map(|l| l.split_once(':'))
+                        .map(|(n, v)| (n.trim().to_lowercase(), v.trim().to_string()))
+                        .collect();
+                    let body = serde_json::from_slice(&buf[head_end..head_end + length])
+                        .unwrap_or(serde_json::Value::Null);
+                    seen.lock().push(Received {
+                        path,
+                        headers,
+                        body,
+                    });
+                    let status = script.lock().pop_front().unwrap_or(200);
+                    let answer = format!(
+                        "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    );
+                    let _ = s.write_all(answer.as_bytes()).await;
+                    let _ = s.shutdown().await;
+                });
+            }
+        });
+        Receiver { url, got }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.got.lock().clone()
+    }
+}

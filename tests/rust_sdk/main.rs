@@ -16,6 +16,7 @@ mod integrity;
 mod listing;
 mod multipart;
 mod multipart_checksums;
+mod notifications;
 mod object_lock;
 mod objects;
 mod pagination;
