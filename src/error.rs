@@ -7,6 +7,8 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
     AccessDenied,
+    /// A CORS preflight refused (`CORSResponse: …`).
+    AccessForbidden,
     AuthorizationQueryParametersError,
     InvalidObjectState,
     RestoreAlreadyInProgress,
@@ -84,6 +86,7 @@ impl Code {
     pub fn as_str(self) -> &'static str {
         match self {
             Code::AccessDenied => "AccessDenied",
+            Code::AccessForbidden => "AccessForbidden",
             Code::AuthorizationQueryParametersError => "AuthorizationQueryParametersError",
             Code::InvalidObjectState => "InvalidObjectState",
             Code::RestoreAlreadyInProgress => "RestoreAlreadyInProgress",
@@ -162,6 +165,7 @@ impl Code {
     pub fn status(self) -> u16 {
         match self {
             Code::AccessDenied
+            | Code::AccessForbidden
             | Code::InvalidObjectState
             | Code::CrossLocationLoggingProhibitted => 403,
             Code::BucketAlreadyExists
@@ -202,6 +206,7 @@ impl Code {
     pub fn default_message(self) -> &'static str {
         match self {
             Code::AccessDenied => "Access Denied",
+            Code::AccessForbidden => "CORSResponse: This CORS request is not allowed.",
             Code::AuthorizationQueryParametersError => "Query-string authentication parameters are not valid.",
             Code::InvalidObjectState => "The operation is not valid for the object's storage class",
             Code::RestoreAlreadyInProgress => "Object restore is already in progress",

@@ -8,6 +8,7 @@ mod bucket_analytics;
 mod bucket_config;
 pub(crate) mod conditional;
 mod copy;
+pub(crate) mod cors;
 mod delete;
 mod list;
 mod multipart;
@@ -106,9 +107,10 @@ pub async fn dispatch(op: Op, ctx: Ctx, body: ReqBody) -> S3Result<Resp> {
         Op::Config(ConfigMethod::Put, kind) => bucket_config::put_config(&ctx, kind, body).await,
         Op::Config(ConfigMethod::Delete, kind) => bucket_config::delete_config(&ctx, kind),
         Op::IdConfig(method, kind) => bucket_analytics::handle(&ctx, method, kind, body).await,
+        Op::CorsPreflight => cors::preflight(&ctx),
         Op::Unimplemented(name) => {
-            // S3 checks the bucket before the operation (a CORS preflight has its own answer).
-            if ctx.bucket.is_some() && !name.starts_with("OPTIONS") {
+            // S3 checks the bucket before the operation.
+            if ctx.bucket.is_some() {
                 ctx.run.bucket(ctx.bucket_name())?;
             }
             Err(S3Error::not_implemented(format!(

@@ -43,11 +43,18 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
 
     let mut op_name = "Unknown";
     let mut now = None;
+    // An actual request's CORS side: (what it asks, its bucket, the run), decided at the end.
+    let mut cors = None;
     let result = match addressing::resolve(host.as_deref(), &path, &state.config.domains) {
         Err(e) => Err(e),
         Ok(target) => {
             let run = state.store.run(&target.run);
             now = Some(run.now());
+            if method != Method::OPTIONS {
+                cors = api::cors::CorsRequest::from_headers(&parts.headers)
+                    .zip(target.bucket.clone())
+                    .map(|(c, b)| (c, b, run.clone()));
+            }
             let query = Query::parse(parts.uri.query());
             crate::auth::presign::hoist_signed_headers(&query, &mut parts.headers);
             let routed = crate::auth::presign::check_expiry(&query, run.now()).and_then(|()| {
@@ -90,6 +97,9 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
         Ok(r) => r,
         Err(e) => error_response(&e, &request_id, &host_id, method == Method::HEAD),
     };
+    if let Some((cors_req, bucket, run)) = &cors {
+        api::cors::decorate(run, bucket, cors_req, &method, &mut resp);
+    }
     set_header(&mut resp, "x-amz-request-id", &request_id);
     set_header(&mut resp, "x-amz-id-2", &host_id);
     set_header(&mut resp, "date", &http_date(now.unwrap_or_else(real_now)));

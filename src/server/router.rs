@@ -52,6 +52,8 @@ pub enum Op {
     Config(ConfigMethod, ConfigKind),
     /// Get/Put/Delete/List of an id-keyed configuration (see `ID_CONFIG_OPS`).
     IdConfig(IdConfigMethod, IdConfigKind),
+    /// `OPTIONS` on a bucket or object: a CORS preflight.
+    CorsPreflight,
     /// A real S3 operation that s3twin does not implement yet.
     Unimplemented(&'static str),
 }
@@ -301,6 +303,7 @@ impl Op {
                 .find(|row| row.1 == kind)
                 .map(|row| row.2[method as usize])
                 .unwrap_or("BucketConfiguration"),
+            Op::CorsPreflight => "CorsPreflight",
             Op::Unimplemented(name) => name,
         }
     }
@@ -530,7 +533,7 @@ pub fn route(
             Method::DELETE => Ok(Op::DeleteBucket),
             Method::POST if query.has("delete") => Ok(Op::DeleteObjects),
             Method::POST => Ok(Op::Unimplemented("PostObject")),
-            Method::OPTIONS => Ok(Op::Unimplemented("OPTIONS (CORS preflight)")),
+            Method::OPTIONS => Ok(Op::CorsPreflight),
             _ => Err(method_not_allowed(method, "BUCKET")),
         };
     }
@@ -555,7 +558,7 @@ pub fn route(
         Method::PUT if copy => Ok(Op::CopyObject),
         Method::PUT => Ok(Op::PutObject),
         Method::DELETE => Ok(Op::DeleteObject),
-        Method::OPTIONS => Ok(Op::Unimplemented("OPTIONS (CORS preflight)")),
+        Method::OPTIONS => Ok(Op::CorsPreflight),
         _ => Err(method_not_allowed(method, "OBJECT")),
     }
 }

@@ -8,6 +8,7 @@ mod attributes;
 mod bucket_analytics;
 mod bucket_config;
 mod buckets;
+mod cors;
 mod encryption;
 mod fidelity;
 mod hardening;
