@@ -14,6 +14,7 @@ mod list;
 mod multipart;
 mod object;
 mod object_lock;
+mod post_object;
 mod replication;
 mod restore;
 mod service;
@@ -107,6 +108,7 @@ pub async fn dispatch(op: Op, ctx: Ctx, body: ReqBody) -> S3Result<Resp> {
         Op::Config(ConfigMethod::Put, kind) => bucket_config::put_config(&ctx, kind, body).await,
         Op::Config(ConfigMethod::Delete, kind) => bucket_config::delete_config(&ctx, kind),
         Op::IdConfig(method, kind) => bucket_analytics::handle(&ctx, method, kind, body).await,
+        Op::PostObject => post_object::post_object(&ctx, body).await,
         Op::CorsPreflight => cors::preflight(&ctx),
         Op::Unimplemented(name) => {
             // S3 checks the bucket before the operation.

@@ -52,6 +52,8 @@ pub enum Op {
     Config(ConfigMethod, ConfigKind),
     /// Get/Put/Delete/List of an id-keyed configuration (see `ID_CONFIG_OPS`).
     IdConfig(IdConfigMethod, IdConfigKind),
+    /// `POST /{bucket}` with a form: a browser upload.
+    PostObject,
     /// `OPTIONS` on a bucket or object: a CORS preflight.
     CorsPreflight,
     /// A real S3 operation that s3twin does not implement yet.
@@ -303,6 +305,7 @@ impl Op {
                 .find(|row| row.1 == kind)
                 .map(|row| row.2[method as usize])
                 .unwrap_or("BucketConfiguration"),
+            Op::PostObject => "PostObject",
             Op::CorsPreflight => "CorsPreflight",
             Op::Unimplemented(name) => name,
         }
@@ -532,7 +535,7 @@ pub fn route(
             Method::PUT => Ok(Op::CreateBucket),
             Method::DELETE => Ok(Op::DeleteBucket),
             Method::POST if query.has("delete") => Ok(Op::DeleteObjects),
-            Method::POST => Ok(Op::Unimplemented("PostObject")),
+            Method::POST => Ok(Op::PostObject),
             Method::OPTIONS => Ok(Op::CorsPreflight),
             _ => Err(method_not_allowed(method, "BUCKET")),
         };

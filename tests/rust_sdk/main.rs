@@ -19,6 +19,7 @@ mod multipart_checksums;
 mod object_lock;
 mod objects;
 mod pagination;
+mod post_object;
 mod runs;
 mod twin;
 mod validation;
