@@ -21,6 +21,7 @@ mod service;
 mod sse;
 mod tagging;
 mod versioning;
+pub(crate) mod website;
 
 use crate::error::{S3Error, S3Result};
 use crate::server::query::Query;
@@ -110,6 +111,7 @@ pub async fn dispatch(op: Op, ctx: Ctx, body: ReqBody) -> S3Result<Resp> {
         Op::IdConfig(method, kind) => bucket_analytics::handle(&ctx, method, kind, body).await,
         Op::PostObject => post_object::post_object(&ctx, body).await,
         Op::CorsPreflight => cors::preflight(&ctx),
+        Op::Website => website::serve(&ctx),
         Op::Unimplemented(name) => {
             // S3 checks the bucket before the operation.
             if ctx.bucket.is_some() {

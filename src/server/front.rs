@@ -45,7 +45,13 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
     let mut now = None;
     // An actual request's CORS side: (what it asks, its bucket, the run), decided at the end.
     let mut cors = None;
-    let result = match addressing::resolve(host.as_deref(), &path, &state.config.domains) {
+    let mut website = false;
+    let result = match addressing::resolve_with(
+        host.as_deref(),
+        &path,
+        &state.config.domains,
+        &state.config.website_domains,
+    ) {
         Err(e) => Err(e),
         Ok(target) => {
             let run = state.store.run(&target.run);
@@ -57,7 +63,11 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
             }
             let query = Query::parse(parts.uri.query());
             crate::auth::presign::hoist_signed_headers(&query, &mut parts.headers);
+            website = target.website;
             let routed = crate::auth::presign::check_expiry(&query, run.now()).and_then(|()| {
+                if website {
+                    return Ok(Op::Website);
+                }
                 router::route(
                     &method,
                     target.bucket.as_deref(),
@@ -95,6 +105,9 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
 
     let mut resp = match result {
         Ok(r) => r,
+        Err(e) if website => {
+            api::website::error_page(&e, &request_id, &host_id, method == Method::HEAD)
+        }
         Err(e) => error_response(&e, &request_id, &host_id, method == Method::HEAD),
     };
     if let Some((cors_req, bucket, run)) = &cors {

@@ -54,6 +54,8 @@ pub enum Op {
     IdConfig(IdConfigMethod, IdConfigKind),
     /// `POST /{bucket}` with a form: a browser upload.
     PostObject,
+    /// A request to a bucket's website endpoint.
+    Website,
     /// `OPTIONS` on a bucket or object: a CORS preflight.
     CorsPreflight,
     /// A real S3 operation that s3twin does not implement yet.
@@ -306,6 +308,7 @@ impl Op {
                 .map(|row| row.2[method as usize])
                 .unwrap_or("BucketConfiguration"),
             Op::PostObject => "PostObject",
+            Op::Website => "WebsiteRequest",
             Op::CorsPreflight => "CorsPreflight",
             Op::Unimplemented(name) => name,
         }

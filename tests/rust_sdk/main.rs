@@ -24,4 +24,5 @@ mod runs;
 mod twin;
 mod validation;
 mod versioning;
+mod website;
 mod writes;
