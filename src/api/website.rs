@@ -96,11 +96,15 @@ fn site(bucket: &Bucket) -> Option<Arc<Site>> {
 /// A redirect answer: `Location` built from the rule, the request's host and the key.
 fn redirect(ctx: &Ctx, r: &Redirect, key: &str, matched_prefix: &str) -> Resp {
     let protocol = r.protocol.as_deref().unwrap_or("http");
-    let host = r
-        .host
-        .clone()
-        .or_else(|| ctx.header("host").map(str::to_string))
-        .unwrap_or_default();
+    // Staying on this host keeps the request's run.
+    let host = match &r.host {
+        Some(h) => h.clone(),
+        None => format!(
+            "{}{}",
+            ctx.header("host").unwrap_or_default(),
+            run_prefix(ctx)
+        ),
+    };
     let new_key = match (&r.replace_key, &r.replace_prefix) {
         (Some(k), _) => k.clone(),
         (None, Some(p)) => format!("{p}{}", key.strip_prefix(matched_prefix).unwrap_or(key)),
