@@ -342,3 +342,49 @@ async fn malformed_forms() {
     .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn a_large_form_upload_is_streamed_not_held_twice() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const SIZE: usize = 256 * 1024 * 1024;
+    let s = Spawned::start(&[]);
+    let client = client(&s.endpoint(), true);
+    let b = new_bucket(&client, "post-big").await;
+    let base = s.rss_kib();
+    let head = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nbig\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.bin\"\r\n\r\n"
+    );
+    let tail = format!("\r\n--{BOUNDARY}--\r\n");
+    let mut sock = tokio::net::TcpStream::connect(&s.addr)
+        .await
+        .expect("connect");
+    let req = format!(
+        "POST /{b} HTTP/1.1\r\nHost: {}\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+        s.addr,
+        head.len() + SIZE + tail.len()
+    );
+    sock.write_all(req.as_bytes()).await.expect("head");
+    let chunk = vec![b'z'; 1024 * 1024];
+    for _ in 0..SIZE / chunk.len() {
+        sock.write_all(&chunk).await.expect("body");
+    }
+    sock.write_all(tail.as_bytes()).await.expect("tail");
+    let mut out = Vec::new();
+    let _ = sock.read_to_end(&mut out).await;
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("HTTP/1.1 204"), "{text}");
+    let peak = s.peak_rss_kib();
+    let size_kib = (SIZE / 1024) as u64;
+    assert!(
+        peak <= base + size_kib + 64 * 1024,
+        "peak RSS {peak} KiB for a {size_kib} KiB form upload (idle {base} KiB)"
+    );
+    let head = client
+        .head_object()
+        .bucket(&b)
+        .key("big")
+        .send()
+        .await
+        .expect("head");
+    assert_eq!(head.content_length(), Some(SIZE as i64));
+}
