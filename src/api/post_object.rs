@@ -287,6 +287,8 @@ fn form_headers(form: &Form) -> S3Result<HeaderMap> {
         let n = f.name.to_ascii_lowercase();
         let name = match n.as_str() {
             "acl" => "x-amz-acl".to_string(),
+            // aws-chunked is a request body's framing, not a form's file.
+            "content-encoding" if f.value.to_ascii_lowercase().contains("aws-chunked") => continue,
             "content-type"
             | "cache-control"
             | "content-disposition"
@@ -312,6 +314,10 @@ fn form_headers(form: &Form) -> S3Result<HeaderMap> {
                         | "x-amz-date"
                         | "x-amz-signature"
                         | "x-amz-security-token"
+                        // Framing headers describe a request body, not a form's file.
+                        | "x-amz-content-sha256"
+                        | "x-amz-decoded-content-length"
+                        | "x-amz-trailer"
                 ) =>
             {
                 n.to_string()

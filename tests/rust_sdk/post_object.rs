@@ -334,6 +334,23 @@ async fn malformed_forms() {
         message(&text),
         "Invalid Policy: Invalid Simple-Condition: Simple-Conditions must have exactly one property specified."
     );
+    // Body-framing names as form fields do not reframe the file.
+    let (status, text) = post_form(
+        &t,
+        &b,
+        &form(
+            &[
+                ("key", "framed"),
+                ("Content-Encoding", "aws-chunked"),
+                ("x-amz-trailer", "x-amz-checksum-crc32"),
+                ("x-amz-decoded-content-length", "999"),
+            ],
+            Some(("f", b"plain bytes")),
+        ),
+    )
+    .await;
+    assert_eq!(status, 204, "{text}");
+    assert_eq!(get_bytes(&t.client, &b, "framed").await, b"plain bytes");
     let (status, _) = post_form(
         &t,
         "no-such-bucket-post",
