@@ -472,6 +472,7 @@ pub async fn post_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     object.last_modified = ctx.run.now();
     object_lock::apply_default(&mut object, lock.as_deref());
     let stored = bucket.put_checked(object, |_| Ok(()))?;
+    // The `s3:ObjectCreated:Post` event is raised here once notifications are delivered.
 
     let etag = stored.quoted_etag();
     if let Some(redirect) = form

@@ -334,6 +334,18 @@ async fn malformed_forms() {
         message(&text),
         "Invalid Policy: Invalid Simple-Condition: Simple-Conditions must have exactly one property specified."
     );
+    // A checksum field is verified against the file.
+    let (status, text) = post_form(
+        &t,
+        &b,
+        &form(
+            &[("key", "summed"), ("x-amz-checksum-crc32", "AAAAAA==")],
+            Some(("f", b"x")),
+        ),
+    )
+    .await;
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(xml_value(&text, "Code").as_deref(), Some("BadDigest"));
     // Body-framing names as form fields do not reframe the file.
     let (status, text) = post_form(
         &t,
