@@ -189,3 +189,38 @@ async fn redirects() {
         Some("https://www.example.com/a/b.html")
     );
 }
+
+#[tokio::test]
+async fn website_hosts_and_domains() {
+    let server = s3twin::S3Server::builder()
+        .port(0)
+        .website_domain("web.test")
+        .build();
+    server.start().await.expect("server starts");
+    let addr = server.local_addr().expect("started").to_string();
+    let c = client(&server.endpoint(), true);
+    let b = new_bucket(&c, "hosts").await;
+    let doc = "<WebsiteConfiguration><IndexDocument><Suffix>i.htm</Suffix></IndexDocument></WebsiteConfiguration>";
+    let req = format!(
+        "PUT /{b}?website HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{doc}",
+        doc.len()
+    );
+    let (status, text) = raw(&addr, req.as_bytes()).await;
+    assert_eq!(status, 200, "{text}");
+    put(&c, &b, "i.htm", b"welcome").await;
+    for host in [
+        format!("{b}.web.test"),
+        format!("{b}.s3-website-us-east-1.amazonaws.com"),
+        format!("{b}.s3-website.eu-west-1.amazonaws.com:8080"),
+        format!("{b}.s3-website.localhost"),
+    ] {
+        let req = format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        let (status, text) = raw(&addr, req.as_bytes()).await;
+        assert_eq!((status, body(&text)), (200, "welcome"), "{host}");
+    }
+    // The REST endpoint of the same bucket still answers S3's XML (ListObjects here).
+    let req = format!("GET / HTTP/1.1\r\nHost: {b}.s3.amazonaws.com\r\nConnection: close\r\n\r\n");
+    let (status, text) = raw(&addr, req.as_bytes()).await;
+    assert_eq!(status, 200);
+    assert!(text.contains("<ListBucketResult"), "{text}");
+}
