@@ -14,7 +14,7 @@ mod list;
 mod multipart;
 mod object;
 mod object_lock;
-mod post_object;
+pub(crate) mod post_object;
 mod replication;
 mod restore;
 mod service;

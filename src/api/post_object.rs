@@ -23,14 +23,14 @@ use std::sync::Arc;
 const MAX_PRE_DATA: usize = 20 * 1024;
 
 /// A form field as sent: its name (compared case-insensitively) and value.
-struct FormField {
-    name: String,
-    value: String,
+pub(crate) struct FormField {
+    pub name: String,
+    pub value: String,
 }
 
 /// The form fields before the file.
-struct Form {
-    fields: Vec<FormField>,
+pub(crate) struct Form {
+    pub fields: Vec<FormField>,
 }
 
 impl Form {
@@ -113,7 +113,7 @@ enum Condition {
     Unsatisfiable,
 }
 
-struct Policy {
+pub(crate) struct Policy {
     expiration: crate::clock::Millis,
     conditions: Vec<(Condition, String)>,
 }
@@ -133,7 +133,7 @@ fn quote(items: &[String]) -> String {
     format!("[{}]", quoted.join(", "))
 }
 
-fn parse_policy(b64: &str) -> S3Result<Policy> {
+pub(crate) fn parse_policy(b64: &str) -> S3Result<Policy> {
     use base64::Engine;
     let raw = base64::engine::general_purpose::STANDARD
         .decode(b64.trim().as_bytes())
@@ -222,7 +222,7 @@ fn exempt(name: &str) -> bool {
 
 /// Checks the policy's expiration and every condition but the length range against the form
 /// (the bucket counts as a field); returns the length range when there is one.
-fn check_policy(
+pub(crate) fn check_policy(
     policy: &Policy,
     form: &Form,
     bucket: &str,
