@@ -271,7 +271,7 @@ impl Code {
             Code::MalformedPOSTRequest => "The body of your POST request is not well-formed multipart/form-data.",
             Code::InvalidPolicyDocument => "The content of the form does not meet the conditions specified in the policy document.",
             Code::IncorrectNumberOfFilesInPostRequest => "POST requires exactly one file upload per request.",
-            Code::MaxPostPreDataLengthExceededError => "Your POST request fields preceeding the upload file was too large.",
+            Code::MaxPostPreDataLengthExceededError => "Your POST request fields preceding the upload file were too large.",
             Code::MalformedTrailerError => "The request contained trailing data that was not well-formed or did not conform to our published schema.",
             Code::MetadataTooLarge => "Your metadata headers exceed the maximum allowed metadata size",
             Code::MethodNotAllowed => "The specified method is not allowed against this resource.",

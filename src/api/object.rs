@@ -40,7 +40,9 @@ pub fn storage_class(headers: &HeaderMap) -> S3Result<StorageClass> {
         None => Ok(StorageClass::STANDARD),
         Some(c) => storage_class_named(c)
             .filter(|c| !NOT_FOR_BUCKETS.contains(&c.as_str()))
-            .ok_or_else(|| S3Error::new(Code::InvalidStorageClass)),
+            .ok_or_else(|| {
+                S3Error::new(Code::InvalidStorageClass).extra("StorageClassRequested", c)
+            }),
     }
 }
 

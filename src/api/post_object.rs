@@ -384,7 +384,7 @@ pub async fn post_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
             if pre_data > MAX_PRE_DATA {
                 return Err(S3Error::with_message(
                     Code::MaxPostPreDataLengthExceededError,
-                    "Your POST request fields preceeding the upload file was too large.",
+                    "Your POST request fields preceding the upload file were too large.",
                 )
                 .extra("MaxPostPreDataLength", MAX_PRE_DATA.to_string()));
             }

@@ -334,6 +334,25 @@ async fn malformed_forms() {
         message(&text),
         "Invalid Policy: Invalid Simple-Condition: Simple-Conditions must have exactly one property specified."
     );
+    // A storage class S3 does not know, named in the error as AWS names it.
+    let (status, text) = post_form(
+        &t,
+        &b,
+        &form(
+            &[("key", "c"), ("x-amz-storage-class", "FakeClass")],
+            Some(("f", b"x")),
+        ),
+    )
+    .await;
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(
+        xml_value(&text, "Code").as_deref(),
+        Some("InvalidStorageClass")
+    );
+    assert_eq!(
+        xml_value(&text, "StorageClassRequested").as_deref(),
+        Some("FakeClass")
+    );
     // A checksum field is verified against the file.
     let (status, text) = post_form(
         &t,
