@@ -359,7 +359,34 @@ pub async fn post_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let stream =
         BodyStream::new(body).try_filter_map(|frame| async move { Ok(frame.into_data().ok()) });
     let mut multipart = multer::Multipart::new(stream, boundary);
+    let result = receive_form(ctx, &bucket, &mut multipart).await;
+    if result.is_err() {
+        drain(&mut multipart).await;
+    }
+    result
+}
 
+/// Most of a refused form read and dropped, so that a client still sending (a browser, an
+/// HTTP library) reads the answer instead of a reset connection.
+const MAX_DRAIN: u64 = 64 * 1024 * 1024;
+
+async fn drain(multipart: &mut multer::Multipart<'_>) {
+    let mut seen = 0u64;
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(chunk)) = field.chunk().await {
+            seen = seen.saturating_add(chunk.len() as u64);
+            if seen > MAX_DRAIN {
+                return;
+            }
+        }
+    }
+}
+
+async fn receive_form(
+    ctx: &Ctx,
+    bucket: &crate::store::Bucket,
+    multipart: &mut multer::Multipart<'_>,
+) -> S3Result<Resp> {
     let mut form = Form { fields: Vec::new() };
     let mut pre_data = 0usize;
     let file = loop {

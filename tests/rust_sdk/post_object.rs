@@ -436,3 +436,23 @@ async fn a_large_form_upload_is_streamed_not_held_twice() {
         .expect("head");
     assert_eq!(head.content_length(), Some(SIZE as i64));
 }
+
+#[tokio::test]
+async fn a_refused_form_is_read_so_the_client_gets_the_answer() {
+    let t = Twin::start().await;
+    let b = new_bucket(&t.client, "post-drain").await;
+    let pol = policy(
+        "2099-01-01T00:00:00Z",
+        &format!(r#"{{"bucket":"{b}"}},["eq","$key","a"]"#),
+    );
+    let big = vec![b'q'; 8 * 1024 * 1024];
+    // Refused before the file is read; the client sends all 8 MiB before reading.
+    let (status, text) = post_form(
+        &t,
+        &b,
+        &form(&[("key", "b"), ("policy", &pol)], Some(("f", &big))),
+    )
+    .await;
+    assert_eq!(status, 403, "{text}");
+    assert_eq!(xml_value(&text, "Code").as_deref(), Some("AccessDenied"));
+}
