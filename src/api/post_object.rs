@@ -457,9 +457,9 @@ async fn receive_form(
         key: Some(key.clone()),
     };
     let mut object: Object = object_from_headers(&form_ctx, &key)?;
-    let encryption = sse::for_write(&form_ctx, &bucket, &key, "s3:PutObject")?;
+    let encryption = sse::for_write(&form_ctx, bucket, &key, "s3:PutObject")?;
     let spec = BodySpec::from_headers(&form_ctx.headers)?;
-    let lock = object_lock::lock_config(&bucket);
+    let lock = object_lock::lock_config(bucket);
     let requested = object_lock::requested_lock(&form_ctx, lock.as_deref())?;
     object_lock::stamp(&mut object, requested);
 
@@ -537,7 +537,7 @@ async fn receive_form(
     set_header(&mut resp, "location", &location);
     sse::echo(&mut resp, stored.encryption.as_deref(), sse::Echo::Write);
     super::object::set_written_version_header(&mut resp, &stored);
-    set_expiration_header(&mut resp, &bucket, &stored);
+    set_expiration_header(&mut resp, bucket, &stored);
     Ok(resp)
 }
 
