@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite: Rust unit tests and the aws-sdk-s3 suite (cargo test), then the
-# boto3 / aws-cli and @aws-sdk/client-s3 suites against the release binary. Installs what the
-# client suites need (a Python venv, npm packages) on first use.
+# boto3 / aws-cli and @aws-sdk/client-s3 suites and the headless-Chromium suite against the
+# release binary. Installs what the client suites need (a Python venv, npm packages, Debian's
+# chromium) on first use.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +39,9 @@ bash tests/clients/python/run.sh
 record "boto3 + aws-cli" $?
 bash tests/clients/node/run.sh
 record "@aws-sdk/client-s3" $?
+# Headless Chromium (installs Debian's chromium on first use); a time budget of its own.
+S3TWIN_BROWSER_BUDGET="${S3TWIN_BROWSER_BUDGET:-120}" bash tests/browser/run.sh
+record "headless Chromium" $?
 
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "== the server died during the client suites:"; cat "$log"

@@ -14,6 +14,8 @@ pub struct Config {
     pub account_id: String,
     /// Extra base domains for virtual-hosted-style addressing (`{bucket}.{domain}`).
     pub domains: Vec<String>,
+    /// Base domains of website endpoints (`{bucket}.{domain}` serves the bucket's website).
+    pub website_domains: Vec<String>,
     /// Enforce limits tests usually want relaxed: multipart parts other than the last must
     /// be at least 5 MiB (EntityTooSmall).
     pub strict: bool,
@@ -55,6 +57,7 @@ impl Default for Config {
             region: "us-east-1".to_string(),
             account_id: DEFAULT_ACCOUNT_ID.to_string(),
             domains: Vec::new(),
+            website_domains: Vec::new(),
             strict: false,
             restore_durations: crate::api::RestoreDurations::default(),
             body_idle_timeout: Some(DEFAULT_BODY_IDLE_TIMEOUT),

@@ -57,6 +57,12 @@ impl S3ServerBuilder {
         self
     }
 
+    /// An extra base domain for website endpoints (`{bucket}.{domain}`).
+    pub fn website_domain(mut self, domain: impl Into<String>) -> Self {
+        self.config.website_domains.push(domain.into());
+        self
+    }
+
     /// Enforce limits relaxed by default (multipart EntityTooSmall).
     pub fn strict(mut self, strict: bool) -> Self {
         self.config.strict = strict;

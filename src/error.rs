@@ -7,6 +7,8 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
     AccessDenied,
+    /// A CORS preflight refused (`CORSResponse: …`).
+    AccessForbidden,
     AuthorizationQueryParametersError,
     InvalidObjectState,
     RestoreAlreadyInProgress,
@@ -61,6 +63,10 @@ pub enum Code {
     KmsNotFound,
     MalformedACLError,
     MalformedXML,
+    MalformedPOSTRequest,
+    InvalidPolicyDocument,
+    IncorrectNumberOfFilesInPostRequest,
+    MaxPostPreDataLengthExceededError,
     MalformedTrailerError,
     MetadataTooLarge,
     MethodNotAllowed,
@@ -84,6 +90,7 @@ impl Code {
     pub fn as_str(self) -> &'static str {
         match self {
             Code::AccessDenied => "AccessDenied",
+            Code::AccessForbidden => "AccessForbidden",
             Code::AuthorizationQueryParametersError => "AuthorizationQueryParametersError",
             Code::InvalidObjectState => "InvalidObjectState",
             Code::RestoreAlreadyInProgress => "RestoreAlreadyInProgress",
@@ -139,6 +146,10 @@ impl Code {
             Code::KmsNotFound => "KMS.NotFoundException",
             Code::MalformedACLError => "MalformedACLError",
             Code::MalformedXML => "MalformedXML",
+            Code::MalformedPOSTRequest => "MalformedPOSTRequest",
+            Code::InvalidPolicyDocument => "InvalidPolicyDocument",
+            Code::IncorrectNumberOfFilesInPostRequest => "IncorrectNumberOfFilesInPostRequest",
+            Code::MaxPostPreDataLengthExceededError => "MaxPostPreDataLengthExceededError",
             Code::MalformedTrailerError => "MalformedTrailerError",
             Code::MetadataTooLarge => "MetadataTooLarge",
             Code::MethodNotAllowed => "MethodNotAllowed",
@@ -162,6 +173,7 @@ impl Code {
     pub fn status(self) -> u16 {
         match self {
             Code::AccessDenied
+            | Code::AccessForbidden
             | Code::InvalidObjectState
             | Code::CrossLocationLoggingProhibitted => 403,
             Code::BucketAlreadyExists
@@ -202,6 +214,7 @@ impl Code {
     pub fn default_message(self) -> &'static str {
         match self {
             Code::AccessDenied => "Access Denied",
+            Code::AccessForbidden => "CORSResponse: This CORS request is not allowed.",
             Code::AuthorizationQueryParametersError => "Query-string authentication parameters are not valid.",
             Code::InvalidObjectState => "The operation is not valid for the object's storage class",
             Code::RestoreAlreadyInProgress => "Object restore is already in progress",
@@ -255,6 +268,10 @@ impl Code {
             Code::KmsNotFound => "The request was rejected because the specified entity or resource could not be found.",
             Code::MalformedACLError => "The XML you provided was not well-formed or did not validate against our published schema",
             Code::MalformedXML => "The XML you provided was not well-formed or did not validate against our published schema",
+            Code::MalformedPOSTRequest => "The body of your POST request is not well-formed multipart/form-data.",
+            Code::InvalidPolicyDocument => "The content of the form does not meet the conditions specified in the policy document.",
+            Code::IncorrectNumberOfFilesInPostRequest => "POST requires exactly one file upload per request.",
+            Code::MaxPostPreDataLengthExceededError => "Your POST request fields preceding the upload file were too large.",
             Code::MalformedTrailerError => "The request contained trailing data that was not well-formed or did not conform to our published schema.",
             Code::MetadataTooLarge => "Your metadata headers exceed the maximum allowed metadata size",
             Code::MethodNotAllowed => "The specified method is not allowed against this resource.",

@@ -47,6 +47,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("lifecycle_run", lifecycle_run),
     ("request_headers", request_headers),
     ("notification_parse", notification_parse),
+    ("post_policy", post_policy),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1164,6 +1165,7 @@ pub fn addressing(data: &[u8]) {
             )?);
         }
         let _ = addressing::bucket_from_host(host.as_deref().unwrap_or(""), &domains);
+        let _ = addressing::website_bucket(host.as_deref().unwrap_or(""), &domains);
         match addressing::resolve(host.as_deref(), &path, &domains) {
             Ok(t) => {
                 if path.starts_with("/t/") {
@@ -2521,4 +2523,87 @@ pub fn notification_parse(data: &[u8]) {
         .decode_utf8()
         .expect("utf-8");
     assert_eq!(decoded, key.as_str());
+}
+
+// ---------------------------------------------------------------------------------------------
+// POST object policies
+
+/// A POST policy (raw bytes as base64, or a JSON document built from S3's condition forms)
+/// parses or is `InvalidPolicyDocument`; checked against any form it passes (with the length
+/// range as written) or is refused with `AccessDenied`, never a panic.
+pub fn post_policy(data: &[u8]) {
+    use crate::api::post_object::{check_policy, parse_policy, Form, FormField};
+    use base64::Engine;
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    const FIELDS: &[&str] = &[
+        "$key",
+        "$bucket",
+        "$Content-Type",
+        "key",
+        "$x-amz-meta-a",
+        "$acl",
+    ];
+    const OPS: &[&str] = &["eq", "starts-with", "content-length-range", "EQ", "in"];
+    let mut u = Unstructured::new(rest);
+    let _ = (|| -> AResult<()> {
+        let policy = if mode & 1 == 0 {
+            match mode & 2 {
+                0 => b64(rest),
+                _ => String::from_utf8_lossy(rest).into_owned(),
+            }
+        } else {
+            let mut conditions = Vec::new();
+            for _ in 0..u.int_in_range(0..=6)? {
+                let value = match u.int_in_range(0..=3)? {
+                    0 => json!(text(&mut u, 12)?),
+                    1 => json!(u.int_in_range(0..=20u64)?),
+                    2 => json!(-1),
+                    _ => Value::Null,
+                };
+                conditions.push(match u.int_in_range(0..=3)? {
+                    0 => json!({ word(&mut u, &["bucket", "key", "acl"], 8)?: value }),
+                    1 => json!([pick(&mut u, OPS)?, pick(&mut u, FIELDS)?, value]),
+                    2 => json!([pick(&mut u, OPS)?, value, u.int_in_range(0..=20u64)?]),
+                    _ => json!([pick(&mut u, OPS)?]),
+                });
+            }
+            let expiration = pick(
+                &mut u,
+                &["2030-01-01T00:00:00Z", "2000-01-01T00:00:00Z", "x"],
+            )?;
+            b64(
+                json!({ "expiration": expiration, "conditions": conditions })
+                    .to_string()
+                    .as_bytes(),
+            )
+        };
+        let parsed = match parse_policy(&policy) {
+            Ok(p) => p,
+            Err(e) => {
+                assert_eq!(e.code, Code::InvalidPolicyDocument, "{e:?}");
+                return Ok(());
+            }
+        };
+        let mut form = Form { fields: Vec::new() };
+        for _ in 0..u.int_in_range(0..=4)? {
+            form.fields.push(FormField {
+                name: word(
+                    &mut u,
+                    &["key", "Content-Type", "acl", "x-amz-meta-a", "x-ignore-z"],
+                    12,
+                )?,
+                value: text(&mut u, 12)?,
+            });
+        }
+        let now = pick(&mut u, &[0, 1_900_000_000_000, MAX_INSTANT])?;
+        match check_policy(&parsed, &form, "bucket", &text(&mut u, 12)?, now) {
+            Ok(Some((min, max))) => assert!(min <= 20 && max <= 20),
+            Ok(None) => {}
+            Err(e) => assert_eq!(e.code, Code::AccessDenied, "{e:?}"),
+        }
+        Ok(())
+    })();
 }

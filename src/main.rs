@@ -47,6 +47,14 @@ struct ServeArgs {
     /// Extra base domain for virtual-hosted-style addressing ({bucket}.DOMAIN); repeatable.
     #[arg(long = "domain", env = "S3TWIN_DOMAINS", value_delimiter = ',')]
     domains: Vec<String>,
+    /// Extra base domain for website endpoints ({bucket}.DOMAIN serves the bucket's website);
+    /// repeatable.
+    #[arg(
+        long = "website-domain",
+        env = "S3TWIN_WEBSITE_DOMAINS",
+        value_delimiter = ','
+    )]
+    website_domains: Vec<String>,
     /// Enforce S3 limits that are relaxed by default for tests (multipart parts of at least
     /// 5 MiB but the last).
     #[arg(long, env = "S3TWIN_STRICT")]
@@ -213,6 +221,11 @@ fn main() -> ExitCode {
         region: args.region,
         account_id: args.account_id,
         domains: args.domains.into_iter().filter(|d| !d.is_empty()).collect(),
+        website_domains: args
+            .website_domains
+            .into_iter()
+            .filter(|d| !d.is_empty())
+            .collect(),
         strict: args.strict,
         restore_durations: args.restore_durations,
         body_idle_timeout: (args.body_timeout > 0).then(|| Duration::from_secs(args.body_timeout)),

@@ -149,6 +149,7 @@ targets!(
     lifecycle_run,
     request_headers,
     notification_parse,
+    post_policy,
 );
 
 /// Found by `lifecycle_run`: a due time that overflows `i64` saturates to `Millis::MAX`, which

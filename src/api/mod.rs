@@ -8,17 +8,20 @@ mod bucket_analytics;
 mod bucket_config;
 pub(crate) mod conditional;
 mod copy;
+pub(crate) mod cors;
 mod delete;
 mod list;
 mod multipart;
 mod object;
 mod object_lock;
+pub(crate) mod post_object;
 mod replication;
 mod restore;
 mod service;
 mod sse;
 mod tagging;
 mod versioning;
+pub(crate) mod website;
 
 use crate::error::{S3Error, S3Result};
 use crate::events::{Change, EventName, Origin};
@@ -128,9 +131,12 @@ pub async fn dispatch(op: Op, ctx: Ctx, body: ReqBody) -> S3Result<Resp> {
         Op::Config(ConfigMethod::Put, kind) => bucket_config::put_config(&ctx, kind, body).await,
         Op::Config(ConfigMethod::Delete, kind) => bucket_config::delete_config(&ctx, kind),
         Op::IdConfig(method, kind) => bucket_analytics::handle(&ctx, method, kind, body).await,
+        Op::PostObject => post_object::post_object(&ctx, body).await,
+        Op::CorsPreflight => cors::preflight(&ctx),
+        Op::Website => website::serve(&ctx),
         Op::Unimplemented(name) => {
-            // S3 checks the bucket before the operation (a CORS preflight has its own answer).
-            if ctx.bucket.is_some() && !name.starts_with("OPTIONS") {
+            // S3 checks the bucket before the operation.
+            if ctx.bucket.is_some() {
                 ctx.run.bucket(ctx.bucket_name())?;
             }
             Err(S3Error::not_implemented(format!(

@@ -400,7 +400,7 @@ pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Res
 
 /// The object's URL as the client addressed the bucket: `http://{bucket}.{host}/{key}` for
 /// virtual-hosted requests (the bucket is in the Host already), else `http://{host}/{bucket}/{key}`.
-fn location(ctx: &Ctx, bucket: &str, key: &str) -> String {
+pub(crate) fn location(ctx: &Ctx, bucket: &str, key: &str) -> String {
     let host = ctx.header("host").unwrap_or("localhost");
     let run = if ctx.run.id == crate::store::DEFAULT_RUN {
         String::new()

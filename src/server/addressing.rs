@@ -13,6 +13,8 @@ pub struct Target {
     pub key: Option<String>,
     /// The path without the run prefix, as S3 reports it in `<Resource>`.
     pub resource: String,
+    /// Addressed to the bucket's website endpoint (`{bucket}.s3-website…`).
+    pub website: bool,
 }
 
 /// Valid run ids: 1–64 of `[A-Za-z0-9._-]`.
@@ -45,6 +47,36 @@ pub fn split_run(raw_path: &str) -> S3Result<(String, &str)> {
         ));
     }
     Ok((id, tail))
+}
+
+/// The bucket named by a website-endpoint Host header: `{bucket}.s3-website.localhost`,
+/// `{bucket}.s3-website-{region}.amazonaws.com`, `{bucket}.s3-website.{region}.amazonaws.com`
+/// and `{bucket}.{domain}` for each website domain (any port).
+pub fn website_bucket(host: &str, website_domains: &[String]) -> Option<String> {
+    let host = strip_port(host).trim_end_matches('.').to_ascii_lowercase();
+    let nonempty = |b: &str| (!b.is_empty()).then(|| b.to_string());
+    for d in website_domains {
+        let d = d.trim_matches('.').to_ascii_lowercase();
+        if d.is_empty() {
+            continue;
+        }
+        if let Some(b) = host.strip_suffix(&d).and_then(|h| h.strip_suffix('.')) {
+            return nonempty(b);
+        }
+    }
+    if let Some(b) = host.strip_suffix(".s3-website.localhost") {
+        return nonempty(b);
+    }
+    let rest = host.strip_suffix(".amazonaws.com")?;
+    let i = rest.rfind(".s3-website")?;
+    let region = &rest[i + ".s3-website".len()..];
+    let region = region
+        .strip_prefix('-')
+        .or_else(|| region.strip_prefix('.'))?;
+    if region.is_empty() || region.contains('.') {
+        return None;
+    }
+    nonempty(&rest[..i])
 }
 
 /// The bucket named by a virtual-hosted-style Host header, if it is one.
@@ -91,9 +123,21 @@ fn strip_port(host: &str) -> &str {
 
 /// Resolves a request's run, bucket and key from its Host header and raw (encoded) path.
 pub fn resolve(host: Option<&str>, raw_path: &str, domains: &[String]) -> S3Result<Target> {
+    resolve_with(host, raw_path, domains, &[])
+}
+
+/// As `resolve`, with the website domains too: a website host selects the bucket's website.
+pub fn resolve_with(
+    host: Option<&str>,
+    raw_path: &str,
+    domains: &[String],
+    website_domains: &[String],
+) -> S3Result<Target> {
     let (run, path) = split_run(raw_path)?;
     let resource = decode_path(path).ok_or_else(|| S3Error::new(Code::InvalidURI))?;
-    let vhost_bucket = host.and_then(|h| bucket_from_host(h, domains));
+    let website = host.and_then(|h| website_bucket(h, website_domains));
+    let is_website = website.is_some();
+    let vhost_bucket = website.or_else(|| host.and_then(|h| bucket_from_host(h, domains)));
     let virtual_hosted = vhost_bucket.is_some();
     let (bucket, key) = match vhost_bucket {
         Some(b) => (Some(b), path.strip_prefix('/').unwrap_or(path)),
@@ -118,6 +162,7 @@ pub fn resolve(host: Option<&str>, raw_path: &str, domains: &[String]) -> S3Resu
         bucket,
         key,
         resource,
+        website: is_website,
     })
 }
 
@@ -158,6 +203,37 @@ mod tests {
             "s3.us-east-1.amazonaws.com",
         ] {
             assert_eq!(t(host, "/b/k").bucket.as_deref(), Some("b"), "{host}");
+        }
+    }
+
+    #[test]
+    fn website_hosts() {
+        let w = |h: &str| {
+            resolve_with(Some(h), "/docs/", &[], &["web.test".to_string()]).expect("resolves")
+        };
+        for host in [
+            "site.s3-website.localhost",
+            "site.s3-website.localhost:4566",
+            "site.s3-website-us-east-1.amazonaws.com",
+            "site.s3-website.eu-west-1.amazonaws.com",
+            "site.web.test:8080",
+        ] {
+            let t = w(host);
+            assert!(t.website, "{host}");
+            assert_eq!(t.bucket.as_deref(), Some("site"), "{host}");
+            assert_eq!(t.key.as_deref(), Some("docs/"), "{host}");
+        }
+        assert_eq!(
+            w("my.site.s3-website.localhost").bucket.as_deref(),
+            Some("my.site")
+        );
+        for host in [
+            "site.s3.amazonaws.com",
+            "site.localhost",
+            "s3-website.localhost",
+            "127.0.0.1",
+        ] {
+            assert!(!w(host).website, "{host}");
         }
     }
 

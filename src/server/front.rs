@@ -109,7 +109,15 @@ pub async fn handle(
     let log;
     let mut applied = Vec::new();
     let mut fault_after = None;
-    let result = match addressing::resolve(host.as_deref(), &path, &state.config.domains) {
+    // An actual request's CORS side: (what it asks, its bucket, the run), decided at the end.
+    let mut cors = None;
+    let mut website = false;
+    let result = match addressing::resolve_with(
+        host.as_deref(),
+        &path,
+        &state.config.domains,
+        &state.config.website_domains,
+    ) {
         Err(e) => {
             log = bytes_in.map(|c| {
                 let run = state.store.run(DEFAULT_RUN);
@@ -128,9 +136,18 @@ pub async fn handle(
                 p.entry.key.clone_from(&target.key);
                 p
             });
+            if method != Method::OPTIONS {
+                cors = api::cors::CorsRequest::from_headers(&parts.headers)
+                    .zip(target.bucket.clone())
+                    .map(|(c, b)| (c, b, run.clone()));
+            }
             let query = Query::parse(parts.uri.query());
             crate::auth::presign::hoist_signed_headers(&query, &mut parts.headers);
+            website = target.website;
             let routed = crate::auth::presign::check_expiry(&query, run.now()).and_then(|()| {
+                if website {
+                    return Ok(Op::Website);
+                }
                 router::route(
                     &method,
                     target.bucket.as_deref(),
@@ -203,9 +220,16 @@ pub async fn handle(
         Ok(r) => r,
         Err(e) => {
             error_code = Some(e.code.as_str());
-            error_response(&e, &request_id, &host_id, method == Method::HEAD)
+            if website {
+                api::website::error_page(&e, &request_id, &host_id, method == Method::HEAD)
+            } else {
+                error_response(&e, &request_id, &host_id, method == Method::HEAD)
+            }
         }
     };
+    if let Some((cors_req, bucket, run)) = &cors {
+        api::cors::decorate(run, bucket, cors_req, &method, &mut resp);
+    }
     set_header(&mut resp, "x-amz-request-id", &request_id);
     set_header(&mut resp, "x-amz-id-2", &host_id);
     set_header(&mut resp, "date", &http_date(now.unwrap_or_else(real_now)));

@@ -52,6 +52,12 @@ pub enum Op {
     Config(ConfigMethod, ConfigKind),
     /// Get/Put/Delete/List of an id-keyed configuration (see `ID_CONFIG_OPS`).
     IdConfig(IdConfigMethod, IdConfigKind),
+    /// `POST /{bucket}` with a form: a browser upload.
+    PostObject,
+    /// A request to a bucket's website endpoint.
+    Website,
+    /// `OPTIONS` on a bucket or object: a CORS preflight.
+    CorsPreflight,
     /// A real S3 operation that s3twin does not implement yet.
     Unimplemented(&'static str),
 }
@@ -301,6 +307,9 @@ impl Op {
                 .find(|row| row.1 == kind)
                 .map(|row| row.2[method as usize])
                 .unwrap_or("BucketConfiguration"),
+            Op::PostObject => "PostObject",
+            Op::Website => "WebsiteRequest",
+            Op::CorsPreflight => "CorsPreflight",
             Op::Unimplemented(name) => name,
         }
     }
@@ -529,8 +538,8 @@ pub fn route(
             Method::PUT => Ok(Op::CreateBucket),
             Method::DELETE => Ok(Op::DeleteBucket),
             Method::POST if query.has("delete") => Ok(Op::DeleteObjects),
-            Method::POST => Ok(Op::Unimplemented("PostObject")),
-            Method::OPTIONS => Ok(Op::Unimplemented("OPTIONS (CORS preflight)")),
+            Method::POST => Ok(Op::PostObject),
+            Method::OPTIONS => Ok(Op::CorsPreflight),
             _ => Err(method_not_allowed(method, "BUCKET")),
         };
     }
@@ -555,7 +564,7 @@ pub fn route(
         Method::PUT if copy => Ok(Op::CopyObject),
         Method::PUT => Ok(Op::PutObject),
         Method::DELETE => Ok(Op::DeleteObject),
-        Method::OPTIONS => Ok(Op::Unimplemented("OPTIONS (CORS preflight)")),
+        Method::OPTIONS => Ok(Op::CorsPreflight),
         _ => Err(method_not_allowed(method, "OBJECT")),
     }
 }

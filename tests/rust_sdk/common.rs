@@ -275,6 +275,17 @@ impl Spawned {
             .expect("VmRSS")
     }
 
+    /// Peak resident memory in KiB (VmHWM), from /proc.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM")
+    }
+
     pub fn is_alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
@@ -504,4 +515,36 @@ impl Receiver {
     pub fn received(&self) -> Vec<Received> {
         self.got.lock().clone()
     }
+}
+
+/// A response header's value in a raw response text (names case-insensitive), if present.
+pub fn raw_header(text: &str, name: &str) -> Option<String> {
+    let head = text.split("\r\n\r\n").next().unwrap_or("");
+    head.lines().skip(1).find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().to_string())
+    })
+}
+
+/// One raw request with extra header lines (each ending in `\r\n`) and no body.
+pub async fn raw_with(t: &Twin, method: &str, path: &str, headers: &str) -> (u16, String) {
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\n{headers}Content-Length: 0\r\nConnection: close\r\n\r\n",
+        t.addr()
+    );
+    raw(&t.addr(), req.as_bytes()).await
+}
+
+/// Puts a CORS configuration given as rule XML (the `<CORSRule>` elements).
+pub async fn put_cors_xml(t: &Twin, bucket: &str, rules: &str) {
+    let body = format!("<CORSConfiguration>{rules}</CORSConfiguration>");
+    let req = format!(
+        "PUT /{bucket}?cors HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        t.addr(),
+        body.len()
+    );
+    let (status, text) = raw(&t.addr(), req.as_bytes()).await;
+    assert_eq!(status, 200, "{text}");
 }
