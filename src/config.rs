@@ -33,6 +33,10 @@ pub struct Config {
     /// How many times faster than real time the default run's clock runs (1 to
     /// `clock::MAX_RATE`; 1 is real time).
     pub clock_rate: f64,
+    /// Whether runs authenticate and authorize requests (`--auth`; a run may choose its own).
+    pub auth: crate::auth::identity::AuthMode,
+    /// Identities besides the defaults (`--user AK:SK[:name[:account]]`).
+    pub users: Vec<crate::auth::identity::UserSpec>,
 }
 
 /// S3 closes a connection whose request body stalls for about 20 seconds.
@@ -54,6 +58,8 @@ impl Default for Config {
             run_idle_expiry: None,
             max_memory: None,
             clock_rate: 1.0,
+            auth: crate::auth::identity::AuthMode::None,
+            users: Vec::new(),
         }
     }
 }

@@ -78,6 +78,10 @@ pub enum Code {
     ServiceUnavailable,
     SlowDown,
     XAmzContentSHA256Mismatch,
+    SignatureDoesNotMatch,
+    InvalidAccessKeyId,
+    RequestTimeTooSkewed,
+    AuthorizationHeaderMalformed,
 }
 
 impl Code {
@@ -156,12 +160,19 @@ impl Code {
             Code::ServiceUnavailable => "ServiceUnavailable",
             Code::SlowDown => "SlowDown",
             Code::XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
+            Code::SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            Code::InvalidAccessKeyId => "InvalidAccessKeyId",
+            Code::RequestTimeTooSkewed => "RequestTimeTooSkewed",
+            Code::AuthorizationHeaderMalformed => "AuthorizationHeaderMalformed",
         }
     }
 
     pub fn status(self) -> u16 {
         match self {
             Code::AccessDenied
+            | Code::SignatureDoesNotMatch
+            | Code::InvalidAccessKeyId
+            | Code::RequestTimeTooSkewed
             | Code::InvalidObjectState
             | Code::CrossLocationLoggingProhibitted => 403,
             Code::BucketAlreadyExists
@@ -274,6 +285,10 @@ impl Code {
             Code::ServiceUnavailable => "Please reduce your request rate.",
             Code::SlowDown => "Please reduce your request rate.",
             Code::XAmzContentSHA256Mismatch => "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            Code::SignatureDoesNotMatch => "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+            Code::InvalidAccessKeyId => "The AWS Access Key Id you provided does not exist in our records.",
+            Code::RequestTimeTooSkewed => "The difference between the request time and the current time is too large.",
+            Code::AuthorizationHeaderMalformed => "The authorization header you provided is invalid.",
         }
     }
 }

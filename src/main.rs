@@ -77,6 +77,15 @@ struct ServeArgs {
     /// lifecycle day in 10 s); 1 to 1000000. Other runs set theirs on the clock route.
     #[arg(long, env = "S3TWIN_CLOCK_RATE", default_value_t = 1.0, value_parser = s3twin::clock::check_rate_arg)]
     clock_rate: f64,
+    /// "none" (default): any credentials are accepted; "enforce": signatures are verified
+    /// and requests authorized (bucket policies, ACLs, Block Public Access). A run created
+    /// with {"auth": ...} chooses its own.
+    #[arg(long, env = "S3TWIN_AUTH", default_value = "none", value_parser = parse_auth)]
+    auth: s3twin::auth::identity::AuthMode,
+    /// An identity besides parlel/parlel and test/test: ACCESS_KEY:SECRET[:name[:account]]
+    /// (account: 12 digits, default the server's); repeatable.
+    #[arg(long = "user", value_parser = parse_user)]
+    users: Vec<s3twin::auth::identity::UserSpec>,
     /// A seed document (JSON) or preset name loaded into the default run at start.
     #[arg(long, env = "S3TWIN_SEED")]
     seed: Option<String>,
@@ -162,6 +171,8 @@ fn main() -> ExitCode {
         run_idle_expiry: args.run_idle_expiry,
         max_memory: args.max_memory,
         clock_rate: args.clock_rate,
+        auth: args.auth,
+        users: args.users,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -247,6 +258,14 @@ async fn shutdown_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+fn parse_auth(s: &str) -> Result<s3twin::auth::identity::AuthMode, String> {
+    s3twin::auth::identity::AuthMode::parse(s).ok_or_else(|| "none or enforce".to_string())
+}
+
+fn parse_user(s: &str) -> Result<s3twin::auth::identity::UserSpec, String> {
+    s3twin::auth::identity::UserSpec::parse(s)
 }
 
 fn parse_account_id(s: &str) -> Result<String, String> {

@@ -16,6 +16,32 @@ use std::collections::BTreeMap;
 pub struct SeedDoc {
     #[serde(default)]
     pub buckets: Vec<SeedBucket>,
+    /// Identities of the run (besides the server's).
+    #[serde(default)]
+    pub users: Vec<SeedUser>,
+}
+
+/// `{"accessKeyId", "secretAccessKey", "name"?, "accountId"?}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SeedUser {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub account_id: Option<String>,
+}
+
+impl SeedUser {
+    pub fn spec(&self) -> Result<crate::auth::identity::UserSpec, String> {
+        crate::auth::identity::UserSpec::checked(
+            &self.access_key_id,
+            &self.secret_access_key,
+            self.name.clone(),
+            self.account_id.clone(),
+        )
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,6 +119,7 @@ pub fn preset(name: &str) -> Result<SeedDoc, String> {
                     }])),
                     objects: vec![pdf(1, "120.00"), pdf(2, "89.50"), draft],
                 }],
+                users: Vec::new(),
             })
         }
         other => Err(format!(
@@ -183,8 +210,15 @@ fn prepare(doc: SeedDoc) -> Result<Vec<Prepared>, String> {
 }
 
 /// Loads a seed into a run: everything is checked first, so a bad seed changes nothing.
-pub fn apply(run: &Run, region: &str, doc: SeedDoc) -> Result<Summary, String> {
+pub fn apply(run: &Run, region: &str, mut doc: SeedDoc) -> Result<Summary, String> {
+    let users = std::mem::take(&mut doc.users)
+        .iter()
+        .map(SeedUser::spec)
+        .collect::<Result<Vec<_>, _>>()?;
     let prepared = prepare(doc)?;
+    for spec in users {
+        run.auth.add_user(spec);
+    }
     let mut summary = Summary {
         buckets: 0,
         objects: 0,

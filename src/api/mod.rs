@@ -42,6 +42,8 @@ pub struct Ctx {
     pub query: Query,
     pub bucket: Option<String>,
     pub key: Option<String>,
+    /// Who sent the request (`auth::authenticate`).
+    pub auth: crate::auth::Auth,
 }
 
 impl Ctx {
@@ -58,7 +60,8 @@ impl Ctx {
     }
 }
 
-pub async fn dispatch(op: Op, ctx: Ctx, body: ReqBody) -> S3Result<Resp> {
+pub async fn dispatch(op: Op, ctx: Ctx, mut body: ReqBody) -> S3Result<Resp> {
+    ctx.auth.attach(&mut body);
     if !matches!(op, Op::ListBuckets | Op::CreateBucket) {
         check_expected_owner(&ctx, "x-amz-expected-bucket-owner", ctx.bucket_name())?;
     }

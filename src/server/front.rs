@@ -50,7 +50,15 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
             now = Some(run.now());
             let query = Query::parse(parts.uri.query());
             crate::auth::presign::hoist_signed_headers(&query, &mut parts.headers);
-            let routed = crate::auth::presign::check_expiry(&query, run.now()).and_then(|()| {
+            let authenticated = crate::auth::authenticate(
+                &state,
+                &run,
+                &method,
+                &parts,
+                &query,
+                target.bucket.as_deref(),
+            );
+            let routed = authenticated.and_then(|auth| {
                 router::route(
                     &method,
                     target.bucket.as_deref(),
@@ -58,17 +66,19 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
                     &query,
                     &parts.headers,
                 )
+                .map(|op| (op, auth))
             });
             match routed {
                 Err(e) => Err(e),
-                Ok(op) if over_memory(&state, op, &method, &parts.headers) => {
+                Ok((op, _)) if over_memory(&state, op, &method, &parts.headers) => {
                     op_name = op.name();
                     discard(body).await;
                     Err(S3Error::new(Code::SlowDown))
                 }
-                Ok(op) => {
+                Ok((op, auth)) => {
                     op_name = op.name();
                     let ctx = Ctx {
+                        auth,
                         state: state.clone(),
                         run,
                         method: method.clone(),

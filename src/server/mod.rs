@@ -36,13 +36,18 @@ pub struct AppState {
     pub started: Instant,
     /// Set by `Config::max_memory`.
     pub memory: Option<memory::MemoryGuard>,
+    /// The server's identities: the defaults and `--user`.
+    pub users: crate::auth::identity::Users,
 }
 
 impl AppState {
     pub fn new(config: Config) -> Self {
+        let mut store = Store::with_default_clock_rate(config.clock_rate);
+        store.set_default_auth(config.auth);
         AppState {
             memory: config.max_memory.map(memory::MemoryGuard::new),
-            store: Store::with_default_clock_rate(config.clock_rate),
+            users: crate::auth::identity::Users::with_defaults(&config.account_id, &config.users),
+            store,
             config,
             started: Instant::now(),
         }

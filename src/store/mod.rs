@@ -50,6 +50,8 @@ pub struct Store {
     runs: RwLock<HashMap<String, Arc<Run>>>,
     /// The default run's clock rate (`--clock-rate`), kept across its resets.
     default_clock_rate: Option<f64>,
+    /// The auth mode new runs start with (`--auth`).
+    default_auth: crate::auth::identity::AuthMode,
 }
 
 impl Store {
@@ -66,8 +68,14 @@ impl Store {
         }
     }
 
+    /// New runs (and reset ones) start in `mode`.
+    pub fn set_default_auth(&mut self, mode: crate::auth::identity::AuthMode) {
+        self.default_auth = mode;
+    }
+
     fn new_run(&self, id: &str) -> Arc<Run> {
         let run = Run::new(id);
+        run.auth.set_mode(self.default_auth);
         if let Some(rate) = self.default_clock_rate.filter(|_| id == DEFAULT_RUN) {
             let _ = run.clock.set_rate(rate);
         }
@@ -170,6 +178,8 @@ pub struct Run {
     strict: std::sync::atomic::AtomicBool,
     /// Real-time second of the last request that used the run (for `--run-idle-expiry`).
     last_used: AtomicI64,
+    /// The run's auth mode and its own users.
+    pub auth: crate::auth::identity::RunAuth,
 }
 
 /// Real time in whole seconds.
@@ -185,6 +195,7 @@ impl Run {
             buckets: RwLock::new(BTreeMap::new()),
             strict: std::sync::atomic::AtomicBool::new(false),
             last_used: AtomicI64::new(real_secs()),
+            auth: Default::default(),
         }
     }
 

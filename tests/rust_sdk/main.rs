@@ -5,6 +5,7 @@ mod common;
 
 mod acl;
 mod attributes;
+mod auth;
 mod bucket_analytics;
 mod bucket_config;
 mod buckets;
