@@ -208,7 +208,8 @@ pub fn authenticate(
                 )
             })?;
             skewed(sent, at, now)?;
-            let sts = sigv2::string_to_sign(&facts, date_line, vhost_bucket(&facts, bucket));
+            let sts =
+                sigv2::string_to_sign(&facts, date_line, &sigv2::resource(facts.raw_path, bucket));
             sigv2::verify(ak, &id.secret_key, &sts, sig)?;
             auth.principal = Principal::User(id);
         } else {
@@ -254,7 +255,7 @@ pub fn authenticate(
             ));
         };
         let id = lookup(ak)?;
-        let sts = sigv2::string_to_sign(&facts, expires, vhost_bucket(&facts, bucket));
+        let sts = sigv2::string_to_sign(&facts, expires, &sigv2::resource(facts.raw_path, bucket));
         sigv2::verify(ak, &id.secret_key, &sts, sig)?;
         auth.principal = Principal::User(id);
     } else {
@@ -281,19 +282,6 @@ fn check_region(run: &Run, bucket: Option<&str>, region: &str) -> S3Result<()> {
         .extra("Region", expected.to_string()));
     }
     Ok(())
-}
-
-/// The bucket SigV2 puts before the path when the Host header named it (virtual-hosted).
-fn vhost_bucket<'a>(facts: &SigningFacts, bucket: Option<&'a str>) -> Option<&'a str> {
-    let b = bucket?;
-    let path = percent_decode(facts.raw_path.as_bytes());
-    let path = String::from_utf8_lossy(&path);
-    let rest = match path.strip_prefix("/t/") {
-        Some(r) => r.split_once('/').map_or("", |(_, r)| r),
-        None => path.trim_start_matches('/'),
-    };
-    let path_style = rest == b || rest.starts_with(&format!("{b}/"));
-    (!path_style).then_some(b)
 }
 
 /// The region a SigV4 request was signed for (its credential scope,

@@ -58,9 +58,30 @@ fn header<'a>(facts: &'a SigningFacts, name: &str) -> &'a str {
         .map_or("", str::trim)
 }
 
+/// The resource SigV2 signs: `/` for the service, else `/bucket/` and the key as sent,
+/// whether the bucket came from the Host header or the path (and behind a `/t/{run}`
+/// prefix, which clients keep out of the signature).
+pub fn resource(raw_path: &str, bucket: Option<&str>) -> String {
+    let Some(b) = bucket else {
+        return "/".to_string();
+    };
+    let mut rest = raw_path;
+    if let Some(r) = rest.strip_prefix("/t/") {
+        rest = r.find('/').map_or("", |i| &r[i..]);
+    }
+    let decoded = crate::server::query::decode_path(rest).unwrap_or_default();
+    if decoded == format!("/{b}") || decoded.starts_with(&format!("/{b}/")) {
+        // Path style: drop the bucket segment as sent (its length encoded may differ).
+        let after = rest.trim_start_matches('/');
+        rest = after.find('/').map_or("", |i| &after[i..]);
+    }
+    let key = rest.strip_prefix('/').unwrap_or(rest);
+    format!("/{b}/{key}")
+}
+
 /// The string to sign; `date` is the Date header (empty when `x-amz-date` is sent) or a
-/// presigned URL's `Expires`. `vhost_bucket`: the bucket when it came from the Host header.
-pub fn string_to_sign(facts: &SigningFacts, date: &str, vhost_bucket: Option<&str>) -> String {
+/// presigned URL's `Expires`; `resource` from `resource`.
+pub fn string_to_sign(facts: &SigningFacts, date: &str, resource: &str) -> String {
     let mut out = format!(
         "{}\n{}\n{}\n{date}\n",
         facts.method.as_str(),
@@ -86,11 +107,7 @@ pub fn string_to_sign(facts: &SigningFacts, date: &str, vhost_bucket: Option<&st
     for (n, v) in amz {
         out.push_str(&format!("{n}:{v}\n"));
     }
-    if let Some(b) = vhost_bucket {
-        out.push('/');
-        out.push_str(b);
-    }
-    out.push_str(facts.raw_path);
+    out.push_str(resource);
     let mut params: Vec<(String, Option<String>)> = facts
         .raw_query
         .unwrap_or("")
@@ -148,11 +165,8 @@ mod tests {
             raw_query: None,
             headers: &headers,
         };
-        let sts = string_to_sign(
-            &facts,
-            "Tue, 27 Mar 2007 19:36:42 +0000",
-            Some("awsexamplebucket1"),
-        );
+        let res = resource(facts.raw_path, Some("awsexamplebucket1"));
+        let sts = string_to_sign(&facts, "Tue, 27 Mar 2007 19:36:42 +0000", &res);
         assert_eq!(
             sts,
             "GET\n\n\nTue, 27 Mar 2007 19:36:42 +0000\n/awsexamplebucket1/photos/puppy.jpg"
@@ -161,5 +175,8 @@ mod tests {
             sign("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", &sts),
             "qgk2+6Sv9/oM7G3qLEjTH1a1l1g="
         );
+        assert_eq!(resource("/t/run-1/bkt", Some("bkt")), "/bkt/");
+        assert_eq!(resource("/bkt/a%20b/c", Some("bkt")), "/bkt/a%20b/c");
+        assert_eq!(resource("/", None), "/");
     }
 }
