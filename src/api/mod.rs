@@ -13,6 +13,7 @@ mod list;
 mod multipart;
 mod object;
 mod object_lock;
+mod policy_status;
 mod replication;
 mod restore;
 mod service;
@@ -62,12 +63,29 @@ impl Ctx {
 
 pub async fn dispatch(op: Op, ctx: Ctx, mut body: ReqBody) -> S3Result<Resp> {
     ctx.auth.attach(&mut body);
+    crate::auth::authorize::authorize(
+        &ctx.auth,
+        &crate::auth::authorize::Request {
+            run: &ctx.run,
+            op,
+            bucket: ctx.bucket.as_deref(),
+            key: ctx.key.as_deref(),
+            headers: &ctx.headers,
+            query: &ctx.query,
+        },
+    )?;
     if !matches!(op, Op::ListBuckets | Op::CreateBucket) {
         check_expected_owner(&ctx, "x-amz-expected-bucket-owner", ctx.bucket_name())?;
     }
     match op {
         Op::ListBuckets => service::list_buckets(&ctx),
-        Op::CreateBucket => bucket::create_bucket(&ctx, body).await,
+        Op::CreateBucket => {
+            let created = bucket::create_bucket(&ctx, body).await;
+            if created.is_ok() {
+                crate::auth::authorize::claim_bucket(&ctx.auth, &ctx.run, ctx.bucket_name());
+            }
+            created
+        }
         Op::DeleteBucket => bucket::delete_bucket(&ctx),
         Op::HeadBucket => bucket::head_bucket(&ctx),
         Op::GetBucketLocation => bucket::get_bucket_location(&ctx),
@@ -109,6 +127,7 @@ pub async fn dispatch(op: Op, ctx: Ctx, mut body: ReqBody) -> S3Result<Resp> {
         Op::Config(ConfigMethod::Put, kind) => bucket_config::put_config(&ctx, kind, body).await,
         Op::Config(ConfigMethod::Delete, kind) => bucket_config::delete_config(&ctx, kind),
         Op::IdConfig(method, kind) => bucket_analytics::handle(&ctx, method, kind, body).await,
+        Op::Unimplemented("GetBucketPolicyStatus") => policy_status::get_bucket_policy_status(&ctx),
         Op::Unimplemented(name) => {
             // S3 checks the bucket before the operation (a CORS preflight has its own answer).
             if ctx.bucket.is_some() && !name.starts_with("OPTIONS") {

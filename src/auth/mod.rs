@@ -4,8 +4,11 @@
 //! query) and anonymous requests are told apart and verified, yielding a `Principal` that
 //! authorization judges. Handlers never look at signatures.
 
+pub mod acl_eval;
+pub mod authorize;
 pub mod chunk_signature;
 pub mod identity;
+pub mod policy;
 pub mod presign;
 pub mod sigv2;
 pub mod sigv4;

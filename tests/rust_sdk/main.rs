@@ -3,6 +3,7 @@
 
 mod common;
 
+mod access;
 mod acl;
 mod attributes;
 mod auth;
