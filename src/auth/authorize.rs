@@ -262,6 +262,10 @@ pub fn authorize(auth: &Auth, r: &Request) -> S3Result<()> {
             Err(S3Error::new(Code::BucketAlreadyExists).extra("BucketName", name))
         };
     }
+    // DeleteObjects is judged key by key, as s3:DeleteObject (`authorize_delete_key`).
+    if r.op == Op::DeleteObjects {
+        return Ok(());
+    }
     let bpa = PublicAccessBlock::of(&bucket);
     // With ACLs disabled the operation refuses any ACL itself (AccessControlListNotSupported).
     if bpa.block_public_acls
@@ -406,4 +410,37 @@ pub fn check_new_policy(auth: &Auth, bucket: &Bucket, doc: &str) -> S3Result<()>
         return Err(denied());
     }
     Ok(())
+}
+
+/// One key of a DeleteObjects request, judged as DeleteObject (DeleteObjectVersion with a
+/// version id) on that key.
+pub fn authorize_delete_key(
+    auth: &Auth,
+    run: &Run,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+    headers: &HeaderMap,
+) -> S3Result<()> {
+    if !auth.enforced() {
+        return Ok(());
+    }
+    let query = match version {
+        Some(v) => Query::parse(Some(&format!(
+            "versionId={}",
+            crate::server::query::url_encode(v)
+        ))),
+        None => Query::default(),
+    };
+    authorize(
+        auth,
+        &Request {
+            run,
+            op: Op::DeleteObject,
+            bucket: Some(bucket),
+            key: Some(key),
+            headers,
+            query: &query,
+        },
+    )
 }

@@ -251,6 +251,53 @@ async fn cross_account_grant_and_explicit_deny() {
         denied_code(owner.get_object().bucket(&b).key("private/b").send().await).await,
         denied()
     );
+    // DeleteObjects is judged key by key (s3:DeleteObject).
+    set_policy(
+        &owner,
+        &b,
+        serde_json::json!({ "Statement": [{ "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject",
+            "Resource": format!("arn:aws:s3:::{b}/private/*") }] }),
+    )
+    .await;
+    let ids = |k: &str| {
+        aws_sdk_s3::types::ObjectIdentifier::builder()
+            .key(k)
+            .build()
+            .unwrap()
+    };
+    let out = owner
+        .delete_objects()
+        .bucket(&b)
+        .delete(
+            aws_sdk_s3::types::Delete::builder()
+                .objects(ids("private/b"))
+                .objects(ids("shared/a"))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("delete objects");
+    assert_eq!(
+        out.deleted()
+            .iter()
+            .filter_map(|d| d.key())
+            .collect::<Vec<_>>(),
+        ["shared/a"]
+    );
+    let errors: Vec<_> = out
+        .errors()
+        .iter()
+        .map(|e| (e.key().unwrap_or(""), e.code().unwrap_or("")))
+        .collect();
+    assert_eq!(errors, [("private/b", "AccessDenied")]);
+    set_policy(
+        &owner,
+        &b,
+        serde_json::json!({ "Statement": [{ "Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "s3:GetObject",
+            "Resource": format!("arn:aws:s3:::{b}/*") }] }),
+    )
+    .await;
     // Not granted: writing.
     assert_eq!(
         denied_code(
