@@ -444,3 +444,21 @@ pub fn authorize_delete_key(
         },
     )
 }
+
+/// Whether the caller's account owns `bucket` (ListBuckets shows those only); always true
+/// when auth is not enforced.
+pub fn owns(auth: &Auth, bucket: &Bucket) -> bool {
+    match &auth.principal {
+        Principal::Unchecked => true,
+        Principal::User(id) => bucket.acl().owner.id == id.canonical_id,
+        Principal::Anonymous => false,
+    }
+}
+
+/// The caller's canonical user id (enforce mode, with credentials).
+pub fn caller_canonical_id(auth: &Auth) -> Option<&str> {
+    match &auth.principal {
+        Principal::User(id) => Some(&id.canonical_id),
+        _ => None,
+    }
+}

@@ -122,6 +122,20 @@ async fn anonymous_and_other_accounts_are_denied_by_default() {
         .map(|u| u["canonicalId"].as_str().unwrap_or("").to_string())
         .unwrap_or_default();
     assert_eq!(acl.owner().and_then(|o| o.id()), Some(alice_id.as_str()));
+    // Each account lists its own buckets, under its own canonical id.
+    let listed = alice.list_buckets().send().await.expect("alice lists");
+    let names: Vec<_> = listed.buckets().iter().filter_map(|b| b.name()).collect();
+    assert_eq!(names, [hers.as_str()]);
+    assert_eq!(listed.owner().and_then(|o| o.id()), Some(alice_id.as_str()));
+    let listed = owner.list_buckets().send().await.expect("owner lists");
+    assert!(listed
+        .buckets()
+        .iter()
+        .all(|x| x.name() != Some(hers.as_str())));
+    assert!(listed
+        .buckets()
+        .iter()
+        .any(|x| x.name() == Some(b.as_str())));
 }
 
 #[tokio::test]
