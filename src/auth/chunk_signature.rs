@@ -262,3 +262,39 @@ mod tests {
         assert!(v2.observe(&Bytes::from(wire)).is_err());
     }
 }
+
+#[cfg(test)]
+mod trailer_tests {
+    use super::*;
+
+    #[test]
+    fn a_wrong_trailer_signature_is_refused() {
+        let key = [7u8; 32];
+        let sign = |prev: &str, algo: &str, hash: &str| {
+            let sts = format!("{algo}\n20261201T000000Z\nscope\n{prev}\n{hash}");
+            hex::encode(hmac(&key, sts.as_bytes()))
+        };
+        let empty = sha256_hex(b"");
+        let c1 = sign(
+            "seed",
+            "AWS4-HMAC-SHA256-PAYLOAD",
+            &format!("{empty}\n{}", sha256_hex(b"abc")),
+        );
+        let c0 = sign(
+            &c1,
+            "AWS4-HMAC-SHA256-PAYLOAD",
+            &format!("{empty}\n{empty}"),
+        );
+        let good = sign(
+            &c0,
+            "AWS4-HMAC-SHA256-TRAILER",
+            &sha256_hex(b"x-amz-checksum-crc32:AAAA\n"),
+        );
+        for (sig, ok) in [(good.as_str(), true), ("00", false)] {
+            let mut v = ChunkVerifier::new(key, "AK", "20261201T000000Z", "scope", "seed", true);
+            let wire = format!("3;chunk-signature={c1}\r\nabc\r\n0;chunk-signature={c0}\r\nx-amz-checksum-crc32:AAAA\r\nx-amz-trailer-signature:{sig}\r\n\r\n");
+            let r = v.observe(&Bytes::from(wire)).and_then(|()| v.end());
+            assert_eq!(r.is_ok(), ok, "{sig}");
+        }
+    }
+}

@@ -410,16 +410,37 @@ fn sha_hex(d: &[u8]) -> String {
 /// describes (seed signature, then each chunk chained from the previous one); `tamper`
 /// changes a byte of the second chunk after signing.
 fn chunk_signed_put(port: u16, path: &str, chunks: &[&[u8]], tamper: bool) -> Vec<u8> {
+    signed_upload(port, path, chunks, tamper, None)
+}
+
+/// As `chunk_signed_put`; `trailer`: send a trailing `x-amz-checksum-sha256` signed with the
+/// trailer signature (`Some(false)`: a wrong trailer signature).
+fn signed_upload(
+    port: u16,
+    path: &str,
+    chunks: &[&[u8]],
+    tamper: bool,
+    trailer: Option<bool>,
+) -> Vec<u8> {
     let amz_date = amz_date(now_ms());
     let day = &amz_date[..8];
     let scope = format!("{day}/us-east-1/s3/aws4_request");
     let host = format!("127.0.0.1:{port}");
     let total: usize = chunks.iter().map(|c| c.len()).sum();
-    let marker = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
-    let signed =
-        "content-encoding;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length";
+    let (marker, signed, trailer_line) = match trailer {
+        None => (
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+            "content-encoding;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length",
+            "",
+        ),
+        Some(_) => (
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+            "content-encoding;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-trailer",
+            "x-amz-trailer:x-amz-checksum-sha256\n",
+        ),
+    };
     let canonical = format!(
-        "PUT\n{path}\n\ncontent-encoding:aws-chunked\nhost:{host}\nx-amz-content-sha256:{marker}\nx-amz-date:{amz_date}\nx-amz-decoded-content-length:{total}\n\n{signed}\n{marker}"
+        "PUT\n{path}\n\ncontent-encoding:aws-chunked\nhost:{host}\nx-amz-content-sha256:{marker}\nx-amz-date:{amz_date}\nx-amz-decoded-content-length:{total}\n{trailer_line}\n{signed}\n{marker}"
     );
     let mut key = hmac_sha256(b"AWS4parlel", day);
     for part in ["us-east-1", "s3", "aws4_request"] {
@@ -447,10 +468,32 @@ fn chunk_signed_put(port: u16, path: &str, chunks: &[&[u8]], tamper: bool) -> Ve
             data[0] ^= 1;
         }
         body.extend_from_slice(&data);
-        body.extend_from_slice(b"\r\n");
+        if i < chunks.len() || trailer.is_none() {
+            body.extend_from_slice(b"\r\n");
+        }
+    }
+    let mut trailer_header = String::new();
+    if let Some(valid) = trailer {
+        use base64::Engine;
+        use sha2::Digest;
+        let all: Vec<u8> = chunks.concat();
+        let value = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&all));
+        let line = format!("x-amz-checksum-sha256:{value}");
+        let sts = format!(
+            "AWS4-HMAC-SHA256-TRAILER\n{amz_date}\n{scope}\n{previous}\n{}",
+            sha_hex(format!("{line}\n").as_bytes())
+        );
+        let mut sig = hex::encode(hmac_sha256(&key, &sts));
+        if !valid {
+            sig = sig.replace(&sig[..1], if &sig[..1] == "0" { "1" } else { "0" });
+        }
+        body.extend_from_slice(
+            format!("{line}\r\nx-amz-trailer-signature:{sig}\r\n\r\n").as_bytes(),
+        );
+        trailer_header = "x-amz-trailer: x-amz-checksum-sha256\r\n".to_string();
     }
     let mut req = format!(
-        "PUT {path} HTTP/1.1\r\nHost: {host}\r\nContent-Encoding: aws-chunked\r\nx-amz-content-sha256: {marker}\r\nx-amz-date: {amz_date}\r\nx-amz-decoded-content-length: {total}\r\nContent-Length: {}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=parlel/{scope}, SignedHeaders={signed}, Signature={seed}\r\nConnection: close\r\n\r\n",
+        "PUT {path} HTTP/1.1\r\nHost: {host}\r\nContent-Encoding: aws-chunked\r\n{trailer_header}x-amz-content-sha256: {marker}\r\nx-amz-date: {amz_date}\r\nx-amz-decoded-content-length: {total}\r\nContent-Length: {}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=parlel/{scope}, SignedHeaders={signed}, Signature={seed}\r\nConnection: close\r\n\r\n",
         body.len()
     )
     .into_bytes();
@@ -498,4 +541,33 @@ async fn chunk_signatures_are_checked() {
         .await
         .unwrap_err();
     assert_eq!(error_parts(&err).1, 404);
+}
+
+#[tokio::test]
+async fn trailer_signatures_are_checked() {
+    let t = Twin::start().await;
+    let run = enforcing_run(&t, "authtrailer").await;
+    let c = keyed_client(&t, &run, "parlel", "parlel");
+    let b = new_bucket(&c, "trailer").await;
+    let data = vec![b'z'; 5000];
+    let path = format!("/t/{run}/{b}/ok");
+    let (status, text) = raw(
+        &t.addr(),
+        &signed_upload(t.port(), &path, &[&data], false, Some(true)),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(get_bytes(&c, &b, "ok").await, data);
+    let path = format!("/t/{run}/{b}/bad");
+    let (status, text) = raw(
+        &t.addr(),
+        &signed_upload(t.port(), &path, &[&data], false, Some(false)),
+    )
+    .await;
+    assert_eq!(status, 403, "{text}");
+    assert!(
+        xml_value(&text, "StringToSign")
+            .is_some_and(|s| s.starts_with("AWS4-HMAC-SHA256-TRAILER\n")),
+        "{text}"
+    );
 }
