@@ -160,3 +160,32 @@ def test_aws_cli(run, tmp_path):
     assert bad.returncode != 0 and "SignatureDoesNotMatch" in bad.stderr
     unknown = aws_cli(ep, "s3", "ls", ak="AKIDNOPE")
     assert unknown.returncode != 0 and "InvalidAccessKeyId" in unknown.stderr
+
+
+def test_anonymous_requests_and_a_public_read_policy(run):
+    from botocore import UNSIGNED
+    _, ep = run
+    s3 = client(ep)
+    b = new_bucket_name("anon")
+    s3.create_bucket(Bucket=b)
+    s3.put_object(Bucket=b, Key="k", Body=b"public")
+    anon = boto3.client("s3", endpoint_url=ep, region_name="us-east-1",
+                        config=Config(signature_version=UNSIGNED, s3={"addressing_style": "path"},
+                                      retries={"max_attempts": 1, "mode": "standard"}))
+    with pytest.raises(ClientError) as e:
+        anon.get_object(Bucket=b, Key="k")
+    assert error_of(e)[:2] == ("AccessDenied", 403)
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "PublicRead", "Effect": "Allow", "Principal": "*",
+        "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{b}/*"}]}
+    # New buckets block public policies until their public access block is removed.
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_policy(Bucket=b, Policy=json.dumps(policy))
+    assert error_of(e)[:2] == ("AccessDenied", 403)
+    s3.delete_public_access_block(Bucket=b)
+    s3.put_bucket_policy(Bucket=b, Policy=json.dumps(policy))
+    assert anon.get_object(Bucket=b, Key="k")["Body"].read() == b"public"
+    assert s3.get_bucket_policy_status(Bucket=b)["PolicyStatus"]["IsPublic"] is True
+    with pytest.raises(ClientError) as e:
+        anon.put_object(Bucket=b, Key="x", Body=b"x")
+    assert error_of(e)[:2] == ("AccessDenied", 403)
