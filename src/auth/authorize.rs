@@ -227,11 +227,51 @@ fn facts(auth: &Auth, r: &Request) -> Facts {
 }
 
 /// Judges a request (`auth::Auth` from the authenticate stage). Nothing is checked unless
-/// the run enforces auth.
+/// the run enforces auth. A copy also needs `s3:GetObject` (`…Version`) on its source.
 pub fn authorize(auth: &Auth, r: &Request) -> S3Result<()> {
     if !auth.enforced() {
         return Ok(());
     }
+    judge(auth, r)?;
+    if matches!(r.op, Op::CopyObject | Op::UploadPartCopy) {
+        if let Some((bucket, key, version)) =
+            header(r.headers, "x-amz-copy-source").and_then(copy_source)
+        {
+            let query = match &version {
+                Some(v) => Query::parse(Some(&format!(
+                    "versionId={}",
+                    crate::server::query::url_encode(v)
+                ))),
+                None => Query::default(),
+            };
+            judge(
+                auth,
+                &Request {
+                    run: r.run,
+                    op: Op::GetObject,
+                    bucket: Some(&bucket),
+                    key: Some(&key),
+                    headers: r.headers,
+                    query: &query,
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// `bucket/key[?versionId=v]` (optionally with a leading `/`, percent-encoded).
+fn copy_source(v: &str) -> Option<(String, String, Option<String>)> {
+    let (path, version) = match v.split_once("?versionId=") {
+        Some((p, ver)) => (p, Some(crate::server::query::decode_component(ver))),
+        None => (v, None),
+    };
+    let path = crate::server::query::decode_path(path.trim_start_matches('/'))?;
+    let (bucket, key) = path.split_once('/')?;
+    Some((bucket.to_string(), key.to_string(), version))
+}
+
+fn judge(auth: &Auth, r: &Request) -> S3Result<()> {
     let user = match &auth.principal {
         Principal::User(id) => Some(id),
         _ => None,

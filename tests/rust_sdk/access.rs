@@ -312,6 +312,26 @@ async fn cross_account_grant_and_explicit_deny() {
             "Resource": format!("arn:aws:s3:::{b}/*") }] }),
     )
     .await;
+    // A copy needs read access to its source.
+    let hers = new_bucket(&alice, "copyto").await;
+    put(&owner, &b, "shared/a", b"a").await;
+    let closed = new_bucket(&owner, "closed").await;
+    put(&owner, &closed, "k", b"k").await;
+    let copy = |source: String| {
+        alice
+            .copy_object()
+            .bucket(&hers)
+            .key("copied")
+            .copy_source(source)
+            .send()
+    };
+    copy(format!("{b}/shared/a"))
+        .await
+        .expect("readable source");
+    assert_eq!(
+        denied_code(copy(format!("{closed}/k")).await).await,
+        denied()
+    );
     // Not granted: writing.
     assert_eq!(
         denied_code(
