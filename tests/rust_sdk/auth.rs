@@ -5,6 +5,7 @@
 use crate::common::*;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::Client;
 use std::time::Duration;
 
 #[tokio::test]
@@ -570,4 +571,68 @@ async fn trailer_signatures_are_checked() {
             .is_some_and(|s| s.starts_with("AWS4-HMAC-SHA256-TRAILER\n")),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn server_wide_enforce_with_configured_users_and_seeded_ones() {
+    use s3twin::auth::identity::{AuthMode, UserSpec};
+    let server = s3twin::S3Server::builder()
+        .port(0)
+        .auth(AuthMode::Enforce)
+        .user(UserSpec::parse("AKBOB:bob-secret:bob:222233334444").expect("spec"))
+        .build();
+    server.start().await.expect("starts");
+    let t = Twin {
+        client: client(&server.endpoint(), true),
+        server,
+    };
+    let (_, health) = admin(&t, "GET", "/_s3twin/health", None).await;
+    assert_eq!(health["auth"], "enforce");
+    // The default run enforces: the default keys work, a wrong secret does not.
+    new_bucket(&t.client, "wide").await;
+    let wrong = Client::from_conf(
+        config_builder(&t.server.endpoint(), true)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "parlel", "x", None, None, "t",
+            ))
+            .build(),
+    );
+    assert_eq!(
+        error_parts(&wrong.list_buckets().send().await.unwrap_err()).0,
+        "SignatureDoesNotMatch"
+    );
+    // --user identities exist in every run; a seed's users in its run.
+    let (s, body) = admin(
+        &t,
+        "POST",
+        "/_s3twin/runs",
+        Some(serde_json::json!({ "runId": "seeded", "seed": { "users": [
+            { "accessKeyId": "AKSEED", "secretAccessKey": "seed-secret" } ] } })),
+    )
+    .await;
+    assert_eq!((s, body["auth"].as_str()), (201, Some("enforce")), "{body}");
+    keyed_client(&t, "seeded", "AKBOB", "bob-secret")
+        .list_buckets()
+        .send()
+        .await
+        .expect("bob");
+    keyed_client(&t, "seeded", "AKSEED", "seed-secret")
+        .list_buckets()
+        .send()
+        .await
+        .expect("seeded user");
+    // A run may opt out of the server's mode.
+    let (s, _) = admin(
+        &t,
+        "POST",
+        "/_s3twin/runs",
+        Some(serde_json::json!({ "runId": "lax", "auth": "none" })),
+    )
+    .await;
+    assert_eq!(s, 201);
+    keyed_client(&t, "lax", "nobody", "x")
+        .list_buckets()
+        .send()
+        .await
+        .expect("lax run");
 }
