@@ -148,6 +148,7 @@ targets!(
     lifecycle_parse,
     lifecycle_run,
     request_headers,
+    auth,
 );
 
 /// Found by `lifecycle_run`: a due time that overflows `i64` saturates to `Millis::MAX`, which
