@@ -156,7 +156,13 @@ pub(crate) fn check_expected_owner(ctx: &Ctx, header: &str, bucket: &str) -> S3R
             ),
         ));
     }
-    if expected != ctx.state.config.account_id && ctx.run.bucket(bucket).is_ok() {
+    // The bucket's owner is an account's canonical user (another account's when a user of it
+    // created the bucket in enforce mode).
+    let owned = |b: &crate::store::Bucket| {
+        b.acl().owner.id
+            == crate::auth::identity::canonical_id(expected, &ctx.state.config.account_id)
+    };
+    if ctx.run.bucket(bucket).is_ok_and(|b| !owned(&b)) {
         return Err(S3Error::new(crate::error::Code::AccessDenied));
     }
     Ok(())

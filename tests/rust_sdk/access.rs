@@ -122,6 +122,22 @@ async fn anonymous_and_other_accounts_are_denied_by_default() {
         .map(|u| u["canonicalId"].as_str().unwrap_or("").to_string())
         .unwrap_or_default();
     assert_eq!(acl.owner().and_then(|o| o.id()), Some(alice_id.as_str()));
+    // x-amz-expected-bucket-owner names the bucket's own account.
+    alice
+        .head_bucket()
+        .bucket(&hers)
+        .expected_bucket_owner("111122223333")
+        .send()
+        .await
+        .expect("alice's account owns it");
+    let err = alice
+        .head_bucket()
+        .bucket(&hers)
+        .expected_bucket_owner("000000000000")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_parts(&err).1, 403);
     // Each account lists its own buckets, under its own canonical id.
     let listed = alice.list_buckets().send().await.expect("alice lists");
     let names: Vec<_> = listed.buckets().iter().filter_map(|b| b.name()).collect();
