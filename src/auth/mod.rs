@@ -178,6 +178,7 @@ pub fn authenticate(
                 )
             })?;
             let key = sigv4::verify(&facts, &claim, &id.secret_key, payload)?;
+            unsigned_headers(&parts.headers, &claim, query)?;
             let trailer = payload == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
             if trailer || payload == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" {
                 *auth.chunks.lock() = Some(Box::new(chunk_signature::ChunkVerifier::new(
@@ -246,6 +247,7 @@ pub fn authenticate(
         check_region(run, bucket, &claim.region)?;
         let payload = header(&parts.headers, "x-amz-content-sha256").unwrap_or("UNSIGNED-PAYLOAD");
         sigv4::verify(&facts, &claim, &id.secret_key, payload)?;
+        unsigned_headers(&parts.headers, &claim, query)?;
         auth.principal = Principal::User(id);
     } else if v2_query {
         auth.auth_type = Some("REST-QUERY-STRING");
@@ -268,6 +270,31 @@ pub fn authenticate(
         auth.principal = Principal::Anonymous;
     }
     Ok(auth)
+}
+
+/// S3 refuses `x-amz-*` headers a SigV4 request did not sign (one could have been added in
+/// transit), but for `x-amz-content-sha256` and what a presigned URL carries in its query.
+fn unsigned_headers(headers: &HeaderMap, claim: &sigv4::Claim, query: &Query) -> S3Result<()> {
+    let mut unsigned: Vec<&str> = Vec::new();
+    for name in headers.keys() {
+        let n = name.as_str();
+        if n.starts_with("x-amz-")
+            && n != "x-amz-content-sha256"
+            && !claim.signed_headers.iter().any(|s| s == n)
+            && !(claim.presigned && query.names().any(|q| q.eq_ignore_ascii_case(n)))
+            && !unsigned.contains(&n)
+        {
+            unsigned.push(n);
+        }
+    }
+    if unsigned.is_empty() {
+        return Ok(());
+    }
+    Err(S3Error::with_message(
+        Code::AccessDenied,
+        "There were headers present in the request which were not signed",
+    )
+    .extra("HeadersNotSigned", unsigned.join(", ")))
 }
 
 /// A request signed for another region than its bucket's.

@@ -230,6 +230,23 @@ async fn errors_carry_aws_elements() {
         (403, Some("SignatureDoesNotMatch"))
     );
 
+    // An x-amz-* header added after signing.
+    let added = signed_get(t.port(), &path, &now, "parlel", false).replacen(
+        "Connection: close",
+        "x-amz-meta-added: 1\r\nx-amz-tagging: a=b\r\nConnection: close",
+        1,
+    );
+    let (status, text) = raw(&t.addr(), added.as_bytes()).await;
+    assert_eq!(status, 403, "{text}");
+    assert_eq!(
+        xml_value(&text, "Message").as_deref(),
+        Some("There were headers present in the request which were not signed")
+    );
+    assert_eq!(
+        xml_value(&text, "HeadersNotSigned").as_deref(),
+        Some("x-amz-meta-added, x-amz-tagging")
+    );
+
     // A clock 20 minutes off.
     let skewed = amz_date(now_ms() - 20 * 60 * 1000);
     let (status, text) = raw(
