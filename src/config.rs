@@ -43,6 +43,10 @@ pub struct Config {
     pub webhooks: Vec<(String, String)>,
     /// How notification deliveries are retried (`--notify-attempts`, `--notify-backoff`).
     pub notify_retry: crate::events::Retry,
+    /// Whether runs authenticate and authorize requests (`--auth`; a run may choose its own).
+    pub auth: crate::auth::identity::AuthMode,
+    /// Identities besides the defaults (`--user AK:SK[:name[:account]]`).
+    pub users: Vec<crate::auth::identity::UserSpec>,
 }
 
 /// S3 closes a connection whose request body stalls for about 20 seconds.
@@ -69,6 +73,8 @@ impl Default for Config {
             chaos: Vec::new(),
             webhooks: Vec::new(),
             notify_retry: crate::events::Retry::default(),
+            auth: crate::auth::identity::AuthMode::None,
+            users: Vec::new(),
         }
     }
 }

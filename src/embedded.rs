@@ -119,6 +119,18 @@ impl S3ServerBuilder {
         self
     }
 
+    /// Authenticate and authorize requests in every run (`--auth enforce`).
+    pub fn auth(mut self, mode: crate::auth::identity::AuthMode) -> Self {
+        self.config.auth = mode;
+        self
+    }
+
+    /// An identity besides the defaults (`--user`).
+    pub fn user(mut self, user: crate::auth::identity::UserSpec) -> Self {
+        self.config.users.push(user);
+        self
+    }
+
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
         self

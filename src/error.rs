@@ -84,6 +84,10 @@ pub enum Code {
     ServiceUnavailable,
     SlowDown,
     XAmzContentSHA256Mismatch,
+    SignatureDoesNotMatch,
+    InvalidAccessKeyId,
+    RequestTimeTooSkewed,
+    AuthorizationHeaderMalformed,
 }
 
 impl Code {
@@ -167,6 +171,10 @@ impl Code {
             Code::ServiceUnavailable => "ServiceUnavailable",
             Code::SlowDown => "SlowDown",
             Code::XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
+            Code::SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            Code::InvalidAccessKeyId => "InvalidAccessKeyId",
+            Code::RequestTimeTooSkewed => "RequestTimeTooSkewed",
+            Code::AuthorizationHeaderMalformed => "AuthorizationHeaderMalformed",
         }
     }
 
@@ -174,6 +182,9 @@ impl Code {
         match self {
             Code::AccessDenied
             | Code::AccessForbidden
+            | Code::SignatureDoesNotMatch
+            | Code::InvalidAccessKeyId
+            | Code::RequestTimeTooSkewed
             | Code::InvalidObjectState
             | Code::CrossLocationLoggingProhibitted => 403,
             Code::BucketAlreadyExists
@@ -291,6 +302,10 @@ impl Code {
             Code::ServiceUnavailable => "Please reduce your request rate.",
             Code::SlowDown => "Please reduce your request rate.",
             Code::XAmzContentSHA256Mismatch => "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            Code::SignatureDoesNotMatch => "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+            Code::InvalidAccessKeyId => "The AWS Access Key Id you provided does not exist in our records.",
+            Code::RequestTimeTooSkewed => "The difference between the request time and the current time is too large.",
+            Code::AuthorizationHeaderMalformed => "The authorization header you provided is invalid.",
         }
     }
 }

@@ -48,6 +48,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("request_headers", request_headers),
     ("notification_parse", notification_parse),
     ("post_policy", post_policy),
+    ("auth", auth),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -2606,4 +2607,121 @@ pub fn post_policy(data: &[u8]) {
         }
         Ok(())
     })();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authentication and authorization inputs: Authorization headers, signed paths and queries,
+// chunk-signed bodies, bucket policies.
+
+/// Parses whatever a client may send as credentials and whatever a bucket owner may store as
+/// a policy; nothing panics, a parsed claim is what was sent, a verified signature is the one
+/// computed, and a policy's decision does not depend on anything but its input.
+pub fn auth(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let _ = auth_inner(&mut u);
+}
+
+fn auth_inner(u: &mut Unstructured) -> AResult<()> {
+    use crate::auth::policy::condition::Facts;
+    use crate::auth::policy::eval::{evaluate, PolicyRequest};
+    use crate::auth::policy::Policy;
+    use crate::auth::{sigv2, sigv4, Principal, SigningFacts};
+    let header = match u.int_in_range(0..=2)? {
+        0 => text(u, 300)?,
+        _ => format!(
+            "AWS4-HMAC-SHA256 Credential={}/{}/{}/{}/{}, SignedHeaders={}, Signature={}",
+            word(u, &["AK", "parlel", ""], 8)?,
+            word(u, &["20261201", "2026", ""], 10)?,
+            word(u, &["us-east-1", "", "eu west"], 10)?,
+            word(u, &["s3", "ec2"], 4)?,
+            word(u, &["aws4_request", "x"], 12)?,
+            word(u, &["host", "host;x-amz-date", "", ";;"], 20)?,
+            text(u, 70)?,
+        ),
+    };
+    let amz_date = word(u, &["20261201T000000Z", ""], 20)?;
+    if let Ok(claim) = sigv4::parse_header(&header, Some(&amz_date)) {
+        assert!(header.contains(&claim.access_key));
+        let mut headers = HeaderMap::new();
+        for _ in 0..u.int_in_range(0..=4)? {
+            let name = word(u, &["host", "x-amz-date", "range", "x-amz-meta-a"], 12)?;
+            let value = text(u, 40)?;
+            if let (Ok(n), Ok(v)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(&value),
+            ) {
+                headers.append(n, v);
+            }
+        }
+        let path = format!("/{}", text(u, 60)?);
+        let query = text(u, 60)?;
+        let facts = SigningFacts {
+            method: &http::Method::GET,
+            raw_path: &path,
+            raw_query: Some(&query),
+            headers: &headers,
+        };
+        let canonical = sigv4::canonical_request(&facts, &claim, "UNSIGNED-PAYLOAD");
+        assert!(canonical.starts_with("GET\n"));
+        let key = sigv4::signing_key("secret", &claim.day, &claim.region);
+        let sts = sigv4::string_to_sign(&claim, &canonical);
+        let good = hex::encode(sigv4::hmac(&key, sts.as_bytes()));
+        let mut signed = claim.clone();
+        signed.signature = good;
+        assert!(sigv4::verify(&facts, &signed, "secret", "UNSIGNED-PAYLOAD").is_ok());
+        let _ = sigv2::string_to_sign(&facts, "", &sigv2::resource(&path, Some("b")));
+    }
+    let path = text(u, 80)?;
+    let resource = sigv2::resource(&path, Some("bkt"));
+    assert!(resource.starts_with("/bkt/"));
+
+    // A chunk verifier fed arbitrary bytes in arbitrary pieces.
+    let mut v = crate::auth::chunk_signature::ChunkVerifier::new(
+        [0; 32],
+        "AK",
+        "20261201T000000Z",
+        "scope",
+        "seed",
+        u.arbitrary()?,
+    );
+    let wire = bytes(u, 600)?;
+    let mut rest = wire;
+    while !rest.is_empty() {
+        let n = u.int_in_range(1..=rest.len())?;
+        let (piece, tail) = rest.split_at(n);
+        use crate::wire::timed_body::Observer;
+        if v.observe(&Bytes::copy_from_slice(piece)).is_err() {
+            break;
+        }
+        rest = tail;
+    }
+
+    // Policies: JSON trees (mostly policy-shaped) parsed, judged, twice the same.
+    let doc = match u.int_in_range(0..=1)? {
+        0 => text(u, 400)?,
+        _ => json!({ "Statement": [{
+            "Effect": word(u, &["Allow", "Deny"], 6)?,
+            "Principal": word(u, &["*"], 4)?,
+            "Action": word(u, &["s3:*", "s3:Get*", "*", "s3:GetObject"], 12)?,
+            "Resource": word(u, &["arn:aws:s3:::b/*", "*", "arn:aws:s3:::b/${aws:username}/*"], 30)?,
+            "Condition": { word(u, &["StringLike", "IpAddress", "ForAllValues:StringEquals", "NullIfExists", "DateLessThan"], 30)?:
+                { word(u, &["s3:prefix", "aws:SourceIp", "aws:CurrentTime"], 20)?: text(u, 30)? } }
+        }]})
+        .to_string(),
+    };
+    let policy = Policy::parse(&doc);
+    let _ = policy.is_public();
+    let mut facts = Facts::default();
+    facts.set("aws:SourceIp", "127.0.0.1");
+    facts.set("s3:prefix", text(u, 20)?);
+    facts.set("aws:CurrentTime", "2026-12-01T00:00:00Z");
+    let target = format!("arn:aws:s3:::b/{}", text(u, 40)?);
+    let request = PolicyRequest {
+        principal: &Principal::Anonymous,
+        action: "s3:GetObject",
+        resource: &target,
+        facts: &facts,
+    };
+    assert_eq!(evaluate(&policy, &request), evaluate(&policy, &request));
+    Ok(())
 }

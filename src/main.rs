@@ -92,6 +92,15 @@ struct ServeArgs {
     /// of rules) the default run starts with, and keeps across its resets; repeatable.
     #[arg(long = "chaos", env = "S3TWIN_CHAOS", value_parser = parse_chaos)]
     chaos: Vec<Vec<s3twin::chaos::RuleSpec>>,
+    /// "none" (default): any credentials are accepted; "enforce": signatures are verified
+    /// and requests authorized (bucket policies, ACLs, Block Public Access). A run created
+    /// with {"auth": ...} chooses its own.
+    #[arg(long, env = "S3TWIN_AUTH", default_value = "none", value_parser = parse_auth)]
+    auth: s3twin::auth::identity::AuthMode,
+    /// An identity besides parlel/parlel and test/test: ACCESS_KEY:SECRET[:name[:account]]
+    /// (account: 12 digits, default the server's); repeatable.
+    #[arg(long = "user", value_parser = parse_user)]
+    users: Vec<s3twin::auth::identity::UserSpec>,
     /// A seed document (JSON) or preset name loaded into the default run at start.
     #[arg(long, env = "S3TWIN_SEED")]
     seed: Option<String>,
@@ -240,6 +249,8 @@ fn main() -> ExitCode {
             attempts: args.notify_attempts,
             backoff: Duration::from_millis(args.notify_backoff_ms),
         },
+        auth: args.auth,
+        users: args.users,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -325,6 +336,14 @@ async fn shutdown_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+fn parse_auth(s: &str) -> Result<s3twin::auth::identity::AuthMode, String> {
+    s3twin::auth::identity::AuthMode::parse(s).ok_or_else(|| "none or enforce".to_string())
+}
+
+fn parse_user(s: &str) -> Result<s3twin::auth::identity::UserSpec, String> {
+    s3twin::auth::identity::UserSpec::parse(s)
 }
 
 fn parse_account_id(s: &str) -> Result<String, String> {

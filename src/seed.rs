@@ -22,6 +22,32 @@ pub struct SeedDoc {
     /// Notification webhooks for the run: destination ARN → `http://` URL.
     #[serde(default)]
     pub webhooks: BTreeMap<String, String>,
+    /// Identities of the run (besides the server's).
+    #[serde(default)]
+    pub users: Vec<SeedUser>,
+}
+
+/// `{"accessKeyId", "secretAccessKey", "name"?, "accountId"?}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SeedUser {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub account_id: Option<String>,
+}
+
+impl SeedUser {
+    pub fn spec(&self) -> Result<crate::auth::identity::UserSpec, String> {
+        crate::auth::identity::UserSpec::checked(
+            &self.access_key_id,
+            &self.secret_access_key,
+            self.name.clone(),
+            self.account_id.clone(),
+        )
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -101,6 +127,7 @@ pub fn preset(name: &str) -> Result<SeedDoc, String> {
                 }],
                 chaos: None,
                 webhooks: BTreeMap::new(),
+                users: Vec::new(),
             })
         }
         other => Err(format!(
@@ -192,6 +219,10 @@ fn prepare(doc: SeedDoc) -> Result<Vec<Prepared>, String> {
 
 /// Loads a seed into a run: everything is checked first, so a bad seed changes nothing.
 pub fn apply(run: &Run, region: &str, mut doc: SeedDoc) -> Result<Summary, String> {
+    let users = std::mem::take(&mut doc.users)
+        .iter()
+        .map(SeedUser::spec)
+        .collect::<Result<Vec<_>, _>>()?;
     let chaos = match doc.chaos.take() {
         None | Some(Value::Null) => Vec::new(),
         Some(v) => crate::chaos::parse_list(&v).map_err(|e| format!("chaos: {e}"))?,
@@ -207,6 +238,9 @@ pub fn apply(run: &Run, region: &str, mut doc: SeedDoc) -> Result<Summary, Strin
     run.chaos.add(chaos).map_err(|e| format!("chaos: {e}"))?;
     for (arn, url) in webhooks {
         run.events.set_webhook(&arn, &url)?;
+    }
+    for spec in users {
+        run.auth.add_user(spec);
     }
     let mut summary = Summary {
         buckets: 0,

@@ -150,6 +150,7 @@ targets!(
     request_headers,
     notification_parse,
     post_policy,
+    auth,
 );
 
 /// Found by `lifecycle_run`: a due time that overflows `i64` saturates to `Millis::MAX`, which

@@ -154,10 +154,12 @@ where
         (&Method::DELETE, "chaos") => chaos::delete(state, &req),
         (_, "webhooks") => notify::webhooks(state, &req),
         (&Method::GET, "notifications") => notify::list(state, &req).await,
+        (&Method::POST, "users") => runs::add_user(state, &req),
+        (&Method::GET, "users") => runs::list_users(state, &req),
         (
             _,
             "health" | "reset" | "seed" | "runs" | "clock" | "presign" | "requests" | "chaos"
-            | "notifications",
+            | "notifications" | "users",
         ) => error(405, "method not allowed for this admin route"),
         _ => error(
             404,
@@ -168,10 +170,9 @@ where
 
 fn health(state: &AppState, run_id: Option<&str>) -> Resp {
     let run = run_id.unwrap_or(DEFAULT_RUN);
-    let buckets = state
-        .store
-        .existing_run(run)
-        .map_or(0, |r| r.bucket_count());
+    let existing = state.store.existing_run(run);
+    let buckets = existing.as_ref().map_or(0, |r| r.bucket_count());
+    let auth = existing.map_or(state.config.auth, |r| r.auth.mode());
     json(
         200,
         &json!({
@@ -181,6 +182,7 @@ fn health(state: &AppState, run_id: Option<&str>) -> Resp {
             "runId": run,
             "runs": state.store.run_ids().len(),
             "region": state.config.region,
+            "auth": auth.as_str(),
             "version": env!("CARGO_PKG_VERSION"),
             "uptimeMs": state.started.elapsed().as_millis() as u64,
         }),

@@ -1,6 +1,7 @@
 //! Runs and seeds: `POST/GET /_s3twin/runs`, `DELETE /_s3twin/runs/{id}`, `POST /_s3twin/seed`.
 
 use super::{error, AdminRequest, RUN_ID_RULE};
+use crate::auth::identity::{AuthMode, UserSpec};
 use crate::clock::iso8601;
 use crate::config::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
 use crate::seed;
@@ -16,13 +17,21 @@ pub fn create(state: &AppState, req: &AdminRequest) -> Resp {
     };
     if let Some(unknown) = fields
         .keys()
-        .find(|k| !matches!(k.as_str(), "runId" | "seed" | "strict" | "chaos"))
+        .find(|k| !matches!(k.as_str(), "runId" | "seed" | "strict" | "chaos" | "auth"))
     {
         return error(
             400,
-            &format!("unknown field {unknown:?} (allowed: runId, seed, strict, chaos)"),
+            &format!("unknown field {unknown:?} (allowed: runId, seed, strict, chaos, auth)"),
         );
     }
+    let auth = match fields.get("auth") {
+        None | Some(Value::Null) => state.config.auth,
+        Some(Value::String(s)) => match AuthMode::parse(s) {
+            Some(m) => m,
+            None => return error(400, "auth must be \"none\" or \"enforce\""),
+        },
+        Some(_) => return error(400, "auth must be \"none\" or \"enforce\""),
+    };
     let strict = match fields.get("strict") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
@@ -54,6 +63,7 @@ pub fn create(state: &AppState, req: &AdminRequest) -> Resp {
     run.set_strict(strict);
     // Checked above; only the rule count can still refuse, and parse_list bounds it.
     let _ = run.chaos.add(chaos);
+    run.auth.set_mode(auth);
     if let Some(doc) = seed {
         if let Err(e) = seed::apply(&run, &state.config.region, doc) {
             state.store.delete_run(&run_id);
@@ -69,6 +79,7 @@ pub fn create(state: &AppState, req: &AdminRequest) -> Resp {
             "secretAccessKey": DEFAULT_SECRET_KEY,
             "region": state.config.region,
             "accountId": state.config.account_id,
+            "auth": auth.as_str(),
         }),
     )
 }
@@ -86,6 +97,7 @@ pub fn list(state: &AppState) -> Resp {
                 "frozen": r.clock.is_frozen(),
                 "rate": r.clock.rate(),
                 "strict": r.strict(),
+                "auth": r.auth.mode().as_str(),
             })
         })
         .collect();
@@ -119,4 +131,60 @@ pub fn seed(state: &AppState, req: &AdminRequest) -> Resp {
         ),
         Err(e) => error(400, &e),
     }
+}
+
+fn identity_json(id: &crate::auth::identity::Identity) -> Value {
+    json!({
+        "accessKeyId": id.access_key,
+        "secretAccessKey": id.secret_key,
+        "name": id.name,
+        "accountId": id.account_id,
+        "canonicalId": id.canonical_id,
+        "arn": id.arn,
+    })
+}
+
+/// `POST /_s3twin/users?runId=R`: adds an identity to a run, `{"accessKeyId",
+/// "secretAccessKey", "name"?, "accountId"?}`.
+pub fn add_user(state: &AppState, req: &AdminRequest) -> Resp {
+    let Some(run) = req.run(state) else {
+        return req.unknown_run();
+    };
+    let user = match req
+        .body
+        .clone()
+        .map(serde_json::from_value::<seed::SeedUser>)
+    {
+        Some(Ok(u)) => u,
+        Some(Err(e)) => return error(400, &format!("invalid user: {e}")),
+        None => return error(400, "a user document is required"),
+    };
+    let spec = match user.spec() {
+        Ok(s) => s,
+        Err(e) => return error(400, &e),
+    };
+    let identity = spec.identity(&state.config.account_id);
+    run.auth.add_user(spec);
+    json(201, &identity_json(&identity))
+}
+
+/// `GET /_s3twin/users?runId=R`: the identities a run accepts (the server's and its own).
+pub fn list_users(state: &AppState, req: &AdminRequest) -> Resp {
+    let Some(run) = req.run(state) else {
+        return req.unknown_run();
+    };
+    let home = &state.config.account_id;
+    let own: Vec<UserSpec> = run.auth.users();
+    let mut users: Vec<Value> = state
+        .users
+        .all()
+        .iter()
+        .filter(|i| !own.iter().any(|u| u.access_key == i.access_key))
+        .map(|i| identity_json(i))
+        .collect();
+    users.extend(own.iter().map(|u| identity_json(&u.identity(home))));
+    json(
+        200,
+        &json!({ "auth": run.auth.mode().as_str(), "users": users }),
+    )
 }

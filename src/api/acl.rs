@@ -331,8 +331,17 @@ fn policy_response(acl: &Acl) -> Resp {
 fn shown(bucket: &Bucket, acl: Arc<Acl>) -> Arc<Acl> {
     if bucket.acls_enabled() {
         acl
-    } else {
+    } else if acl.owner.id == OWNER_ID {
         Acl::private()
+    } else {
+        // A bucket of another account (auth enforced): that account's full control.
+        Arc::new(Acl {
+            grants: vec![Grant::new(
+                Grantee::user(&acl.owner.id),
+                Permission::FullControl,
+            )],
+            owner: acl.owner.clone(),
+        })
     }
 }
 

@@ -152,6 +152,7 @@ pub async fn put_config(ctx: &Ctx, kind: ConfigKind, body: ReqBody) -> S3Result<
     };
     let text = if kind == ConfigKind::Policy {
         validate_policy(&text)?;
+        crate::auth::authorize::check_new_policy(&ctx.auth, &bucket, &text)?;
         text
     } else {
         let root = xmlp::parse(text.as_bytes())?;

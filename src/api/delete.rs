@@ -88,7 +88,17 @@ pub async fn delete_objects(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
         let known = version
             .as_deref()
             .is_none_or(|v| v == crate::store::NULL_VERSION || bucket.version(key, v).is_some());
-        let result = if known {
+        let allowed = crate::auth::authorize::authorize_delete_key(
+            &ctx.auth,
+            &ctx.run,
+            &bucket.name,
+            key,
+            version.as_deref(),
+            &ctx.headers,
+        );
+        let result = if let Err(e) = allowed {
+            Err(e)
+        } else if known {
             delete_one(ctx, &bucket, key, version.as_deref(), bypass)
         } else {
             Err(super::object::no_such_version(

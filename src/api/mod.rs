@@ -14,6 +14,7 @@ mod list;
 mod multipart;
 mod object;
 mod object_lock;
+mod policy_status;
 pub(crate) mod post_object;
 mod replication;
 mod restore;
@@ -48,6 +49,8 @@ pub struct Ctx {
     pub key: Option<String>,
     /// The request's `x-amz-request-id` and `x-amz-id-2` (event records carry them).
     pub ids: (String, String),
+    /// Who sent the request (`auth::authenticate`).
+    pub auth: crate::auth::Auth,
 }
 
 impl Ctx {
@@ -83,13 +86,31 @@ impl Ctx {
     }
 }
 
-pub async fn dispatch(op: Op, ctx: Ctx, body: ReqBody) -> S3Result<Resp> {
+pub async fn dispatch(op: Op, ctx: Ctx, mut body: ReqBody) -> S3Result<Resp> {
+    ctx.auth.attach(&mut body);
+    crate::auth::authorize::authorize(
+        &ctx.auth,
+        &crate::auth::authorize::Request {
+            run: &ctx.run,
+            op,
+            bucket: ctx.bucket.as_deref(),
+            key: ctx.key.as_deref(),
+            headers: &ctx.headers,
+            query: &ctx.query,
+        },
+    )?;
     if !matches!(op, Op::ListBuckets | Op::CreateBucket) {
         check_expected_owner(&ctx, "x-amz-expected-bucket-owner", ctx.bucket_name())?;
     }
     match op {
         Op::ListBuckets => service::list_buckets(&ctx),
-        Op::CreateBucket => bucket::create_bucket(&ctx, body).await,
+        Op::CreateBucket => {
+            let created = bucket::create_bucket(&ctx, body).await;
+            if created.is_ok() {
+                crate::auth::authorize::claim_bucket(&ctx.auth, &ctx.run, ctx.bucket_name());
+            }
+            created
+        }
         Op::DeleteBucket => bucket::delete_bucket(&ctx),
         Op::HeadBucket => bucket::head_bucket(&ctx),
         Op::GetBucketLocation => bucket::get_bucket_location(&ctx),
@@ -134,6 +155,7 @@ pub async fn dispatch(op: Op, ctx: Ctx, body: ReqBody) -> S3Result<Resp> {
         Op::PostObject => post_object::post_object(&ctx, body).await,
         Op::CorsPreflight => cors::preflight(&ctx),
         Op::Website => website::serve(&ctx),
+        Op::Unimplemented("GetBucketPolicyStatus") => policy_status::get_bucket_policy_status(&ctx),
         Op::Unimplemented(name) => {
             // S3 checks the bucket before the operation.
             if ctx.bucket.is_some() {
@@ -162,7 +184,13 @@ pub(crate) fn check_expected_owner(ctx: &Ctx, header: &str, bucket: &str) -> S3R
             ),
         ));
     }
-    if expected != ctx.state.config.account_id && ctx.run.bucket(bucket).is_ok() {
+    // The bucket's owner is an account's canonical user (another account's when a user of it
+    // created the bucket in enforce mode).
+    let owned = |b: &crate::store::Bucket| {
+        b.acl().owner.id
+            == crate::auth::identity::canonical_id(expected, &ctx.state.config.account_id)
+    };
+    if ctx.run.bucket(bucket).is_ok_and(|b| !owned(&b)) {
         return Err(S3Error::new(crate::error::Code::AccessDenied));
     }
     Ok(())

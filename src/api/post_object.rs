@@ -456,6 +456,8 @@ async fn receive_form(
         bucket: ctx.bucket.clone(),
         key: Some(key.clone()),
         ids: ctx.ids.clone(),
+        // Authorized already, as the request it stands for.
+        auth: Default::default(),
     };
     let mut object: Object = object_from_headers(&form_ctx, &key)?;
     let encryption = sse::for_write(&form_ctx, bucket, &key, "s3:PutObject")?;

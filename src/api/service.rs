@@ -38,6 +38,7 @@ pub fn list_buckets(ctx: &Ctx) -> S3Result<Resp> {
         .run
         .buckets()
         .into_iter()
+        .filter(|b| crate::auth::authorize::owns(&ctx.auth, b))
         .filter(|b| b.name.starts_with(prefix))
         .filter(|b| region_filter.is_none_or(|r| b.region == r))
         .filter(|b| after.as_deref().is_none_or(|a| b.name.as_str() > a))
@@ -49,7 +50,12 @@ pub fn list_buckets(ctx: &Ctx) -> S3Result<Resp> {
 
     let mut w = XmlWriter::new();
     w.root("ListAllMyBucketsResult");
-    write_owner(&mut w);
+    match crate::auth::authorize::caller_canonical_id(&ctx.auth) {
+        Some(id) => {
+            w.open("Owner").elem("ID", id).close();
+        }
+        None => write_owner(&mut w),
+    }
     w.open("Buckets");
     for b in &buckets {
         w.open("Bucket")

@@ -17,7 +17,7 @@ fn query_error(message: &str) -> S3Error {
 }
 
 /// `20261123T103314Z` → milliseconds.
-fn parse_amz_date(s: &str) -> Option<Millis> {
+pub fn parse_amz_date(s: &str) -> Option<Millis> {
     let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
     let t = time::PrimitiveDateTime::parse(s, &fmt).ok()?;
     Some(t.assume_utc().unix_timestamp() * 1000)

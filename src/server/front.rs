@@ -144,9 +144,17 @@ pub async fn handle(
             let query = Query::parse(parts.uri.query());
             crate::auth::presign::hoist_signed_headers(&query, &mut parts.headers);
             website = target.website;
-            let routed = crate::auth::presign::check_expiry(&query, run.now()).and_then(|()| {
+            let authenticated = crate::auth::authenticate(
+                &state,
+                &run,
+                &method,
+                &parts,
+                &query,
+                target.bucket.as_deref(),
+            );
+            let routed = authenticated.and_then(|auth| {
                 if website {
-                    return Ok(Op::Website);
+                    return Ok((Op::Website, auth));
                 }
                 router::route(
                     &method,
@@ -155,15 +163,16 @@ pub async fn handle(
                     &query,
                     &parts.headers,
                 )
+                .map(|op| (op, auth))
             });
             match routed {
                 Err(e) => Err(e),
-                Ok(op) if over_memory(&state, op, &method, &parts.headers) => {
+                Ok((op, _)) if over_memory(&state, op, &method, &parts.headers) => {
                     op_name = op.name();
                     discard(body).await;
                     Err(S3Error::new(Code::SlowDown))
                 }
-                Ok(op) => {
+                Ok((op, auth)) => {
                     op_name = op.name();
                     // Chaos, before the handler: latency, and errors answered instead of it.
                     let mut refused = None;
@@ -196,6 +205,7 @@ pub async fn handle(
                         Err(e)
                     } else {
                         let ctx = Ctx {
+                            auth,
                             state: state.clone(),
                             run,
                             method: method.clone(),

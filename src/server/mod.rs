@@ -40,20 +40,25 @@ pub struct AppState {
     /// Turns true when the server stops, so that endless responses (the request log's live
     /// tail) end instead of holding the graceful stop.
     pub stopping: watch::Sender<bool>,
+    /// The server's identities: the defaults and `--user`.
+    pub users: crate::auth::identity::Users,
 }
 
 impl AppState {
     pub fn new(config: Config) -> Self {
+        let mut store = Store::with_default_clock_rate(config.clock_rate)
+            .with_request_log(config.request_log_size)
+            .with_default_chaos(config.chaos.clone())
+            .with_event_settings(crate::events::Settings {
+                webhooks: crate::events::usable_webhooks(&config.webhooks),
+                retry: config.notify_retry,
+                account_id: config.account_id.clone(),
+            });
+        store.set_default_auth(config.auth);
         AppState {
             memory: config.max_memory.map(memory::MemoryGuard::new),
-            store: Store::with_default_clock_rate(config.clock_rate)
-                .with_request_log(config.request_log_size)
-                .with_default_chaos(config.chaos.clone())
-                .with_event_settings(crate::events::Settings {
-                    webhooks: crate::events::usable_webhooks(&config.webhooks),
-                    retry: config.notify_retry,
-                    account_id: config.account_id.clone(),
-                }),
+            store,
+            users: crate::auth::identity::Users::with_defaults(&config.account_id, &config.users),
             config,
             started: Instant::now(),
             stopping: watch::Sender::new(false),

@@ -55,6 +55,8 @@ pub struct Store {
     request_log_capacity: usize,
     /// What every run's notifications start with (webhooks from `--webhook`, retries).
     events: crate::events::Settings,
+    /// The auth mode new runs start with (`--auth`).
+    default_auth: crate::auth::identity::AuthMode,
 }
 
 impl Default for Store {
@@ -65,6 +67,7 @@ impl Default for Store {
             default_chaos: Vec::new(),
             request_log_capacity: crate::reqlog::DEFAULT_CAPACITY,
             events: crate::events::Settings::default(),
+            default_auth: crate::auth::identity::AuthMode::None,
         }
     }
 }
@@ -101,8 +104,14 @@ impl Store {
         self
     }
 
+    /// New runs (and reset ones) start in `mode`.
+    pub fn set_default_auth(&mut self, mode: crate::auth::identity::AuthMode) {
+        self.default_auth = mode;
+    }
+
     fn new_run(&self, id: &str) -> Arc<Run> {
         let run = Run::new(id, self.request_log_capacity, &self.events);
+        run.auth.set_mode(self.default_auth);
         if id == DEFAULT_RUN {
             if let Some(rate) = self.default_clock_rate {
                 let _ = run.clock.set_rate(rate);
@@ -214,6 +223,8 @@ pub struct Run {
     strict: std::sync::atomic::AtomicBool,
     /// Real-time second of the last request that used the run (for `--run-idle-expiry`).
     last_used: AtomicI64,
+    /// The run's auth mode and its own users.
+    pub auth: crate::auth::identity::RunAuth,
 }
 
 /// Real time in whole seconds.
@@ -232,6 +243,7 @@ impl Run {
             buckets: RwLock::new(BTreeMap::new()),
             strict: std::sync::atomic::AtomicBool::new(false),
             last_used: AtomicI64::new(real_secs()),
+            auth: Default::default(),
         }
     }
 

@@ -438,6 +438,9 @@ impl Sink {
 
 /// A failed body read: the idle timeout (`RequestTimeout`) or a broken or short stream.
 fn frame_error(e: Box<dyn std::error::Error + Send + Sync>) -> S3Error {
+    if let Some(refused) = e.downcast_ref::<super::timed_body::Refused>() {
+        return refused.0.clone();
+    }
     if e.is::<super::timed_body::BodyTimeout>() {
         S3Error::new(Code::RequestTimeout)
     } else {

@@ -26,8 +26,29 @@ impl std::fmt::Display for BodyTimeout {
 
 impl std::error::Error for BodyTimeout {}
 
+/// An observer refused the body with this S3 error.
+#[derive(Debug)]
+pub struct Refused(pub crate::error::S3Error);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.message)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// Something that watches a body's bytes as they pass (e.g. chunk signatures) and may refuse
+/// them: its error ends the body.
+pub trait Observer: Send + Sync {
+    fn observe(&mut self, data: &Bytes) -> Result<(), BoxError>;
+    /// The body ended.
+    fn end(&mut self) -> Result<(), BoxError>;
+}
+
 pub struct TimedBody<B> {
     inner: B,
+    observer: Option<Box<dyn Observer>>,
     idle: Option<Duration>,
     /// Created the first time the body has to wait; re-armed after every frame.
     timer: Option<Pin<Box<Sleep>>>,
@@ -41,6 +62,7 @@ impl<B> TimedBody<B> {
     pub fn new(inner: B, idle: Option<Duration>) -> Self {
         TimedBody {
             inner,
+            observer: None,
             idle,
             timer: None,
             armed: false,
@@ -52,6 +74,13 @@ impl<B> TimedBody<B> {
     pub fn counting(mut self, counter: Arc<AtomicU64>) -> Self {
         self.counted = Some(counter);
         self
+    }
+}
+
+impl<B> TimedBody<B> {
+    /// Has `observer` see every data frame from now on.
+    pub fn observe(&mut self, observer: Box<dyn Observer>) {
+        self.observer = Some(observer);
     }
 }
 
@@ -77,7 +106,22 @@ where
                         c.fetch_add(d.len() as u64, Ordering::Relaxed);
                     }
                 }
-                Poll::Ready(frame.map(|r| r.map_err(Into::into)))
+                let frame = frame.map(|r| r.map_err(Into::into));
+                let Some(observer) = this.observer.as_mut() else {
+                    return Poll::Ready(frame);
+                };
+                let seen = match &frame {
+                    Some(Ok(f)) => f.data_ref().map_or(Ok(()), |d| observer.observe(d)),
+                    None => observer.end(),
+                    Some(Err(_)) => Ok(()),
+                };
+                match seen {
+                    Ok(()) => Poll::Ready(frame),
+                    Err(e) => {
+                        this.observer = None;
+                        Poll::Ready(Some(Err(e)))
+                    }
+                }
             }
             Poll::Pending => {
                 let Some(idle) = this.idle else {

@@ -548,3 +548,30 @@ pub async fn put_cors_xml(t: &Twin, bucket: &str, rules: &str) {
     let (status, text) = raw(&t.addr(), req.as_bytes()).await;
     assert_eq!(status, 200, "{text}");
 }
+
+/// Creates a run that enforces auth (`{"auth":"enforce"}`); its id.
+pub async fn enforcing_run(t: &Twin, tag: &str) -> String {
+    let run = bucket_name(tag);
+    let (status, body) = admin(
+        t,
+        "POST",
+        "/_s3twin/runs",
+        Some(serde_json::json!({ "runId": run, "auth": "enforce" })),
+    )
+    .await;
+    assert_eq!(
+        (status, body["auth"].as_str()),
+        (201, Some("enforce")),
+        "{body}"
+    );
+    run
+}
+
+/// A client for one run signing with these keys.
+pub fn keyed_client(t: &Twin, run: &str, access_key: &str, secret: &str) -> Client {
+    Client::from_conf(
+        config_builder(&format!("{}/t/{run}/", t.server.endpoint()), true)
+            .credentials_provider(Credentials::new(access_key, secret, None, None, "test"))
+            .build(),
+    )
+}

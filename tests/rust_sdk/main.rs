@@ -3,8 +3,10 @@
 
 mod common;
 
+mod access;
 mod acl;
 mod attributes;
+mod auth;
 mod bucket_analytics;
 mod bucket_config;
 mod buckets;

@@ -103,7 +103,7 @@ def test_reset_run_does_not_touch_default_namespace(endpoint, s3, bucket):
 
 def test_unimplemented_operation_is_501(s3, bucket):
     with pytest.raises(ClientError) as ei:
-        s3.get_bucket_policy_status(Bucket=bucket)
+        s3.get_object_torrent(Bucket=bucket, Key="k")
     code, status, _ = error_of(ei)
     assert (code, status) == ("NotImplemented", 501)
 
