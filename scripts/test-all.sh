@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test suite: Rust unit tests and the aws-sdk-s3 suite (cargo test), then the
-# boto3 / aws-cli and @aws-sdk/client-s3 suites against the release binary. Installs what the
+# boto3 / aws-cli, @aws-sdk/client-s3 and MCP suites against the release binary. Installs what the
 # client suites need (a Python venv, npm packages) on first use.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +38,9 @@ bash tests/clients/python/run.sh
 record "boto3 + aws-cli" $?
 bash tests/clients/node/run.sh
 record "@aws-sdk/client-s3" $?
+# MCP: the Python MCP SDK over stdio (`s3twin mcp`) and streamable HTTP; 5 minutes at most.
+S3TWIN_BIN="$PWD/target/release/s3twin" timeout 300 bash tests/clients/mcp/run.sh
+record "MCP (stdio + streamable HTTP)" $?
 
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "== the server died during the client suites:"; cat "$log"

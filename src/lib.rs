@@ -13,6 +13,7 @@ pub mod error;
 pub mod fuzz;
 pub mod ids;
 pub mod lifecycle;
+pub mod mcp;
 pub mod seed;
 pub mod server;
 pub mod store;

@@ -84,6 +84,9 @@ where
         .unwrap_or("")
         .trim_end_matches('/')
         .to_string();
+    if route == "mcp" {
+        return crate::mcp::http::handle(state, parts, body).await;
+    }
     let query = Query::parse(parts.uri.query());
     if let Some(r) = query.get("runId").filter(|r| !r.is_empty()) {
         if !valid_run_id(r) {

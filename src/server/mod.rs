@@ -36,6 +36,8 @@ pub struct AppState {
     pub started: Instant,
     /// Set by `Config::max_memory`.
     pub memory: Option<memory::MemoryGuard>,
+    /// The listener's address, once serving: the MCP tools call the S3 API there.
+    pub local_addr: parking_lot::Mutex<Option<SocketAddr>>,
 }
 
 impl AppState {
@@ -45,6 +47,7 @@ impl AppState {
             store: Store::with_default_clock_rate(config.clock_rate),
             config,
             started: Instant::now(),
+            local_addr: parking_lot::Mutex::new(None),
         }
     }
 }
@@ -90,6 +93,7 @@ fn every(
 /// Serves `listener` on the current tokio runtime until stopped.
 pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Running> {
     let local_addr = listener.local_addr()?;
+    *state.local_addr.lock() = Some(local_addr);
     let (stop, mut stopped) = watch::channel(false);
     let mut side_tasks = Vec::new();
     // Lifecycle rules also run on real time, like S3's daily pass (clock advances run them at
