@@ -171,14 +171,20 @@ impl Twin {
             .await?;
         let json: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
         if answer.status >= 400 {
-            return Err(json
-                .get("error")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| match answer.status {
-                    404 => format!("not available in this build (no admin route /_s3twin/{route})"),
-                    s => format!("admin route /_s3twin/{route} answered {s}"),
-                }));
+            let message = json.get("error").and_then(Value::as_str).unwrap_or("");
+            let path = route.split('?').next().unwrap_or(route);
+            // Routes of features this build lacks answer the admin router's own 404.
+            if answer.status == 404 && (message.is_empty() || message.starts_with("no admin route"))
+            {
+                return Err(format!(
+                    "not available in this build (no admin route /_s3twin/{path})"
+                ));
+            }
+            return Err(if message.is_empty() {
+                format!("admin route /_s3twin/{path} answered {}", answer.status)
+            } else {
+                message.to_string()
+            });
         }
         Ok(json)
     }

@@ -293,6 +293,16 @@ pub struct AdvanceArgs {
 #[derive(Deserialize, schemars::JsonSchema)]
 #[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChaosArgs {
+    /// The run (default: the run this session spawned, else "default").
+    pub run_id: Option<String>,
+    /// The fault rules (or preset) as the `/_s3twin/chaos` admin route takes them.
+    pub rules: Value,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeedArgs {
     /// The run (default: the run this session spawned, else "default"); created if needed.
     pub run_id: Option<String>,
@@ -798,6 +808,44 @@ impl S3TwinMcp {
     async fn seed(&self, Parameters(a): Parameters<SeedArgs>) -> ToolResult {
         done(
             self.run_admin(Method::POST, "seed", a.run_id.as_deref(), Some(&a.seed))
+                .await,
+        )
+    }
+
+    #[tool(
+        description = "Read the run's event-notification delivery log (what webhooks were sent for puts, deletes, completed uploads)."
+    )]
+    async fn notifications_log(&self, Parameters(a): Parameters<RunArgs>) -> ToolResult {
+        done(
+            self.run_admin(Method::GET, "notifications", a.run_id.as_deref(), None)
+                .await,
+        )
+    }
+
+    #[tool(
+        description = "Read the run's recent request log: method, path, S3 operation, status, time and request ids."
+    )]
+    async fn requests_log(&self, Parameters(a): Parameters<RunArgs>) -> ToolResult {
+        done(
+            self.run_admin(Method::GET, "requests", a.run_id.as_deref(), None)
+                .await,
+        )
+    }
+
+    #[tool(
+        description = "Inject faults into the run (errors, latency) with rules or a preset, as the chaos admin route takes them."
+    )]
+    async fn chaos_set(&self, Parameters(a): Parameters<ChaosArgs>) -> ToolResult {
+        done(
+            self.run_admin(Method::POST, "chaos", a.run_id.as_deref(), Some(&a.rules))
+                .await,
+        )
+    }
+
+    #[tool(description = "Remove every fault rule of the run.")]
+    async fn chaos_clear(&self, Parameters(a): Parameters<RunArgs>) -> ToolResult {
+        done(
+            self.run_admin(Method::DELETE, "chaos", a.run_id.as_deref(), None)
                 .await,
         )
     }

@@ -13,6 +13,7 @@ mod fidelity;
 mod hardening;
 mod integrity;
 mod listing;
+mod mcp;
 mod multipart;
 mod multipart_checksums;
 mod object_lock;

@@ -22,7 +22,7 @@ SEED_TOOLS = {"molar_clone_spawn", "s3_create_bucket", "s3_put", "s3_list"}
 ALL_TOOLS = SEED_TOOLS | {
     "s3twin_spawn_run", "s3_get", "s3_head", "s3_delete", "s3_list_buckets",
     "s3_list_versions", "s3_presign", "s3_put_lifecycle", "clock_get", "clock_advance",
-    "seed", "reset_run",
+    "seed", "reset_run", "notifications_log", "requests_log", "chaos_set", "chaos_clear",
 }
 
 
@@ -176,6 +176,11 @@ async def scenario(session, explicit_run):
                             bodyBase64="YQ==", **r)
     assert "bodyBase64" in both
     assert (await call(session, "clock_get", **r))["runId"] == run_id
+    # The logs and chaos are the admin routes' own: a build without them says so.
+    for tool in ("notifications_log", "requests_log", "chaos_clear"):
+        result = await session.call_tool(tool, r)
+        text = result.content[0].text
+        assert not result.is_error or text.startswith("not available in this build"), text
     return run_id
 
 
