@@ -872,3 +872,46 @@ impl ServerHandler for S3TwinMcp {
             )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_endpoints_name_their_run() {
+        assert_eq!(
+            run_of_url("http://127.0.0.1:4566/t/run-1").as_deref(),
+            Ok("run-1")
+        );
+        assert_eq!(
+            run_of_url("http://localhost:4566/t/run-1/").as_deref(),
+            Ok("run-1")
+        );
+        assert_eq!(
+            run_of_url("http://localhost:4566").as_deref(),
+            Ok("default")
+        );
+        assert!(run_of_url("http://localhost:4566/t/a%2Fb").is_err());
+        assert!(run_of_url("http://localhost:4566/bucket").is_err());
+        assert!(run_of_url("not a url").is_err());
+    }
+
+    #[test]
+    fn paths_and_queries_are_encoded() {
+        assert_eq!(
+            S3TwinMcp::path("r1", "b", Some("a b/ü?#%")).as_deref(),
+            Ok("/t/r1/b/a%20b/%C3%BC%3F%23%25")
+        );
+        assert_eq!(S3TwinMcp::path("default", "b", None).as_deref(), Ok("/b"));
+        assert!(S3TwinMcp::path("r1", "b", Some("")).is_err());
+        assert!(S3TwinMcp::path("r1", "a/b", None).is_err());
+        assert_eq!(
+            query(&[
+                ("versions", Some(String::new())),
+                ("prefix", None),
+                ("key-marker", Some("a/&b".into()))
+            ]),
+            "?versions&key-marker=a%2F%26b"
+        );
+    }
+}
