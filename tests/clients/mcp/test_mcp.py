@@ -157,6 +157,25 @@ async def scenario(session, explicit_run):
     left = await call(session, "s3_list", bucket="mcp-notes", **r)
     assert [k["key"] for k in left["keys"]] == ["bin/raw", "docs/a.txt"]
 
+    # Versioning: two writes, two versions, as ListObjectVersions says.
+    await call(session, "s3_create_bucket", bucket="mcp-versioned", versioning=True, **r)
+    assert s3.get_bucket_versioning(Bucket="mcp-versioned")["Status"] == "Enabled"
+    first = await call(session, "s3_put", bucket="mcp-versioned", key="v", body="one", **r)
+    await call(session, "s3_put", bucket="mcp-versioned", key="v", body="two", **r)
+    versions = await call(session, "s3_list_versions", bucket="mcp-versioned", **r)
+    want = s3.list_object_versions(Bucket="mcp-versioned")["Versions"]
+    assert [(v["versionId"], v["isLatest"], v["etag"]) for v in versions["versions"]] == [
+        (v["VersionId"], v["IsLatest"], v["ETag"]) for v in want
+    ]
+    old = await call(session, "s3_get", bucket="mcp-versioned", key="v",
+                     versionId=first["versionId"], **r)
+    assert old["body"] == "one"
+    await call(session, "s3_delete", bucket="mcp-versioned", key="v",
+               versionId=first["versionId"], **r)
+    assert [v["VersionId"] for v in s3.list_object_versions(Bucket="mcp-versioned")["Versions"]] == [
+        v["VersionId"] for v in want if v["VersionId"] != first["versionId"]
+    ]
+
     # Delete, then the error case: a missing bucket, with S3's code and message.
     await call(session, "s3_delete", bucket="mcp-notes", key="bin/raw", **r)
     with pytest.raises(ClientError):
