@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite: Rust unit tests and the aws-sdk-s3 suite (cargo test), then the
-# boto3 / aws-cli and @aws-sdk/client-s3 suites and the headless-Chromium suite against the
-# release binary. Installs what the client suites need (a Python venv, npm packages, Debian's
-# chromium) on first use.
+# boto3 / aws-cli, @aws-sdk/client-s3, MCP and headless-Chromium suites against the release
+# binary. Installs what the client suites need (a Python venv, npm packages, Debian's chromium)
+# on first use.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +42,9 @@ record "@aws-sdk/client-s3" $?
 # Headless Chromium (installs Debian's chromium on first use); a time budget of its own.
 S3TWIN_BROWSER_BUDGET="${S3TWIN_BROWSER_BUDGET:-120}" bash tests/browser/run.sh
 record "headless Chromium" $?
+# MCP: the Python MCP SDK over stdio (`s3twin mcp`) and streamable HTTP; 5 minutes at most.
+S3TWIN_BIN="$PWD/target/release/s3twin" timeout 300 bash tests/clients/mcp/run.sh
+record "MCP (stdio + streamable HTTP)" $?
 
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "== the server died during the client suites:"; cat "$log"

@@ -15,6 +15,7 @@ pub mod events;
 pub mod fuzz;
 pub mod ids;
 pub mod lifecycle;
+pub mod mcp;
 pub mod reqlog;
 pub mod seed;
 pub mod server;

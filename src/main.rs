@@ -26,7 +26,19 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve the S3 API (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    /// MCP over stdio for agents: tools on an in-process s3twin (free port), or on --endpoint.
+    Mcp(McpArgs),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+struct McpArgs {
+    /// Drive a running s3twin instead (http://host:port, or a run's http://host:port/t/{runId}).
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// Region the in-process s3twin answers as.
+    #[arg(long, env = "S3TWIN_REGION", default_value = "us-east-1")]
+    region: String,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -211,7 +223,8 @@ fn init_logging() {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
-        Some(Command::Serve(a)) => a,
+        Some(Command::Serve(a)) => *a,
+        Some(Command::Mcp(m)) => return mcp(m),
         None => cli.serve,
     };
     init_logging();
@@ -265,6 +278,33 @@ fn main() -> ExitCode {
     };
     runtime.spawn(wake_workers_to_tidy());
     match runtime.block_on(serve(config, args_seed)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("s3twin: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `s3twin mcp`: stdout carries the protocol only; logs go to stderr.
+fn mcp(args: McpArgs) -> ExitCode {
+    init_logging();
+    let config = Config {
+        port: 0,
+        region: args.region,
+        ..Config::default()
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("s3twin: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(s3twin::mcp::serve_stdio(args.endpoint.as_deref(), config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("s3twin: {e}");

@@ -98,6 +98,9 @@ where
     let (parts, body) = req.into_parts();
     let path = parts.uri.path();
     let route = route_of(path).to_string();
+    if route == "mcp" {
+        return crate::mcp::http::handle(state, parts, body).await;
+    }
     let query = Query::parse(parts.uri.query());
     if let Some(r) = query.get("runId").filter(|r| !r.is_empty()) {
         if !valid_run_id(r) {

@@ -42,6 +42,8 @@ pub struct AppState {
     pub stopping: watch::Sender<bool>,
     /// The server's identities: the defaults and `--user`.
     pub users: crate::auth::identity::Users,
+    /// The listener's address, once serving: the MCP tools call the S3 API there.
+    pub local_addr: parking_lot::Mutex<Option<SocketAddr>>,
 }
 
 impl AppState {
@@ -62,6 +64,7 @@ impl AppState {
             config,
             started: Instant::now(),
             stopping: watch::Sender::new(false),
+            local_addr: parking_lot::Mutex::new(None),
         }
     }
 }
@@ -107,6 +110,7 @@ fn every(
 /// Serves `listener` on the current tokio runtime until stopped.
 pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Running> {
     let local_addr = listener.local_addr()?;
+    *state.local_addr.lock() = Some(local_addr);
     let (stop, mut stopped) = watch::channel(false);
     // A server started again after a stop serves live tails again.
     state.stopping.send_replace(false);

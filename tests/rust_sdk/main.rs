@@ -17,6 +17,7 @@ mod fidelity;
 mod hardening;
 mod integrity;
 mod listing;
+mod mcp;
 mod multipart;
 mod multipart_checksums;
 mod notifications;
