@@ -195,11 +195,16 @@ async def scenario(session, explicit_run):
                             bodyBase64="YQ==", **r)
     assert "bodyBase64" in both
     assert (await call(session, "clock_get", **r))["runId"] == run_id
-    # The logs and chaos are the admin routes' own: a build without them says so.
-    for tool in ("notifications_log", "requests_log", "chaos_clear"):
-        result = await session.call_tool(tool, r)
-        text = result.content[0].text
-        assert not result.is_error or text.startswith("not available in this build"), text
+    # The logs and chaos are the admin routes' own answers.
+    chaos = await call(session, "chaos_set", rules={"preset": "503_restore"}, **r)
+    assert [rule["preset"] for rule in chaos["added"]] == ["503_restore"], chaos
+    log = await call(session, "requests_log", **r)
+    assert any(e["operation"] == "PutObject" and e["bucket"] == "mcp-notes"
+               for e in log["entries"]), log
+    notes = await call(session, "notifications_log", **r)
+    assert notes["notifications"] == [], notes
+    cleared = await call(session, "chaos_clear", **r)
+    assert cleared["removed"] == 1, cleared
     return run_id
 
 
