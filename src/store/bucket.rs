@@ -203,21 +203,14 @@ impl Bucket {
         version_id: Option<&str>,
         f: impl FnOnce(&mut Object),
     ) -> Option<Arc<Object>> {
-        let mut state = self.state.lock();
-        state
-            .objects
-            .update_existing(key, |versions| {
-                let entry = match version_id {
-                    None => versions.last_mut()?,
-                    Some(v) => versions.iter_mut().find(|o| &*o.version_id == v)?,
-                };
-                if entry.delete_marker {
-                    return None;
-                }
-                f(Arc::make_mut(entry));
-                Some(entry.clone())
-            })
-            .flatten()
+        let changed = self.try_modify(key, version_id, |o| {
+            f(o);
+            Ok::<(), std::convert::Infallible>(())
+        })?;
+        match changed {
+            Ok(object) => Some(object),
+            Err(never) => match never {},
+        }
     }
 
     /// DeleteObject without a version id: removes the key (unversioned) or stacks a delete
