@@ -137,9 +137,9 @@ pub async fn handle(
                 p
             });
             if method != Method::OPTIONS {
+                // Only a request with an Origin (and a bucket) pays for the copies.
                 cors = api::cors::CorsRequest::from_headers(&parts.headers)
-                    .zip(target.bucket.clone())
-                    .map(|(c, b)| (c, b, run.clone()));
+                    .and_then(|c| Some((c, target.bucket.clone()?, run.clone())));
             }
             let query = Query::parse(parts.uri.query());
             crate::auth::presign::hoist_signed_headers(&query, &mut parts.headers);
