@@ -7,7 +7,6 @@ use aws_sdk_s3::types::{
     CompletedPart, ObjectAttributes, StorageClass,
 };
 use aws_sdk_s3::Client;
-use base64::Engine;
 use sha2::{Digest, Sha256};
 
 const ALL: [ObjectAttributes; 5] = [
@@ -17,10 +16,6 @@ const ALL: [ObjectAttributes; 5] = [
     ObjectAttributes::StorageClass,
     ObjectAttributes::ObjectSize,
 ];
-
-fn b64(d: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(d)
-}
 
 fn sha256(d: &[u8]) -> Vec<u8> {
     Sha256::digest(d).to_vec()

@@ -575,3 +575,9 @@ pub fn keyed_client(t: &Twin, run: &str, access_key: &str, secret: &str) -> Clie
             .build(),
     )
 }
+
+/// Standard base64, as S3 carries checksums and keys.
+pub fn b64(d: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(d)
+}

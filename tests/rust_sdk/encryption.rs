@@ -8,17 +8,12 @@ use aws_sdk_s3::types::{
     CompletedMultipartUpload, CompletedPart, ServerSideEncryption, ServerSideEncryptionByDefault,
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
 };
-use base64::Engine as _;
 use md5::Digest as _;
 
 type RefusedPut<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str, &'a str);
 type KeyCase<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a str, &'a str);
 
 const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
-
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
 
 /// An SSE-C key: (base64 key, base64 MD5 of the key).
 fn customer_key(fill: u8) -> (String, String) {

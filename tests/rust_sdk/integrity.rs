@@ -10,13 +10,8 @@ use aws_smithy_runtime_api::client::http::{
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
-use base64::Engine;
 use bytes::Bytes;
 use http_body_util::BodyExt;
-
-fn b64(d: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(d)
-}
 
 fn crc32(data: &[u8]) -> String {
     b64(&crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32IsoHdlc, data).to_be_bytes()[4..])

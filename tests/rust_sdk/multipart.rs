@@ -4,10 +4,6 @@ use aws_sdk_s3::types::{
 };
 use base64::Engine;
 
-fn b64(d: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(d)
-}
-
 fn md5(d: &[u8]) -> [u8; 16] {
     use md5::{Digest, Md5};
     Md5::digest(d).into()

@@ -7,10 +7,6 @@ use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumType, CompletedMultipartUploa
 use aws_sdk_s3::Client;
 use base64::Engine;
 
-fn b64(d: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(d)
-}
-
 fn data(seed: usize, len: usize) -> Vec<u8> {
     (0..len)
         .map(|j| ((seed * 131 + j * 7 + j / 251) % 256) as u8)

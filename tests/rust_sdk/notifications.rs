@@ -10,10 +10,6 @@ use std::time::{Duration, Instant};
 const QUEUE: &str = "arn:aws:sqs:us-east-1:000000000000:events";
 const TOPIC: &str = "arn:aws:sns:us-east-1:000000000000:topic";
 
-fn run_client(t: &Twin, run: &str) -> aws_sdk_s3::Client {
-    client(&format!("{}/t/{run}/", t.server.endpoint()), true)
-}
-
 async fn hook(t: &Twin, run: &str, arn: &str, url: &str) {
     t.server.run(run);
     let (s, body) = admin(
