@@ -333,13 +333,15 @@ pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
     let object = read_version(ctx, &bucket, key, if head { "HEAD" } else { "GET" })?;
     sse::refuse_sse_header(ctx)?;
     sse::check_read(ctx, &object, KeyHeaders::Object)?;
+    // One reading of the run's clock serves the conditions, the archive and the restore.
+    let now = ctx.run.now();
     READ.check(
         &ctx.headers,
         &object.etag.to_string(),
         object.last_modified,
-        ctx.run.now(),
+        now,
     )?;
-    if !head && is_archived(&object.storage_class) && !restored(&object, ctx.run.now()) {
+    if !head && is_archived(&object.storage_class) && !restored(&object, now) {
         return Err(
             S3Error::new(Code::InvalidObjectState).extra("StorageClass", object.storage_class)
         );
@@ -404,11 +406,7 @@ pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
     write_object_headers(&mut resp, &object, ctx);
     set_version_header(&mut resp, &bucket, &object);
     set_expiration_header(&mut resp, &bucket, &object);
-    if let Some(h) = object
-        .restore
-        .as_ref()
-        .and_then(|r| restore_header(r, ctx.run.now()))
-    {
+    if let Some(h) = object.restore.as_ref().and_then(|r| restore_header(r, now)) {
         set_header(&mut resp, "x-amz-restore", &h);
     }
     if let (Some(_), Some(parts)) = (part_number, &object.parts) {
