@@ -266,9 +266,16 @@ pub fn xml_timestamp(ms: Millis) -> String {
 /// `Mon, 23 Nov 2026 10:33:14 GMT`, the HTTP date format of headers. Total: instants outside
 /// years 0–9999 are clamped to them (a formatter that panics would be reachable by clients).
 pub fn http_date(ms: Millis) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    http_date_bytes(ms).iter().map(|&b| b as char).collect()
+}
+
+/// `http_date` as its 29 ASCII bytes, without a formatter or an allocation: every response
+/// carries one (`Date`), every object answer two (`Last-Modified`).
+pub fn http_date_bytes(ms: Millis) -> [u8; 29] {
+    const DAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
     ];
     // 0000-01-01T00:00:00Z .. 9999-12-31T23:59:59Z
     let secs = ms
@@ -277,7 +284,24 @@ pub fn http_date(ms: Millis) -> String {
     let (y, mo, d, h, mi, s) = civil(secs);
     let weekday = DAYS[secs.div_euclid(86_400).rem_euclid(7) as usize];
     let month = MONTHS[(mo as usize).saturating_sub(1).min(11)];
-    format!("{weekday}, {d:02} {month} {y:04} {h:02}:{mi:02}:{s:02} GMT")
+    let digit = |n: u32| b'0' + (n % 10) as u8;
+    let y = y.clamp(0, 9999) as u32;
+    let mut out = *b"Thu, 01 Jan 1970 00:00:00 GMT";
+    out[0..3].copy_from_slice(weekday);
+    out[5] = digit(d / 10);
+    out[6] = digit(d);
+    out[8..11].copy_from_slice(month);
+    out[12] = digit(y / 1000);
+    out[13] = digit(y / 100);
+    out[14] = digit(y / 10);
+    out[15] = digit(y);
+    out[17] = digit(h / 10);
+    out[18] = digit(h);
+    out[20] = digit(mi / 10);
+    out[21] = digit(mi);
+    out[23] = digit(s / 10);
+    out[24] = digit(s);
+    out
 }
 
 /// Parses any of the three HTTP date formats; `None` when unparseable.
@@ -314,6 +338,27 @@ fn civil(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http_dates_match_the_formatted_text() {
+        let formatted = |ms: Millis| {
+            httpdate::fmt_http_date(UNIX_EPOCH + std::time::Duration::from_millis(ms as u64))
+        };
+        for ms in [
+            0,
+            1_764_547_200_123,
+            951_782_400_000,
+            4_102_444_799_999,
+            253_402_300_799_000,
+        ] {
+            assert_eq!(http_date(ms), formatted(ms), "{ms}");
+        }
+        assert_eq!(
+            http_date(-62_167_219_200_000),
+            "Sat, 01 Jan 0000 00:00:00 GMT"
+        );
+        assert_eq!(http_date(i64::MAX), http_date(MAX_INSTANT));
+    }
 
     #[test]
     fn durations_and_rounding() {

@@ -25,19 +25,82 @@ pub fn next_u64() -> u64 {
     z ^ (z >> 31)
 }
 
+/// A request's `x-amz-request-id` (16 upper-case hex characters) and `x-amz-id-2` (a
+/// 76-character base64 token), as text on the stack: made once per request and copied freely
+/// (the context, the request log, event records) without an allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestIds {
+    request: RequestId,
+    host: [u8; 76],
+}
+
+/// The `x-amz-request-id` alone, as the request log keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestId([u8; 16]);
+
+impl Default for RequestId {
+    fn default() -> Self {
+        RequestId([b'0'; 16])
+    }
+}
+
+impl RequestId {
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        RequestIds {
+            request: RequestId::default(),
+            host: [b'A'; 76],
+        }
+    }
+}
+
+impl RequestIds {
+    pub fn new() -> RequestIds {
+        use base64::Engine;
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        let mut ids = RequestIds::default();
+        let r = next_u64();
+        for (i, slot) in ids.request.0.iter_mut().enumerate() {
+            *slot = HEX[((r >> (60 - 4 * i)) & 0xf) as usize];
+        }
+        let mut raw = [0u8; 64];
+        for chunk in raw.chunks_exact_mut(8) {
+            chunk.copy_from_slice(&next_u64().to_le_bytes());
+        }
+        // 57 bytes are exactly 76 base64 characters, without padding.
+        let written = base64::engine::general_purpose::STANDARD
+            .encode_slice(&raw[..57], &mut ids.host)
+            .unwrap_or(0);
+        debug_assert_eq!(written, 76);
+        ids
+    }
+
+    pub fn request_id(&self) -> &str {
+        self.request.as_str()
+    }
+
+    pub fn request(&self) -> RequestId {
+        self.request
+    }
+
+    pub fn host_id(&self) -> &str {
+        std::str::from_utf8(&self.host).unwrap_or_default()
+    }
+}
+
 /// 16 upper-case hex characters, like S3's `x-amz-request-id`.
 pub fn request_id() -> String {
-    format!("{:016X}", next_u64())
+    RequestIds::new().request_id().to_string()
 }
 
 /// A 76-character base64 token, like S3's `x-amz-id-2`.
 pub fn host_id() -> String {
-    let mut bytes = Vec::with_capacity(57);
-    while bytes.len() < 57 {
-        bytes.extend_from_slice(&next_u64().to_le_bytes());
-    }
-    bytes.truncate(57);
-    crate::checksum::b64(&bytes)
+    RequestIds::new().host_id().to_string()
 }
 
 const ID_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._";

@@ -45,7 +45,7 @@ pub struct Entry {
     pub bytes_in: u64,
     pub bytes_out: u64,
     pub duration_us: u64,
-    pub request_id: String,
+    pub request_id: crate::ids::RequestId,
     pub chaos: Vec<Applied>,
 }
 
@@ -65,7 +65,7 @@ impl Entry {
             "bytesIn": self.bytes_in,
             "bytesOut": self.bytes_out,
             "durationMs": self.duration_us as f64 / 1000.0,
-            "requestId": self.request_id,
+            "requestId": self.request_id.as_str(),
             "chaos": self.chaos.iter().map(|a| json!({"ruleId": a.rule, "action": a.action})).collect::<Vec<_>>(),
         })
     }

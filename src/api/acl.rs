@@ -115,7 +115,7 @@ fn parse_grant_header(header: &'static str, value: &str) -> S3Result<Vec<Grantee
 /// The ACL the request's headers ask for, if any. A canned ACL and grant headers together are
 /// refused, as S3 refuses them.
 fn requested_from_headers(ctx: &Ctx, for_bucket: bool) -> S3Result<Option<Requested>> {
-    let canned = ctx.headers.get("x-amz-acl");
+    let canned = crate::wire::headers::get(&ctx.headers, "x-amz-acl");
     let has_grants = GRANT_HEADERS
         .iter()
         .any(|(h, _)| ctx.headers.contains_key(*h));
@@ -269,7 +269,7 @@ pub fn request_object_acl(ctx: &Ctx) -> S3Result<Arc<Acl>> {
 /// The object ownership and the ACL a CreateBucket asks for. With ACLs disabled (the default)
 /// only the owner's full control may be asked for: InvalidBucketAclWithObjectOwnership.
 pub fn create_bucket_acl(ctx: &Ctx) -> S3Result<(ObjectOwnership, Option<Arc<Acl>>)> {
-    let ownership = match ctx.headers.get("x-amz-object-ownership") {
+    let ownership = match crate::wire::headers::get(&ctx.headers, "x-amz-object-ownership") {
         None => ObjectOwnership::BucketOwnerEnforced,
         Some(raw) => {
             let v = raw.to_str().unwrap_or("");

@@ -37,9 +37,7 @@ pub const COPY_SOURCE: Conditions = Conditions {
     not_modified_is_304: false,
 };
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
+use crate::wire::headers::value as header;
 
 impl Conditions {
     /// Evaluates the conditions against an object's ETag and Last-Modified.

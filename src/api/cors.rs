@@ -33,7 +33,7 @@ pub struct CorsRequest {
 impl CorsRequest {
     /// The CORS side of a request; `None` without an `Origin` header.
     pub fn from_headers(headers: &HeaderMap) -> Option<CorsRequest> {
-        let text = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+        let text = |n: &str| crate::wire::headers::value(headers, n);
         Some(CorsRequest {
             origin: text("origin")?.to_string(),
             method: text("access-control-request-method").map(|m| m.trim().to_string()),

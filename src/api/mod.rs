@@ -48,7 +48,7 @@ pub struct Ctx {
     pub bucket: Option<String>,
     pub key: Option<String>,
     /// The request's `x-amz-request-id` and `x-amz-id-2` (event records carry them).
-    pub ids: (String, String),
+    pub ids: crate::ids::RequestIds,
     /// Who sent the request (`auth::authenticate`).
     pub auth: crate::auth::Auth,
 }
@@ -63,7 +63,7 @@ impl Ctx {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        crate::wire::headers::value(&self.headers, name)
     }
 
     /// Hands what this request changed in `bucket` to the run's events. Costs one atomic
@@ -82,11 +82,15 @@ impl Ctx {
     }
 
     pub fn origin(&self) -> Origin {
-        Origin::request(&self.ids.0, &self.ids.1, &self.state.config.account_id)
+        Origin::request(
+            self.ids.request_id(),
+            self.ids.host_id(),
+            &self.state.config.account_id,
+        )
     }
 }
 
-pub async fn dispatch(op: Op, ctx: Ctx, mut body: ReqBody) -> S3Result<Resp> {
+pub async fn dispatch(op: Op, ctx: &Ctx, mut body: ReqBody) -> S3Result<Resp> {
     ctx.auth.attach(&mut body);
     crate::auth::authorize::authorize(
         &ctx.auth,
@@ -100,62 +104,62 @@ pub async fn dispatch(op: Op, ctx: Ctx, mut body: ReqBody) -> S3Result<Resp> {
         },
     )?;
     if !matches!(op, Op::ListBuckets | Op::CreateBucket) {
-        check_expected_owner(&ctx, "x-amz-expected-bucket-owner", ctx.bucket_name())?;
+        check_expected_owner(ctx, "x-amz-expected-bucket-owner", ctx.bucket_name())?;
     }
     match op {
-        Op::ListBuckets => service::list_buckets(&ctx),
+        Op::ListBuckets => service::list_buckets(ctx),
         Op::CreateBucket => {
-            let created = bucket::create_bucket(&ctx, body).await;
+            let created = bucket::create_bucket(ctx, body).await;
             if created.is_ok() {
                 crate::auth::authorize::claim_bucket(&ctx.auth, &ctx.run, ctx.bucket_name());
             }
             created
         }
-        Op::DeleteBucket => bucket::delete_bucket(&ctx),
-        Op::HeadBucket => bucket::head_bucket(&ctx),
-        Op::GetBucketLocation => bucket::get_bucket_location(&ctx),
-        Op::ListObjects => list::list_objects(&ctx, false),
-        Op::ListObjectsV2 => list::list_objects(&ctx, true),
-        Op::DeleteObjects => delete::delete_objects(&ctx, body).await,
-        Op::PutObject => object::put_object(&ctx, body).await,
-        Op::CopyObject => copy::copy_object(&ctx),
-        Op::GetObject => object::get_object(&ctx, false),
-        Op::HeadObject => object::get_object(&ctx, true),
-        Op::DeleteObject => delete::delete_object(&ctx),
-        Op::GetObjectTagging => tagging::get_object_tagging(&ctx),
-        Op::PutObjectTagging => tagging::put_object_tagging(&ctx, body).await,
-        Op::DeleteObjectTagging => tagging::delete_object_tagging(&ctx),
-        Op::GetBucketVersioning => versioning::get_bucket_versioning(&ctx),
-        Op::PutBucketVersioning => versioning::put_bucket_versioning(&ctx, body).await,
-        Op::ListObjectVersions => versioning::list_object_versions(&ctx),
-        Op::CreateMultipartUpload => multipart::create_multipart_upload(&ctx),
-        Op::UploadPart => multipart::upload_part(&ctx, body).await,
-        Op::UploadPartCopy => multipart::upload_part_copy(&ctx),
-        Op::CompleteMultipartUpload => multipart::complete_multipart_upload(&ctx, body).await,
-        Op::AbortMultipartUpload => multipart::abort_multipart_upload(&ctx),
-        Op::ListParts => multipart::list_parts(&ctx),
-        Op::ListMultipartUploads => multipart::list_multipart_uploads(&ctx),
-        Op::GetBucketAcl => acl::get_bucket_acl(&ctx),
-        Op::PutBucketAcl => acl::put_bucket_acl(&ctx, body).await,
-        Op::GetObjectAcl => acl::get_object_acl(&ctx),
-        Op::PutObjectAcl => acl::put_object_acl(&ctx, body).await,
-        Op::GetObjectAttributes => attributes::get_object_attributes(&ctx),
-        Op::RestoreObject => restore::restore_object(&ctx, body).await,
-        Op::GetObjectRetention => object_lock::get_object_retention(&ctx),
-        Op::PutObjectRetention => object_lock::put_object_retention(&ctx, body).await,
-        Op::GetObjectLegalHold => object_lock::get_object_legal_hold(&ctx),
-        Op::PutObjectLegalHold => object_lock::put_object_legal_hold(&ctx, body).await,
-        Op::GetBucketOwnershipControls => bucket_config::get_ownership_controls(&ctx),
-        Op::PutBucketOwnershipControls => bucket_config::put_ownership_controls(&ctx, body).await,
-        Op::DeleteBucketOwnershipControls => bucket_config::delete_ownership_controls(&ctx),
-        Op::Config(ConfigMethod::Get, kind) => bucket_config::get_config(&ctx, kind),
-        Op::Config(ConfigMethod::Put, kind) => bucket_config::put_config(&ctx, kind, body).await,
-        Op::Config(ConfigMethod::Delete, kind) => bucket_config::delete_config(&ctx, kind),
-        Op::IdConfig(method, kind) => bucket_analytics::handle(&ctx, method, kind, body).await,
-        Op::PostObject => post_object::post_object(&ctx, body).await,
-        Op::CorsPreflight => cors::preflight(&ctx),
-        Op::Website => website::serve(&ctx),
-        Op::Unimplemented("GetBucketPolicyStatus") => policy_status::get_bucket_policy_status(&ctx),
+        Op::DeleteBucket => bucket::delete_bucket(ctx),
+        Op::HeadBucket => bucket::head_bucket(ctx),
+        Op::GetBucketLocation => bucket::get_bucket_location(ctx),
+        Op::ListObjects => list::list_objects(ctx, false),
+        Op::ListObjectsV2 => list::list_objects(ctx, true),
+        Op::DeleteObjects => delete::delete_objects(ctx, body).await,
+        Op::PutObject => object::put_object(ctx, body).await,
+        Op::CopyObject => copy::copy_object(ctx),
+        Op::GetObject => object::get_object(ctx, false),
+        Op::HeadObject => object::get_object(ctx, true),
+        Op::DeleteObject => delete::delete_object(ctx),
+        Op::GetObjectTagging => tagging::get_object_tagging(ctx),
+        Op::PutObjectTagging => tagging::put_object_tagging(ctx, body).await,
+        Op::DeleteObjectTagging => tagging::delete_object_tagging(ctx),
+        Op::GetBucketVersioning => versioning::get_bucket_versioning(ctx),
+        Op::PutBucketVersioning => versioning::put_bucket_versioning(ctx, body).await,
+        Op::ListObjectVersions => versioning::list_object_versions(ctx),
+        Op::CreateMultipartUpload => multipart::create_multipart_upload(ctx),
+        Op::UploadPart => multipart::upload_part(ctx, body).await,
+        Op::UploadPartCopy => multipart::upload_part_copy(ctx),
+        Op::CompleteMultipartUpload => multipart::complete_multipart_upload(ctx, body).await,
+        Op::AbortMultipartUpload => multipart::abort_multipart_upload(ctx),
+        Op::ListParts => multipart::list_parts(ctx),
+        Op::ListMultipartUploads => multipart::list_multipart_uploads(ctx),
+        Op::GetBucketAcl => acl::get_bucket_acl(ctx),
+        Op::PutBucketAcl => acl::put_bucket_acl(ctx, body).await,
+        Op::GetObjectAcl => acl::get_object_acl(ctx),
+        Op::PutObjectAcl => acl::put_object_acl(ctx, body).await,
+        Op::GetObjectAttributes => attributes::get_object_attributes(ctx),
+        Op::RestoreObject => restore::restore_object(ctx, body).await,
+        Op::GetObjectRetention => object_lock::get_object_retention(ctx),
+        Op::PutObjectRetention => object_lock::put_object_retention(ctx, body).await,
+        Op::GetObjectLegalHold => object_lock::get_object_legal_hold(ctx),
+        Op::PutObjectLegalHold => object_lock::put_object_legal_hold(ctx, body).await,
+        Op::GetBucketOwnershipControls => bucket_config::get_ownership_controls(ctx),
+        Op::PutBucketOwnershipControls => bucket_config::put_ownership_controls(ctx, body).await,
+        Op::DeleteBucketOwnershipControls => bucket_config::delete_ownership_controls(ctx),
+        Op::Config(ConfigMethod::Get, kind) => bucket_config::get_config(ctx, kind),
+        Op::Config(ConfigMethod::Put, kind) => bucket_config::put_config(ctx, kind, body).await,
+        Op::Config(ConfigMethod::Delete, kind) => bucket_config::delete_config(ctx, kind),
+        Op::IdConfig(method, kind) => bucket_analytics::handle(ctx, method, kind, body).await,
+        Op::PostObject => post_object::post_object(ctx, body).await,
+        Op::CorsPreflight => cors::preflight(ctx),
+        Op::Website => website::serve(ctx),
+        Op::Unimplemented("GetBucketPolicyStatus") => policy_status::get_bucket_policy_status(ctx),
         Op::Unimplemented(name) => {
             // S3 checks the bucket before the operation.
             if ctx.bucket.is_some() {
@@ -172,7 +176,7 @@ pub async fn dispatch(op: Op, ctx: Ctx, mut body: ReqBody) -> S3Result<Resp> {
 /// source): malformed → 400; a bucket of another account → 403, as AWS. A missing bucket is
 /// left to the operation (NoSuchBucket).
 pub(crate) fn check_expected_owner(ctx: &Ctx, header: &str, bucket: &str) -> S3Result<()> {
-    let Some(expected) = ctx.headers.get(header) else {
+    let Some(expected) = crate::wire::headers::get(&ctx.headers, header) else {
         return Ok(());
     };
     let expected = expected.to_str().unwrap_or("");

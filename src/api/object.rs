@@ -8,14 +8,16 @@ use crate::checksum::{ChecksumAlgorithm, ChecksumType};
 use crate::clock::{http_date, Millis};
 use crate::error::{Code, S3Error, S3Result};
 use crate::lifecycle;
-use crate::server::response::{empty, set_header, Resp, ResponseBody};
+use crate::server::response::{
+    empty, names, set_header, set_header_bytes, set_static, Resp, ResponseBody,
+};
 use crate::store::{
     is_archived, storage_class_named, Body, Bucket, Object, ObjectHeaders, Restore, StorageClass,
     Versioning,
 };
 use crate::wire::headers::{self, encode_metadata_value, parse_range, parse_tagging};
 use crate::wire::request_body::{receive, BodySpec};
-use http::HeaderMap;
+use http::{header, HeaderMap, HeaderValue};
 use std::sync::Arc;
 
 /// Largest single PUT S3 accepts: 5 GiB.
@@ -129,7 +131,7 @@ pub fn restore_header(r: &Restore, now: Millis) -> Option<String> {
 /// `x-amz-version-id` is shown once a bucket has had versioning turned on.
 pub fn set_version_header(resp: &mut Resp, bucket: &Bucket, object: &Object) {
     if bucket.versioning().0 != Versioning::Unversioned {
-        set_header(resp, "x-amz-version-id", &object.version_id);
+        set_header(resp, names::VERSION_ID, &object.version_id);
     }
 }
 
@@ -137,7 +139,7 @@ pub fn set_version_header(resp: &mut Resp, bucket: &Bucket, object: &Object) {
 /// into an unversioned or Suspended bucket AWS sends none, not even `null`.
 pub fn set_written_version_header(resp: &mut Resp, object: &Object) {
     if &*object.version_id != crate::store::NULL_VERSION {
-        set_header(resp, "x-amz-version-id", &object.version_id);
+        set_header(resp, names::VERSION_ID, &object.version_id);
     }
 }
 
@@ -187,17 +189,22 @@ pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
 }
 
 /// Writes the headers GET and HEAD share for an object.
-fn write_object_headers(resp: &mut Resp, o: &Object, ctx: &Ctx) {
+fn write_object_headers<'a>(resp: &mut Resp, o: &'a Object, ctx: &'a Ctx) {
     let q = &ctx.query;
-    let pick = |param: &str, stored: &Option<String>| -> Option<String> {
-        q.get(param).map(str::to_string).or_else(|| stored.clone())
+    let pick = |param: &str, stored: &'a Option<String>| -> Option<&'a str> {
+        q.get(param).or(stored.as_deref())
     };
-    set_header(resp, "etag", &o.quoted_etag());
-    set_header(resp, "last-modified", &http_date(o.last_modified));
-    set_header(resp, "accept-ranges", "bytes");
-    let content_type = pick("response-content-type", &o.headers.content_type)
-        .unwrap_or_else(|| "binary/octet-stream".to_string());
-    set_header(resp, "content-type", &content_type);
+    set_header(resp, header::ETAG, &o.quoted_etag());
+    set_header_bytes(
+        resp,
+        header::LAST_MODIFIED,
+        &crate::clock::http_date_bytes(o.last_modified),
+    );
+    set_static(resp, header::ACCEPT_RANGES, "bytes");
+    match pick("response-content-type", &o.headers.content_type) {
+        Some(t) => set_header(resp, header::CONTENT_TYPE, t),
+        None => set_static(resp, header::CONTENT_TYPE, "binary/octet-stream"),
+    }
     let optional = [
         (
             "content-encoding",
@@ -221,12 +228,12 @@ fn write_object_headers(resp: &mut Resp, o: &Object, ctx: &Ctx) {
         ("expires", pick("response-expires", &o.headers.expires)),
         (
             "x-amz-website-redirect-location",
-            o.headers.website_redirect_location.clone(),
+            o.headers.website_redirect_location.as_deref(),
         ),
     ];
     for (name, value) in optional {
         if let Some(v) = value {
-            set_header(resp, name, &v);
+            set_header(resp, name, v);
         }
     }
     for (name, value) in &o.metadata {
@@ -239,7 +246,7 @@ fn write_object_headers(resp: &mut Resp, o: &Object, ctx: &Ctx) {
         }
     }
     if o.storage_class != "STANDARD" {
-        set_header(resp, "x-amz-storage-class", &o.storage_class);
+        set_header(resp, names::STORAGE_CLASS, &o.storage_class);
     }
     sse::echo(resp, o.encryption.as_deref(), Echo::Read);
     if !o.tags.is_empty() {
@@ -337,7 +344,7 @@ pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
     let now = ctx.run.now();
     READ.check(
         &ctx.headers,
-        &object.etag.to_string(),
+        &object.etag.text(false),
         object.last_modified,
         now,
     )?;
@@ -412,7 +419,8 @@ pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
     if let (Some(_), Some(parts)) = (part_number, &object.parts) {
         set_header(&mut resp, "x-amz-mp-parts-count", &parts.len().to_string());
     }
-    set_header(&mut resp, "content-length", &(end - start).to_string());
+    resp.headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
     if status == 206 {
         set_header(
             &mut resp,

@@ -455,7 +455,7 @@ async fn receive_form(
         query: Query::default(),
         bucket: ctx.bucket.clone(),
         key: Some(key.clone()),
-        ids: ctx.ids.clone(),
+        ids: ctx.ids,
         // Authorized already, as the request it stands for.
         auth: Default::default(),
     };

@@ -86,7 +86,7 @@ fn md5_mismatch() -> S3Error {
 
 fn header<'a>(ctx: &'a Ctx, name: &str) -> Option<&'a str> {
     // A value that is not visible ASCII is as good as a wrong one.
-    ctx.headers.get(name).map(|v| v.to_str().unwrap_or("\u{0}"))
+    crate::wire::headers::get(&ctx.headers, name).map(|v| v.to_str().unwrap_or("\u{0}"))
 }
 
 /// The SSE-C trio, `None` when the request has none of it. `sse` is the request's

@@ -148,7 +148,7 @@ fn get(ctx: &Ctx, key: &str, head: bool) -> S3Result<Resp> {
         query: Query::default(),
         bucket: ctx.bucket.clone(),
         key: Some(key.to_string()),
-        ids: ctx.ids.clone(),
+        ids: ctx.ids,
         // Authorized already, as the request it stands for.
         auth: Default::default(),
     };
@@ -276,7 +276,7 @@ pub fn error_page(err: &S3Error, request_id: &str, host_id: &str, head: bool) ->
         bytes(code, "text/html; charset=utf-8", page)
     };
     for (name, value) in &err.headers {
-        set_header(&mut resp, name, value);
+        set_header(&mut resp, *name, value);
     }
     resp
 }

@@ -106,9 +106,7 @@ fn skewed(sent: &str, at: Millis, now: Millis) -> S3Result<()> {
     Ok(())
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
+use crate::wire::headers::value as header;
 
 fn invalid_key(ak: &str) -> S3Error {
     S3Error::new(Code::InvalidAccessKeyId).extra("AWSAccessKeyId", ak)
@@ -322,13 +320,14 @@ fn check_region(run: &Run, bucket: Option<&str>, region: &str) -> S3Result<()> {
 /// URL's `X-Amz-Credential`): the region of the endpoint the client meant to reach. `None` for
 /// SigV2, SigV4a (no region in the scope) and anonymous requests.
 pub fn signing_region<'a>(headers: &'a HeaderMap, query: &'a Query) -> Option<&'a str> {
-    let credential = match headers.get("authorization").and_then(|v| v.to_str().ok()) {
-        Some(auth) => auth
-            .strip_prefix("AWS4-HMAC-SHA256")?
-            .split(',')
-            .find_map(|part| part.trim().strip_prefix("Credential="))?,
-        None => query.get("X-Amz-Credential")?,
-    };
+    let credential =
+        match crate::wire::headers::get(headers, "authorization").and_then(|v| v.to_str().ok()) {
+            Some(auth) => auth
+                .strip_prefix("AWS4-HMAC-SHA256")?
+                .split(',')
+                .find_map(|part| part.trim().strip_prefix("Credential="))?,
+            None => query.get("X-Amz-Credential")?,
+        };
     let mut scope = credential.trim().split('/');
     let region = scope.nth(2)?;
     let rest = (scope.next(), scope.next(), scope.next());

@@ -7,14 +7,14 @@
 use super::addressing;
 use super::outgoing::{Outgoing, Pending};
 use super::query::Query;
-use super::response::{error_response, set_header, ResponseBody};
+use super::response::{error_response, names, set_header_bytes, set_static, ResponseBody};
 use super::router::{self, Op};
 use super::AppState;
 use crate::api::{self, Ctx};
 use crate::chaos::{Facts, Fault};
-use crate::clock::{http_date, real_now};
+use crate::clock::{http_date_bytes, real_now};
 use crate::error::{Code, S3Error};
-use crate::ids;
+use crate::ids::RequestIds;
 use crate::reqlog::{self, Entry};
 use crate::store::{Run, DEFAULT_RUN};
 use crate::wire::timed_body::TimedBody;
@@ -64,8 +64,7 @@ pub async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<Outgoing>, ChaosReset> {
     let started = Instant::now();
-    let request_id = ids::request_id();
-    let host_id = ids::host_id();
+    let ids = RequestIds::new();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     // The request log is on unless `--request-log-size 0`: it costs this counter and one
@@ -86,7 +85,7 @@ pub async fn handle(
             Some(log_start(run, run_now, &method, started, c))
         });
         let mut resp = crate::admin::handle(&state, req).await;
-        set_header(&mut resp, "x-amz-request-id", &request_id);
+        set_header_bytes(&mut resp, names::REQUEST_ID, ids.request_id().as_bytes());
         let log = log.map(|mut p| {
             p.entry.operation = "Admin";
             p.entry.path = path;
@@ -112,6 +111,8 @@ pub async fn handle(
     // An actual request's CORS side: (what it asks, its bucket, the run), decided at the end.
     let mut cors = None;
     let mut website = false;
+    // The request's bucket and key, for the request log (moved through the handler's context).
+    let mut names: (Option<String>, Option<String>) = (None, None);
     let result = match addressing::resolve_with(
         host.as_deref(),
         &path,
@@ -130,12 +131,7 @@ pub async fn handle(
             let run = state.store.run(&target.run);
             let run_now = run.now();
             now = Some(run_now);
-            log = bytes_in.map(|c| {
-                let mut p = log_start(run.clone(), run_now, &method, started, c);
-                p.entry.bucket.clone_from(&target.bucket);
-                p.entry.key.clone_from(&target.key);
-                p
-            });
+            log = bytes_in.map(|c| log_start(run.clone(), run_now, &method, started, c));
             if method != Method::OPTIONS {
                 // Only a request with an Origin (and a bucket) pays for the copies.
                 cors = api::cors::CorsRequest::from_headers(&parts.headers)
@@ -166,9 +162,13 @@ pub async fn handle(
                 .map(|op| (op, auth))
             });
             match routed {
-                Err(e) => Err(e),
+                Err(e) => {
+                    names = (target.bucket, target.key);
+                    Err(e)
+                }
                 Ok((op, _)) if over_memory(&state, op, &method, &parts.headers) => {
                     op_name = op.name();
+                    names = (target.bucket, target.key);
                     discard(body).await;
                     Err(S3Error::new(Code::SlowDown))
                 }
@@ -201,10 +201,11 @@ pub async fn handle(
                         }
                     }
                     if let Some(e) = refused {
+                        names = (target.bucket, target.key);
                         discard(body).await;
                         Err(e)
                     } else {
-                        let ctx = Ctx {
+                        let mut ctx = Ctx {
                             auth,
                             state: state.clone(),
                             run,
@@ -213,12 +214,15 @@ pub async fn handle(
                             query,
                             bucket: target.bucket,
                             key: target.key,
-                            ids: (request_id.clone(), host_id.clone()),
+                            ids,
                         };
-                        AssertUnwindSafe(api::dispatch(op, ctx, body))
+                        let answer = AssertUnwindSafe(api::dispatch(op, &ctx, body))
                             .catch_unwind()
                             .await
-                            .unwrap_or_else(|_| Err(S3Error::internal("handler panicked")))
+                            .unwrap_or_else(|_| Err(S3Error::internal("handler panicked")));
+                        // The names go on to the request log without a copy.
+                        names = (ctx.bucket.take(), ctx.key.take());
+                        answer
                     }
                 }
             }
@@ -230,27 +234,32 @@ pub async fn handle(
         Ok(r) => r,
         Err(e) => {
             error_code = Some(e.code.as_str());
+            let (request_id, host_id) = (ids.request_id(), ids.host_id());
             if website {
-                api::website::error_page(&e, &request_id, &host_id, method == Method::HEAD)
+                api::website::error_page(&e, request_id, host_id, method == Method::HEAD)
             } else {
-                error_response(&e, &request_id, &host_id, method == Method::HEAD)
+                error_response(&e, request_id, host_id, method == Method::HEAD)
             }
         }
     };
     if let Some((cors_req, bucket, run)) = &cors {
         api::cors::decorate(run, bucket, cors_req, &method, &mut resp);
     }
-    set_header(&mut resp, "x-amz-request-id", &request_id);
-    set_header(&mut resp, "x-amz-id-2", &host_id);
-    set_header(&mut resp, "date", &http_date(now.unwrap_or_else(real_now)));
-    set_header(&mut resp, "server", "AmazonS3");
+    set_header_bytes(&mut resp, names::REQUEST_ID, ids.request_id().as_bytes());
+    set_header_bytes(&mut resp, names::HOST_ID, ids.host_id().as_bytes());
+    set_header_bytes(
+        &mut resp,
+        http::header::DATE,
+        &http_date_bytes(now.unwrap_or_else(real_now)),
+    );
+    set_static(&mut resp, http::header::SERVER, "AmazonS3");
     tracing::debug!(
         %method,
         path = %path,
         op = op_name,
         status = resp.status().as_u16(),
         micros = started.elapsed().as_micros() as u64,
-        request_id = %request_id,
+        request_id = ids.request_id(),
         "request"
     );
     let log = log.map(|mut p| {
@@ -259,7 +268,8 @@ pub async fn handle(
         p.entry.error_code = error_code;
         p.entry.chaos = applied;
         p.entry.path = path;
-        p.entry.request_id = request_id;
+        p.entry.request_id = ids.request();
+        (p.entry.bucket, p.entry.key) = names;
         p
     });
     // Chaos, after the handler: the answer is lost, or its body cut short.

@@ -5,6 +5,7 @@ use crate::store::BodySlices;
 use crate::wire::xml::XmlWriter;
 use bytes::Bytes;
 use futures_util::Stream;
+use http::header::IntoHeaderName;
 use http::{HeaderValue, Response, StatusCode};
 use http_body::{Frame, SizeHint};
 use std::convert::Infallible;
@@ -98,10 +99,32 @@ pub fn json(code: u16, value: &serde_json::Value) -> Resp {
 }
 
 /// Sets a header from text; values that are not valid header text are skipped, never a panic.
-pub fn set_header(resp: &mut Resp, name: &'static str, value: &str) {
-    if let Ok(v) = HeaderValue::from_str(value) {
+/// Hot paths pass a `HeaderName` (a constant of `http::header` or `names` below), which skips
+/// parsing the name that a `&'static str` costs on every call.
+pub fn set_header<N: IntoHeaderName>(resp: &mut Resp, name: N, value: &str) {
+    set_header_bytes(resp, name, value.as_bytes());
+}
+
+/// `set_header` from bytes (text built on the stack: dates, ids).
+pub fn set_header_bytes<N: IntoHeaderName>(resp: &mut Resp, name: N, value: &[u8]) {
+    if let Ok(v) = HeaderValue::from_bytes(value) {
         resp.headers_mut().insert(name, v);
     }
+}
+
+/// `set_header` of a constant value: no copy, no check.
+pub fn set_static<N: IntoHeaderName>(resp: &mut Resp, name: N, value: &'static str) {
+    resp.headers_mut()
+        .insert(name, HeaderValue::from_static(value));
+}
+
+/// The S3 header names every response (or every object answer) carries.
+pub mod names {
+    use http::HeaderName;
+    pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-amz-request-id");
+    pub const HOST_ID: HeaderName = HeaderName::from_static("x-amz-id-2");
+    pub const STORAGE_CLASS: HeaderName = HeaderName::from_static("x-amz-storage-class");
+    pub const VERSION_ID: HeaderName = HeaderName::from_static("x-amz-version-id");
 }
 
 /// The S3 error envelope. HEAD requests get the status and headers only.
@@ -113,7 +136,7 @@ pub fn error_response(err: &S3Error, request_id: &str, host_id: &str, head: bool
         xml(code, error_document(err, request_id, host_id))
     };
     for (name, value) in &err.headers {
-        set_header(&mut resp, name, value);
+        set_header(&mut resp, *name, value);
     }
     resp
 }

@@ -30,15 +30,76 @@ impl ETag {
     }
 }
 
-impl std::fmt::Display for ETag {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+/// An ETag's text on the stack: 32 hex digits, then `-N` for a multipart object, optionally
+/// in quotes. Every GET and HEAD writes one (and compares one), so no formatter is involved.
+pub struct ETagText {
+    buf: [u8; ETagText::CAPACITY],
+    len: usize,
+}
+
+impl ETagText {
+    /// `"` + 32 hex + `-` + the ten digits of a u32 + `"`.
+    const CAPACITY: usize = 1 + 32 + 1 + 10 + 1;
+
+    fn push(&mut self, b: u8) {
+        // The capacity holds the longest text; a write past it cannot happen.
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits, letters, '-' and '"' are ever pushed.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for ETagText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl ETag {
+    /// The tag's text, quoted as in an `ETag` header when `quoted`.
+    pub fn text(&self, quoted: bool) -> ETagText {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut t = ETagText {
+            buf: [0; ETagText::CAPACITY],
+            len: 0,
+        };
+        if quoted {
+            t.push(b'"');
+        }
         for b in self.md5 {
-            write!(f, "{b:02x}")?;
+            t.push(HEX[usize::from(b >> 4)]);
+            t.push(HEX[usize::from(b & 0x0f)]);
         }
         if self.parts > 0 {
-            write!(f, "-{}", self.parts)?;
+            t.push(b'-');
+            let mut digits = [0u8; 10];
+            let (mut n, mut i) = (self.parts, digits.len());
+            while n > 0 && i > 0 {
+                i -= 1;
+                digits[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+            for &d in &digits[i..] {
+                t.push(d);
+            }
         }
-        Ok(())
+        if quoted {
+            t.push(b'"');
+        }
+        t
+    }
+}
+
+impl std::fmt::Display for ETag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text(false))
     }
 }
 
@@ -263,7 +324,26 @@ impl Object {
         self.body.len()
     }
 
-    pub fn quoted_etag(&self) -> String {
-        format!("\"{}\"", self.etag)
+    pub fn quoted_etag(&self) -> ETagText {
+        self.etag.text(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ETag;
+
+    #[test]
+    fn etag_text_is_hex_then_part_count() {
+        let md5: [u8; 16] = std::array::from_fn(|i| (i as u8).wrapping_mul(37) ^ 0xa5);
+        let hex: String = md5.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(ETag::from_md5(md5).to_string(), hex);
+        assert_eq!(&*ETag::from_md5(md5).text(true), format!("\"{hex}\""));
+        for parts in [1, 9, 10, 10_000, u32::MAX] {
+            let tag = ETag::multipart(md5, parts);
+            assert_eq!(tag.to_string(), format!("{hex}-{parts}"));
+            assert_eq!(&*tag.text(true), format!("\"{hex}-{parts}\""));
+            assert_eq!(ETag::from(tag.to_string().as_str()), tag);
+        }
     }
 }

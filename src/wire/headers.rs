@@ -1,18 +1,34 @@
 //! S3's header conventions: user metadata (`x-amz-meta-*`, RFC 2047 for non-ASCII), tagging
-//! strings, entity-tag lists and byte ranges.
+//! strings, entity-tag lists and byte ranges; and the lookup every handler uses.
 
 use crate::checksum;
 use crate::error::{Code, S3Error, S3Result};
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
+
+/// The first value of header `name` (any case). A request carries a handful of headers and a
+/// handler asks for a dozen that are absent, so a scan comparing lengths first is several
+/// times cheaper than `HeaderMap::get(&str)`, which parses and hashes the name every time.
+pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a HeaderValue> {
+    if headers.keys_len() > 24 {
+        return headers.get(name);
+    }
+    headers
+        .iter()
+        .find(|(n, _)| n.as_str().len() == name.len() && n.as_str().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+/// `get` as text; a value that is not visible ASCII counts as absent.
+pub fn value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    get(headers, name).and_then(|v| v.to_str().ok())
+}
 
 /// Maximum size of user metadata (names + values), as S3 enforces it.
 pub const MAX_USER_METADATA: usize = 2048;
 
 /// A header value as text. S3 headers may carry raw UTF-8; anything else is lossy-decoded.
 pub fn text(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    get(headers, name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
 /// `x-amz-meta-*` headers → (lower-case name without prefix, decoded value).

@@ -74,12 +74,10 @@ const STREAMING_MARKERS: [&str; 5] = [
     "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER",
 ];
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
+use super::headers::value as header_str;
 
 fn parse_len(headers: &HeaderMap, name: &str) -> S3Result<Option<u64>> {
-    match headers.get(name) {
+    match super::headers::get(headers, name) {
         None => Ok(None),
         Some(v) => v
             .to_str()
@@ -142,7 +140,7 @@ impl BodySpec {
             parse_len(headers, "content-length")?
         };
 
-        if let Some(v) = headers.get("content-md5") {
+        if let Some(v) = super::headers::get(headers, "content-md5") {
             let d = v
                 .to_str()
                 .ok()
