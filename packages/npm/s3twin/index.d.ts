@@ -1,4 +1,4 @@
-import type { S3Client, S3ClientConfig, _Object } from "@aws-sdk/client-s3";
+import type { PutObjectCommandInput, S3Client, S3ClientConfig, _Object } from "@aws-sdk/client-s3";
 
 export interface ServerOptions {
   /** Port to listen on (default 4566); 0 picks a free one. */
@@ -92,7 +92,7 @@ export declare class Clone {
   putObject(
     bucket: string,
     key: string,
-    body: string | Uint8Array | Buffer | NodeJS.ReadableStream,
+    body: PutObjectCommandInput["Body"],
     input?: Record<string, unknown>,
   ): Promise<unknown>;
   getObject(bucket: string, key: string, input?: Record<string, unknown>): Promise<Buffer>;

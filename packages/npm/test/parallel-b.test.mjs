@@ -1,4 +1,4 @@
-// Runs in parallel with parallel-a.test.mjs (node --test --test-concurrency=2): each file is a
+// Runs in parallel with parallel-a.test.mjs (packages/test.sh runs the two together): each file is a
 // process with its own server and run, even with the same run id.
 import { test } from "node:test";
 import assert from "node:assert/strict";

@@ -149,3 +149,17 @@ def test_server_context_manager_and_run():
     # Leaving the block stopped the process.
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_notification_log(s3_client, s3twin_run):
+    arn = "arn:aws:sqs:us-east-1:000000000000:jobs"
+    s3_client.create_bucket(Bucket="notified")
+    s3_client.put_bucket_notification_configuration(
+        Bucket="notified",
+        NotificationConfiguration={
+            "QueueConfigurations": [{"Id": "jobs", "QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]
+        },
+    )
+    s3_client.put_object(Bucket="notified", Key="in/a.txt", Body=b"a")
+    created = s3twin_run.notifications(eventName="ObjectCreated:*", wait=1)
+    assert [(n["key"], n["status"]) for n in created] == [("in/a.txt", "undeliverable")]
