@@ -42,3 +42,21 @@ def test_exit_without_stop_stops_the_server():
     proc, pid = _start_child("")
     assert proc.wait() == 0
     assert _gone(pid)
+
+
+def test_s3twin_binary_that_is_not_a_binary_is_an_error(monkeypatch):
+    import pytest
+
+    import s3twin
+
+    monkeypatch.setenv("S3TWIN_BINARY", "/nonexistent/s3twin")
+    with pytest.raises(FileNotFoundError, match="S3TWIN_BINARY=/nonexistent/s3twin is not an executable file"):
+        s3twin.Server().start()
+
+
+def test_the_wheel_binary_is_found_without_path(monkeypatch):
+    import s3twin
+
+    monkeypatch.delenv("S3TWIN_BINARY", raising=False)
+    monkeypatch.setenv("PATH", "")
+    assert os.path.basename(s3twin.find_binary()) == "s3twin"

@@ -121,6 +121,21 @@ def test_refusal_on_any_boto3_client_and_session():
         session.client("s3").list_buckets()
 
 
+def test_refusal_of_presigning_for_aws_with_production_keys(s3twin_run):
+    client = s3twin_run.client(
+        endpoint_url="https://s3.us-east-1.amazonaws.com",
+        aws_access_key_id=PROD_KEY_ID,
+        aws_secret_access_key=PROD_SECRET,
+    )
+    with pytest.raises(s3twin.ProductionCallRefused, match="refused to send GetObject"):
+        client.generate_presigned_url("get_object", Params={"Bucket": "prod", "Key": "k"})
+    # The twin's own presigned URLs are not affected.
+    local = s3twin_run.client(aws_access_key_id=PROD_KEY_ID, aws_secret_access_key=PROD_SECRET)
+    assert local.generate_presigned_url("get_object", Params={"Bucket": "b1", "Key": "k"}).startswith(
+        s3twin_run.endpoint
+    )
+
+
 def test_production_shaped_keys_still_reach_the_twin(s3twin_run):
     client = s3twin_run.client(aws_access_key_id=PROD_KEY_ID, aws_secret_access_key=PROD_SECRET)
     client.create_bucket(Bucket="guarded")
