@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite: Rust unit tests and the aws-sdk-s3 suite (cargo test), then the
 # boto3 / aws-cli, @aws-sdk/client-s3, MCP and headless-Chromium suites against the release
-# binary. Installs what the client suites need (a Python venv, npm packages, Debian's chromium)
-# on first use.
+# binary, and the npm and Python packages' acceptance tests. Installs what the client suites
+# need (a Python venv, npm packages, Debian's chromium) on first use.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,6 +45,9 @@ record "headless Chromium" $?
 # MCP: the Python MCP SDK over stdio (`s3twin mcp`) and streamable HTTP; 5 minutes at most.
 S3TWIN_BIN="$PWD/target/release/s3twin" timeout 300 bash tests/clients/mcp/run.sh
 record "MCP (stdio + streamable HTTP)" $?
+# The npm and Python packages, installed fresh from their tarballs and wheel; 5 minutes at most.
+timeout 300 bash packages/test.sh
+record "npm + Python packages" $?
 
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "== the server died during the client suites:"; cat "$log"

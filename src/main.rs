@@ -127,6 +127,10 @@ struct ServeArgs {
     /// Milliseconds before the first delivery retry; each further retry waits twice as long.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..=600_000))]
     notify_backoff_ms: u64,
+    /// Stop when standard input reaches end of file: a parent that holds the other end of a
+    /// pipe (a test helper) takes the server down with it, even when it is killed.
+    #[arg(long)]
+    exit_with_stdin: bool,
 }
 
 fn parse_webhook(spec: &str) -> Result<(String, String), String> {
@@ -237,6 +241,7 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let args_seed = args.seed.clone();
+    let exit_with_stdin = args.exit_with_stdin;
     let config = Config {
         host: args.host,
         port: args.port,
@@ -277,7 +282,7 @@ fn main() -> ExitCode {
         }
     };
     runtime.spawn(wake_workers_to_tidy());
-    match runtime.block_on(serve(config, args_seed)) {
+    match runtime.block_on(serve(config, args_seed, exit_with_stdin)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("s3twin: {e}");
@@ -313,7 +318,7 @@ fn mcp(args: McpArgs) -> ExitCode {
     }
 }
 
-async fn serve(config: Config, seed: Option<String>) -> std::io::Result<()> {
+async fn serve(config: Config, seed: Option<String>, exit_with_stdin: bool) -> std::io::Result<()> {
     let listener = s3twin::server::bind(&config).await.map_err(|e| {
         std::io::Error::new(
             e.kind(),
@@ -350,10 +355,44 @@ async fn serve(config: Config, seed: Option<String>) -> std::io::Result<()> {
     );
     let _ = out.flush();
     drop(out);
-    shutdown_signal().await;
+    if exit_with_stdin {
+        tokio::select! {
+            _ = shutdown_signal() => {}
+            _ = stdin_closed() => {}
+        }
+    } else {
+        shutdown_signal().await;
+    }
     tracing::info!("stopping");
     running.stop().await;
     Ok(())
+}
+
+/// Resolves when standard input ends (or fails). A plain thread reads it: the wait is a
+/// blocking read, and a thread costs less than tokio's stdin support.
+async fn stdin_closed() {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("stdin-watch".into())
+        .spawn(move || {
+            use std::io::Read;
+            let mut buf = [0u8; 256];
+            let mut stdin = std::io::stdin().lock();
+            loop {
+                match stdin.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+            let _ = tx.send(());
+        });
+    if spawned.is_err() {
+        // Without the watcher the flag cannot be honoured; stopping beats outliving the parent.
+        return;
+    }
+    let _ = rx.await;
 }
 
 async fn shutdown_signal() {

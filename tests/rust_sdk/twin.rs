@@ -938,3 +938,57 @@ async fn the_clock_rate_flag_speeds_up_the_default_run_and_bad_rates_refuse_to_s
         );
     }
 }
+
+/// Waits up to `secs` for the child to exit; its status, or None if it is still running.
+fn wait_exit(child: &mut std::process::Child, secs: u64) -> Option<std::process::ExitStatus> {
+    let until = std::time::Instant::now() + Duration::from_secs(secs);
+    while std::time::Instant::now() < until {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+#[tokio::test]
+async fn exit_with_stdin_stops_the_server_when_its_parent_lets_go_of_stdin() {
+    use std::io::BufRead;
+    for flag in [true, false] {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_s3twin"));
+        cmd.args(["--port", "0"]);
+        if flag {
+            cmd.arg("--exit-with-stdin");
+        }
+        let mut child = cmd
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn s3twin");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("first line");
+        let addr = line
+            .trim()
+            .strip_prefix("s3twin listening on http://")
+            .expect("listening line")
+            .to_string();
+        let get =
+            format!("GET /_s3twin/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        let (status, text) = raw(&addr, get.as_bytes()).await;
+        assert_eq!(status, 200, "{text}");
+        // The parent's end of the pipe closes, as when the parent dies.
+        drop(child.stdin.take());
+        let exited = wait_exit(&mut child, if flag { 5 } else { 1 });
+        if flag {
+            let status = exited.expect("still running after stdin closed");
+            assert!(status.success(), "{status:?}");
+        } else {
+            assert!(exited.is_none(), "stopped without --exit-with-stdin");
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
