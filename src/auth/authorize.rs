@@ -164,8 +164,15 @@ fn public_acl_headers(h: &HeaderMap) -> bool {
 
 fn facts(auth: &Auth, r: &Request) -> Facts {
     let mut f = Facts::default();
-    f.set("aws:SourceIp", "127.0.0.1");
-    f.set("aws:SecureTransport", "false");
+    // An IPv4 client of a dual-stack listener arrives as `::ffff:a.b.c.d`.
+    f.set(
+        "aws:SourceIp",
+        auth.peer.addr.ip().to_canonical().to_string(),
+    );
+    f.set(
+        "aws:SecureTransport",
+        if auth.peer.secure { "true" } else { "false" },
+    );
     let now = r.run.now();
     f.set("aws:CurrentTime", format!("{}Z", &iso8601(now)[..19]));
     f.set("aws:EpochTime", (now / 1000).to_string());

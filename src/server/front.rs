@@ -61,6 +61,7 @@ fn log_start(
 
 pub async fn handle(
     state: Arc<AppState>,
+    peer: super::Peer,
     req: Request<Incoming>,
 ) -> Result<Response<Outgoing>, ChaosReset> {
     let started = Instant::now();
@@ -147,6 +148,7 @@ pub async fn handle(
             let authenticated = crate::auth::authenticate(
                 &state,
                 &run,
+                peer,
                 &method,
                 &parts,
                 &query,

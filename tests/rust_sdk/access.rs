@@ -364,6 +364,51 @@ async fn cross_account_grant_and_explicit_deny() {
     );
 }
 
+/// `aws:SourceIp` is the client's address as the listener accepted it: a policy that lets
+/// anonymous reads in from 127.0.0.2 only serves a client connecting from there, not one
+/// from 127.0.0.1, and a Deny of 127.0.0.2 refuses it.
+#[tokio::test]
+async fn source_ip_is_the_client_address() {
+    let t = Twin::start().await;
+    let (run, owner, _) = two_accounts(&t, "acc-srcip").await;
+    let b = new_bucket(&owner, "srcip").await;
+    put(&owner, &b, "k", b"from-2").await;
+    owner
+        .delete_public_access_block()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("delete bpa");
+    set_policy(
+        &owner,
+        &b,
+        serde_json::json!({ "Statement": [{ "Effect": "Allow", "Principal": "*",
+        "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{b}/*"),
+        "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.2/32"}} }] }),
+    )
+    .await;
+    let get = format!(
+        "GET /t/{run}/{b}/k HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        t.addr()
+    );
+    let (status, text) = raw_from([127, 0, 0, 2], &t.addr(), get.as_bytes()).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.ends_with("from-2"), "{text}");
+    let (status, text) = raw_from([127, 0, 0, 1], &t.addr(), get.as_bytes()).await;
+    assert_eq!(status, 403, "{text}");
+    assert_eq!(xml_value(&text, "Code").as_deref(), Some("AccessDenied"));
+
+    // Everyone may read, but an explicit Deny of 127.0.0.2 wins there.
+    set_policy(&owner, &b, serde_json::json!({ "Statement": [
+        { "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{b}/*") },
+        { "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{b}/*"),
+          "Condition": {"IpAddress": {"aws:SourceIp": ["127.0.0.2/32"]}} }] })).await;
+    let (status, text) = raw_from([127, 0, 0, 1], &t.addr(), get.as_bytes()).await;
+    assert_eq!(status, 200, "{text}");
+    let (status, text) = raw_from([127, 0, 0, 2], &t.addr(), get.as_bytes()).await;
+    assert_eq!(status, 403, "{text}");
+}
+
 #[tokio::test]
 async fn documented_condition_examples() {
     let t = Twin::start().await;
