@@ -239,8 +239,9 @@ fn facts(auth: &Auth, r: &Request) -> Facts {
 /// Judges a request (`auth::Auth` from the authenticate stage). Nothing is checked unless
 /// the run enforces auth. A copy also needs `s3:GetObject` (`…Version`) on its source.
 pub fn authorize(auth: &Auth, r: &Request) -> S3Result<()> {
-    // A CORS preflight carries no credentials and is judged by the bucket's CORS rules alone.
-    if !auth.enforced() || r.op == Op::CorsPreflight {
+    // A CORS preflight carries no credentials and is judged by the bucket's CORS rules alone;
+    // a POST form is judged once its fields are read (`authorize_form`).
+    if !auth.enforced() || matches!(r.op, Op::CorsPreflight | Op::PostObject) {
         return Ok(());
     }
     judge(auth, r)?;
@@ -269,6 +270,15 @@ pub fn authorize(auth: &Auth, r: &Request) -> S3Result<()> {
         }
     }
     Ok(())
+}
+
+/// A POST form (enforce mode), as the principal its signature established, with the form's
+/// fields as the request's headers (`x-amz-acl`, `x-amz-server-side-encryption`…).
+pub fn authorize_form(auth: &Auth, r: &Request) -> S3Result<()> {
+    if !auth.enforced() {
+        return Ok(());
+    }
+    judge(auth, r)
 }
 
 /// `bucket/key[?versionId=v]` (optionally with a leading `/`, percent-encoded).
@@ -326,6 +336,7 @@ fn judge(auth: &Auth, r: &Request) -> S3Result<()> {
             Op::PutBucketAcl
                 | Op::PutObjectAcl
                 | Op::PutObject
+                | Op::PostObject
                 | Op::CopyObject
                 | Op::CreateMultipartUpload
         )
@@ -397,6 +408,7 @@ fn judge(auth: &Auth, r: &Request) -> S3Result<()> {
         | Op::ListMultipartUploads
         | Op::HeadBucket => on_bucket(Permission::Read),
         Op::PutObject
+        | Op::PostObject
         | Op::CopyObject
         | Op::DeleteObject
         | Op::DeleteObjects

@@ -9,6 +9,7 @@ pub mod authorize;
 pub mod chunk_signature;
 pub mod identity;
 pub mod policy;
+pub mod post_form;
 pub mod presign;
 pub mod sigv2;
 pub mod sigv4;
