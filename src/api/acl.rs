@@ -354,7 +354,9 @@ pub async fn put_bucket_acl(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
     let requested = requested_acl(ctx, body, true).await?;
     check_ownership(&bucket, &requested)?;
-    bucket.set_acl(requested.into_acl());
+    let acl = requested.into_acl();
+    crate::auth::authorize::check_new_acl(&ctx.auth, &bucket, &acl)?;
+    bucket.set_acl(acl);
     Ok(empty(200))
 }
 
@@ -371,6 +373,7 @@ pub async fn put_object_acl(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     read_subresource_version(ctx, &bucket, key, "PUT")?;
     check_ownership(&bucket, &requested)?;
     let acl = requested.into_acl();
+    crate::auth::authorize::check_new_acl(&ctx.auth, &bucket, &acl)?;
     let object = bucket
         .modify(key, ctx.query.get("versionId"), |o: &mut Object| {
             o.acl = acl

@@ -464,6 +464,20 @@ pub fn claim_bucket(auth: &Auth, run: &Run, name: &str) {
     }));
 }
 
+/// BlockPublicAcls (enforce mode): an ACL that grants anything to AllUsers or
+/// AuthenticatedUsers is refused, however it was asked for (canned, grant headers or an
+/// `AccessControlPolicy` document).
+pub fn check_new_acl(auth: &Auth, bucket: &Bucket, acl: &Acl) -> S3Result<()> {
+    if auth.enforced()
+        && bucket.acls_enabled()
+        && acl_eval::is_public(acl)
+        && PublicAccessBlock::of(bucket).block_public_acls
+    {
+        return Err(denied());
+    }
+    Ok(())
+}
+
 /// BlockPublicPolicy (enforce mode): a public policy is refused on a bucket that blocks them.
 pub fn check_new_policy(auth: &Auth, bucket: &Bucket, doc: &str) -> S3Result<()> {
     if auth.enforced()

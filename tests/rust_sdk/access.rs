@@ -679,3 +679,130 @@ async fn acls_apply_when_ownership_allows_them() {
         403
     );
 }
+
+/// BlockPublicAcls refuses a public grant given in an `AccessControlPolicy` document
+/// (PutBucketAcl, PutObjectAcl) as it refuses canned ACLs and grant headers; once the block
+/// is lifted the same documents are stored and let anonymous readers in.
+#[tokio::test]
+async fn block_public_acls_refuses_public_grants_in_a_document() {
+    use aws_sdk_s3::types::{AccessControlPolicy, Grant, Grantee, Owner, Permission, Type};
+    let t = Twin::start().await;
+    let (run, owner, _) = two_accounts(&t, "acc-bpadoc").await;
+    let b = new_bucket(&owner, "bpadoc").await;
+    owner
+        .put_bucket_ownership_controls()
+        .bucket(&b)
+        .ownership_controls(
+            OwnershipControls::builder()
+                .rules(
+                    OwnershipControlsRule::builder()
+                        .object_ownership(ObjectOwnership::BucketOwnerPreferred)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("ownership");
+    put(&owner, &b, "k", b"doc").await;
+    let owner_id = owner
+        .get_bucket_acl()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("acl")
+        .owner()
+        .and_then(|o| o.id())
+        .expect("owner id")
+        .to_string();
+    let document = |group: &str| {
+        AccessControlPolicy::builder()
+            .owner(Owner::builder().id(&owner_id).build())
+            .grants(
+                Grant::builder()
+                    .grantee(
+                        Grantee::builder()
+                            .r#type(Type::CanonicalUser)
+                            .id(&owner_id)
+                            .build()
+                            .unwrap(),
+                    )
+                    .permission(Permission::FullControl)
+                    .build(),
+            )
+            .grants(
+                Grant::builder()
+                    .grantee(
+                        Grantee::builder()
+                            .r#type(Type::Group)
+                            .uri(format!("http://acs.amazonaws.com/groups/{group}"))
+                            .build()
+                            .unwrap(),
+                    )
+                    .permission(Permission::Read)
+                    .build(),
+            )
+            .build()
+    };
+    for group in ["global/AllUsers", "global/AuthenticatedUsers"] {
+        assert_eq!(
+            denied_code(
+                owner
+                    .put_bucket_acl()
+                    .bucket(&b)
+                    .access_control_policy(document(group))
+                    .send()
+                    .await
+            )
+            .await,
+            denied(),
+            "{group}"
+        );
+        assert_eq!(
+            denied_code(
+                owner
+                    .put_object_acl()
+                    .bucket(&b)
+                    .key("k")
+                    .access_control_policy(document(group))
+                    .send()
+                    .await
+            )
+            .await,
+            denied(),
+            "{group}"
+        );
+    }
+    // Not a public grant: LogDelivery.
+    owner
+        .put_bucket_acl()
+        .bucket(&b)
+        .access_control_policy(document("s3/LogDelivery"))
+        .send()
+        .await
+        .expect("log delivery grant");
+    assert_eq!(
+        anonymous(&t, "GET", &format!("/t/{run}/{b}/k")).await.0,
+        403
+    );
+    owner
+        .delete_public_access_block()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("bpa");
+    owner
+        .put_object_acl()
+        .bucket(&b)
+        .key("k")
+        .access_control_policy(document("global/AllUsers"))
+        .send()
+        .await
+        .expect("public grant without the block");
+    assert_eq!(
+        anonymous(&t, "GET", &format!("/t/{run}/{b}/k")).await.0,
+        200
+    );
+}
