@@ -378,7 +378,24 @@ fn judge(auth: &Auth, r: &Request) -> S3Result<()> {
             Decision::Silent => {}
         }
     }
-    if owner {
+    // The bucket owner may do anything, but read an object another account owns (written
+    // under ObjectWriter or BucketOwnerPreferred): that takes the object's ACL.
+    let foreign_object = || {
+        bucket.acls_enabled()
+            && matches!(
+                r.op,
+                Op::GetObject
+                    | Op::HeadObject
+                    | Op::GetObjectAttributes
+                    | Op::GetObjectTagging
+                    | Op::GetObjectAcl
+                    | Op::PutObjectAcl
+            )
+            && object
+                .as_ref()
+                .is_some_and(|o| !o.delete_marker && o.acl.owner.id != bucket_acl.owner.id)
+    };
+    if owner && !foreign_object() {
         return Ok(());
     }
     if !bucket.acls_enabled() {

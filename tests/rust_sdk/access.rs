@@ -806,3 +806,185 @@ async fn block_public_acls_refuses_public_grants_in_a_document() {
         200
     );
 }
+
+async fn set_ownership(c: &Client, bucket: &str, ownership: ObjectOwnership) {
+    c.put_bucket_ownership_controls()
+        .bucket(bucket)
+        .ownership_controls(
+            OwnershipControls::builder()
+                .rules(
+                    OwnershipControlsRule::builder()
+                        .object_ownership(ownership)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("ownership");
+}
+
+/// Object Ownership with ACLs enabled: an object another account writes under ObjectWriter
+/// is that account's (GetObjectAcl, ListObjects V1 and V2 with FetchOwner,
+/// ListObjectVersions show its canonical id) and the bucket owner reads it only when granted;
+/// BucketOwnerPreferred gives it to the bucket owner with `bucket-owner-full-control`;
+/// BucketOwnerEnforced makes the bucket owner the owner of everything.
+#[tokio::test]
+async fn object_writer_owns_what_it_writes() {
+    use aws_sdk_s3::types::ObjectCannedAcl as Canned;
+    let t = Twin::start().await;
+    let (_run, owner, alice) = two_accounts(&t, "acc-writer").await;
+    let b = new_bucket(&owner, "writer").await;
+    set_ownership(&owner, &b, ObjectOwnership::ObjectWriter).await;
+    set_policy(
+        &owner,
+        &b,
+        serde_json::json!({ "Statement": [{ "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:PutObject",
+        "Resource": format!("arn:aws:s3:::{b}/*") }] }),
+    )
+    .await;
+    let id_of = |r: aws_sdk_s3::operation::list_buckets::ListBucketsOutput| {
+        r.owner().and_then(|o| o.id()).expect("owner").to_string()
+    };
+    let owner_id = id_of(owner.list_buckets().send().await.expect("list"));
+    let alice_id = id_of(alice.list_buckets().send().await.expect("list"));
+    assert_ne!(owner_id, alice_id);
+    let alice_put = |key: &'static str, acl: Option<Canned>| {
+        let alice = alice.clone();
+        let b = b.clone();
+        async move {
+            alice
+                .put_object()
+                .bucket(&b)
+                .key(key)
+                .set_acl(acl)
+                .body(key.as_bytes().to_vec().into())
+                .send()
+                .await
+                .expect("alice writes")
+        }
+    };
+    alice_put("mine", None).await;
+    alice_put("shared", Some(Canned::BucketOwnerFullControl)).await;
+    put(&owner, &b, "own", b"own").await;
+
+    let acl = alice
+        .get_object_acl()
+        .bucket(&b)
+        .key("mine")
+        .send()
+        .await
+        .expect("alice reads her ACL");
+    assert_eq!(acl.owner().and_then(|o| o.id()), Some(alice_id.as_str()));
+    // The bucket owner may not read it, nor its ACL; a granted one it may.
+    assert_eq!(
+        denied_code(owner.get_object().bucket(&b).key("mine").send().await).await,
+        denied()
+    );
+    assert_eq!(
+        denied_code(owner.get_object_acl().bucket(&b).key("mine").send().await).await,
+        denied()
+    );
+    assert_eq!(get_bytes(&alice, &b, "mine").await, b"mine");
+    assert_eq!(get_bytes(&owner, &b, "shared").await, b"shared");
+
+    let owners = |keys: Vec<(String, String)>| keys;
+    let v1 = owner.list_objects().bucket(&b).send().await.expect("v1");
+    let v1 = owners(
+        v1.contents()
+            .iter()
+            .map(|o| {
+                (
+                    o.key().unwrap_or("").to_string(),
+                    o.owner().and_then(|w| w.id()).unwrap_or("").to_string(),
+                )
+            })
+            .collect(),
+    );
+    let expected = vec![
+        ("mine".to_string(), alice_id.clone()),
+        ("own".to_string(), owner_id.clone()),
+        ("shared".to_string(), alice_id.clone()),
+    ];
+    assert_eq!(v1, expected);
+    let v2 = owner
+        .list_objects_v2()
+        .bucket(&b)
+        .fetch_owner(true)
+        .send()
+        .await
+        .expect("v2");
+    let v2: Vec<(String, String)> = v2
+        .contents()
+        .iter()
+        .map(|o| {
+            (
+                o.key().unwrap_or("").to_string(),
+                o.owner().and_then(|w| w.id()).unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(v2, expected);
+    let versions = owner
+        .list_object_versions()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("versions");
+    let versions: Vec<(String, String)> = versions
+        .versions()
+        .iter()
+        .map(|o| {
+            (
+                o.key().unwrap_or("").to_string(),
+                o.owner().and_then(|w| w.id()).unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(versions, expected);
+
+    // BucketOwnerPreferred: bucket-owner-full-control hands the object to the bucket owner.
+    set_ownership(&owner, &b, ObjectOwnership::BucketOwnerPreferred).await;
+    alice_put("preferred", Some(Canned::BucketOwnerFullControl)).await;
+    alice_put("kept", None).await;
+    let owner_of = |key: &'static str| {
+        let owner = owner.clone();
+        let b = b.clone();
+        async move {
+            owner
+                .list_objects_v2()
+                .bucket(&b)
+                .prefix(key)
+                .fetch_owner(true)
+                .send()
+                .await
+                .expect("list")
+                .contents()
+                .first()
+                .and_then(|o| o.owner())
+                .and_then(|o| o.id())
+                .map(str::to_string)
+        }
+    };
+    assert_eq!(owner_of("preferred").await, Some(owner_id.clone()));
+    assert_eq!(owner_of("kept").await, Some(alice_id.clone()));
+    assert_eq!(get_bytes(&owner, &b, "preferred").await, b"preferred");
+
+    // BucketOwnerEnforced: the bucket owner owns (and reads) everything.
+    set_ownership(&owner, &b, ObjectOwnership::BucketOwnerEnforced).await;
+    alice_put("enforced", None).await;
+    assert_eq!(owner_of("enforced").await, Some(owner_id.clone()));
+    assert_eq!(owner_of("mine").await, Some(owner_id.clone()));
+    assert_eq!(get_bytes(&owner, &b, "mine").await, b"mine");
+    let acl = owner
+        .get_object_acl()
+        .bucket(&b)
+        .key("mine")
+        .send()
+        .await
+        .expect("acl");
+    assert_eq!(acl.owner().and_then(|o| o.id()), Some(owner_id.as_str()));
+}
