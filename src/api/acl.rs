@@ -76,6 +76,21 @@ impl Requested {
     }
 }
 
+/// Email grantees: S3 stopped accepting them on October 1, 2025 (the regions that had them
+/// answer 405; the others never took them). The caller names the method and resource.
+fn email_grantee_refused() -> S3Error {
+    S3Error::new(Code::MethodNotAllowed)
+}
+
+/// `email_grantee_refused` with the request's method and resource type, as a 405 carries.
+fn with_resource(e: S3Error, ctx: &Ctx, for_bucket: bool) -> S3Error {
+    if e.code != Code::MethodNotAllowed || !e.extras.is_empty() {
+        return e;
+    }
+    e.extra("Method", ctx.method.as_str())
+        .extra("ResourceType", if for_bucket { "BUCKET" } else { "OBJECT" })
+}
+
 fn acl_not_supported() -> S3Error {
     S3Error::new(Code::AccessControlListNotSupported)
 }
@@ -85,7 +100,7 @@ fn valid_canonical_id(id: &str) -> bool {
     id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// The grantees of one grant header: `id="…"`, `uri="…"` or `emailAddress="…"`, separated by
+/// The grantees of one grant header: `id="…"` or `uri="…"` (`emailAddress="…"` is refused), separated by
 /// commas (quotes optional).
 fn parse_grant_header(header: &'static str, value: &str) -> S3Result<Vec<Grantee>> {
     let mut out = Vec::new();
@@ -115,9 +130,7 @@ fn parse_grant_header(header: &'static str, value: &str) -> S3Result<Vec<Grantee
                 }
                 out.push(Grantee::group(target));
             }
-            "emailaddress" => out.push(Grantee::AmazonCustomerByEmail {
-                email: target.to_string(),
-            }),
+            "emailaddress" => return Err(email_grantee_refused()),
             _ => return Err(unrecognized()),
         }
     }
@@ -152,7 +165,9 @@ fn requested_from_headers(ctx: &Ctx, for_bucket: bool) -> S3Result<Option<Reques
             let value = value.to_str().map_err(|_| {
                 S3Error::invalid_argument("Argument format not recognized", header, "")
             })?;
-            for grantee in parse_grant_header(header, value)? {
+            for grantee in
+                parse_grant_header(header, value).map_err(|e| with_resource(e, ctx, for_bucket))?
+            {
                 grants.push(Grant::new(grantee, permission));
             }
         }
@@ -191,10 +206,8 @@ fn grantee_from_xml(grantee: &Element) -> S3Result<Grantee> {
         }
         return Ok(Grantee::group(uri));
     }
-    if let Some(email) = grantee.child_text("EmailAddress") {
-        return Ok(Grantee::AmazonCustomerByEmail {
-            email: email.trim().to_string(),
-        });
+    if grantee.child("EmailAddress").is_some() {
+        return Err(email_grantee_refused());
     }
     Err(malformed_acl())
 }
@@ -249,7 +262,7 @@ async fn requested_acl(ctx: &Ctx, body: ReqBody, for_bucket: bool) -> S3Result<R
         .extra("MissingHeaderName", "x-amz-acl")),
         (Some(_), false) => Err(S3Error::new(Code::UnexpectedContent)),
         (Some(r), true) => Ok(r),
-        (None, false) => parse_policy(&doc),
+        (None, false) => parse_policy(&doc).map_err(|e| with_resource(e, ctx, for_bucket)),
     }
 }
 
@@ -447,19 +460,17 @@ mod tests {
     fn grant_headers() {
         let g = parse_grant_header(
             "x-amz-grant-read",
-            &format!(
-                "id=\"{OWNER_ID}\", uri=\"http://acs.amazonaws.com/groups/global/AllUsers\",emailAddress=a@b.c"
-            ),
+            &format!("id=\"{OWNER_ID}\", uri=\"http://acs.amazonaws.com/groups/global/AllUsers\""),
         )
         .expect("valid");
-        assert_eq!(g.len(), 3);
+        assert_eq!(g.len(), 2);
         assert_eq!(g[0], Grantee::user(OWNER_ID));
         assert_eq!(g[1].type_name(), "Group");
         assert_eq!(
-            g[2],
-            Grantee::AmazonCustomerByEmail {
-                email: "a@b.c".into()
-            }
+            parse_grant_header("x-amz-grant-read", "emailAddress=a@b.c")
+                .unwrap_err()
+                .code,
+            Code::MethodNotAllowed
         );
         for bad in [
             "name=\"x\"",
