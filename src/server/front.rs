@@ -156,7 +156,14 @@ pub async fn handle(
             );
             let routed = authenticated.and_then(|auth| {
                 if website {
-                    return Ok((Op::Website, auth));
+                    // The website endpoint answers CORS preflights from the bucket's rules,
+                    // as the REST endpoint does (its errors as HTML pages).
+                    let op = if method == Method::OPTIONS {
+                        Op::CorsPreflight
+                    } else {
+                        Op::Website
+                    };
+                    return Ok((op, auth));
                 }
                 router::route(
                     &method,
