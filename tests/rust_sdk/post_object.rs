@@ -639,6 +639,51 @@ async fn form_signatures_in_an_enforcing_run() {
         Some("AWSAccessKeyId")
     );
 
+    // BlockPublicAcls (on for new buckets) refuses a signed form that asks for a public ACL
+    // once the bucket accepts ACLs.
+    owner
+        .put_bucket_ownership_controls()
+        .bucket(&b)
+        .ownership_controls(
+            aws_sdk_s3::types::OwnershipControls::builder()
+                .rules(
+                    aws_sdk_s3::types::OwnershipControlsRule::builder()
+                        .object_ownership(aws_sdk_s3::types::ObjectOwnership::ObjectWriter)
+                        .build()
+                        .expect("rule"),
+                )
+                .build()
+                .expect("controls"),
+        )
+        .send()
+        .await
+        .expect("ownership");
+    let acl_policy = policy(
+        "2099-01-01T00:00:00Z",
+        &format!(r#"{{"bucket":"{b}"}},["starts-with","$key","up/"],{{"acl":"public-read"}}"#),
+    );
+    let public_form = form(
+        &[
+            ("key", "up/public"),
+            ("acl", "public-read"),
+            ("AWSAccessKeyId", "parlel"),
+            ("policy", &acl_policy),
+            ("signature", &sign_v2("parlel", &acl_policy)),
+        ],
+        Some(("f", b"x")),
+    );
+    let (status, text) = post_form(&t, &path, &public_form).await;
+    assert_eq!(status, 403, "{text}");
+    assert_eq!(xml_value(&text, "Code").as_deref(), Some("AccessDenied"));
+    owner
+        .delete_public_access_block()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("bpa");
+    let (status, text) = post_form(&t, &path, &public_form).await;
+    assert_eq!(status, 204, "{text}");
+
     // No signature at all: an anonymous upload, refused on a private bucket.
     let (status, text) =
         post_form(&t, &path, &form(&[("key", "up/anon")], Some(("f", b"x")))).await;
