@@ -102,13 +102,14 @@ pub fn authenticate(
             let [terminal, service, region, day, ak] = parts[..] else {
                 return Err(malformed_credential(credential));
             };
-            if ak.is_empty() || service != "s3" || terminal != "aws4_request" || day.len() != 8 {
+            let day_ok = day.len() == 8 && day.bytes().all(|b| b.is_ascii_digit());
+            if ak.is_empty() || service != "s3" || terminal != "aws4_request" || !day_ok {
                 return Err(malformed_credential(credential));
             }
             let id = lookup(ak)?;
             let key = sigv4::signing_key(&id.secret_key, day, region);
             let expected = hex::encode(sigv4::hmac(&key, policy.as_bytes()));
-            if !expected.eq_ignore_ascii_case(signature) {
+            if expected != signature {
                 return Err(mismatch(ak, policy, signature));
             }
             auth.signature_version = Some(sigv4::ALGORITHM);
