@@ -295,6 +295,26 @@ pub fn request_object_acl(ctx: &Ctx) -> S3Result<Arc<Acl>> {
         .into_acl(&owner, &bucket_owner.id)
 }
 
+/// The ACL of a delete marker a request stacks: the deleter's account owns it (enforce mode,
+/// another account than the server's); `None` keeps the account's.
+pub fn marker_acl(ctx: &Ctx, bucket: &Bucket) -> Option<Arc<Acl>> {
+    let crate::auth::Principal::User(id) = &ctx.auth.principal else {
+        return None;
+    };
+    if id.canonical_id == OWNER_ID {
+        return None;
+    }
+    let owner = Owner {
+        id: id.canonical_id.clone(),
+        display_name: id.name.clone(),
+    };
+    Some(Arc::new(Acl::canned_for(
+        CannedAcl::Private,
+        owner,
+        &bucket.acl().owner.id,
+    )))
+}
+
 /// Who owns an object a request writes (enforce mode): the bucket owner under
 /// `BucketOwnerEnforced`, and under `BucketOwnerPreferred` when the writer grants it
 /// `bucket-owner-full-control`; the writer otherwise (`ObjectWriter`). An anonymous writer's

@@ -842,7 +842,7 @@ async fn object_writer_owns_what_it_writes() {
         &owner,
         &b,
         serde_json::json!({ "Statement": [{ "Effect": "Allow",
-        "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:PutObject",
+        "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": ["s3:PutObject", "s3:DeleteObject"],
         "Resource": format!("arn:aws:s3:::{b}/*") }] }),
     )
     .await;
@@ -972,6 +972,29 @@ async fn object_writer_owns_what_it_writes() {
     assert_eq!(owner_of("preferred").await, Some(owner_id.clone()));
     assert_eq!(owner_of("kept").await, Some(alice_id.clone()));
     assert_eq!(get_bytes(&owner, &b, "preferred").await, b"preferred");
+    // A delete marker is its deleter's.
+    set_versioning(
+        &owner,
+        &b,
+        aws_sdk_s3::types::BucketVersioningStatus::Enabled,
+    )
+    .await;
+    alice
+        .delete_object()
+        .bucket(&b)
+        .key("kept")
+        .send()
+        .await
+        .expect("alice deletes");
+    let listed = owner
+        .list_object_versions()
+        .bucket(&b)
+        .prefix("kept")
+        .send()
+        .await
+        .expect("versions");
+    let marker = listed.delete_markers().first().expect("a delete marker");
+    assert_eq!(marker.owner().and_then(|o| o.id()), Some(alice_id.as_str()));
 
     // BucketOwnerEnforced: the bucket owner owns (and reads) everything.
     set_ownership(&owner, &b, ObjectOwnership::BucketOwnerEnforced).await;
