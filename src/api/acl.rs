@@ -9,7 +9,7 @@ use crate::error::{Code, S3Error, S3Result};
 use crate::events::EventName;
 use crate::server::response::{empty, xml, Resp};
 use crate::store::{
-    Acl, Bucket, CannedAcl, Grant, Grantee, Object, ObjectOwnership, Permission, GROUPS,
+    Acl, Bucket, CannedAcl, Grant, Grantee, Object, ObjectOwnership, Owner, Permission, GROUPS,
     MAX_GRANTS, OWNER_ID,
 };
 use crate::wire::request_body::{receive, BodySpec};
@@ -30,38 +30,65 @@ const GRANT_HEADERS: [(&str, Permission); 5] = [
 /// The ACL a request asks for.
 enum Requested {
     Canned(CannedAcl),
-    /// Grant headers or an `AccessControlPolicy` document: exactly these grants.
-    Grants(Vec<Grant>),
+    /// Grant headers or an `AccessControlPolicy` document (with the owner id it names):
+    /// exactly these grants.
+    Grants(Vec<Grant>, Option<String>),
 }
 
 impl Requested {
     /// Whether a bucket with ACLs disabled (`BucketOwnerEnforced`) accepts it: no ACL but
     /// `private`, `bucket-owner-full-control`, or grants of FULL_CONTROL to the owner only.
-    fn allowed_without_acls(&self) -> bool {
+    fn allowed_without_acls(&self, owner: &str) -> bool {
         match self {
             Requested::Canned(c) => c.allowed_without_acls(),
-            Requested::Grants(grants) => {
+            Requested::Grants(grants, _) => {
                 !grants.is_empty() && grants.iter().all(|g| {
                     g.permission == Permission::FullControl
-                        && matches!(&g.grantee, Grantee::CanonicalUser { id, .. } if id == OWNER_ID)
+                        && matches!(&g.grantee, Grantee::CanonicalUser { id, .. } if id == owner)
                 })
             }
         }
     }
 
-    fn into_acl(self) -> Arc<Acl> {
-        match self {
-            Requested::Canned(c) => {
-                let acl = Acl::canned(c);
-                if acl.is_owner_full_control_only() {
-                    Acl::private()
-                } else {
-                    Arc::new(acl)
+    /// The ACL of a resource `owner` owns in a bucket `bucket_owner` owns. The account's
+    /// `private` ACL is the shared one.
+    fn into_acl(self, owner: &Owner, bucket_owner: &str) -> S3Result<Arc<Acl>> {
+        let acl = match self {
+            Requested::Canned(c) => Acl::canned_for(c, owner.clone(), bucket_owner),
+            Requested::Grants(grants, named) => {
+                // An ACL cannot give the resource another owner.
+                if named.is_some_and(|id| id != owner.id) {
+                    return Err(S3Error::new(Code::AccessDenied));
+                }
+                Acl {
+                    owner: owner.clone(),
+                    grants,
                 }
             }
-            Requested::Grants(grants) => Arc::new(Acl::with_grants(grants)),
-        }
+        };
+        Ok(
+            if owner.id == OWNER_ID && acl.is_owner_full_control_only() {
+                Acl::private()
+            } else {
+                Arc::new(acl)
+            },
+        )
     }
+}
+
+/// Email grantees: S3 stopped accepting them on October 1, 2025 (the regions that had them
+/// answer 405; the others never took them). The caller names the method and resource.
+fn email_grantee_refused() -> S3Error {
+    S3Error::new(Code::MethodNotAllowed)
+}
+
+/// `email_grantee_refused` with the request's method and resource type, as a 405 carries.
+fn with_resource(e: S3Error, ctx: &Ctx, for_bucket: bool) -> S3Error {
+    if e.code != Code::MethodNotAllowed || !e.extras.is_empty() {
+        return e;
+    }
+    e.extra("Method", ctx.method.as_str())
+        .extra("ResourceType", if for_bucket { "BUCKET" } else { "OBJECT" })
 }
 
 fn acl_not_supported() -> S3Error {
@@ -73,7 +100,7 @@ fn valid_canonical_id(id: &str) -> bool {
     id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// The grantees of one grant header: `id="…"`, `uri="…"` or `emailAddress="…"`, separated by
+/// The grantees of one grant header: `id="…"` or `uri="…"` (`emailAddress="…"` is refused), separated by
 /// commas (quotes optional).
 fn parse_grant_header(header: &'static str, value: &str) -> S3Result<Vec<Grantee>> {
     let mut out = Vec::new();
@@ -103,9 +130,7 @@ fn parse_grant_header(header: &'static str, value: &str) -> S3Result<Vec<Grantee
                 }
                 out.push(Grantee::group(target));
             }
-            "emailaddress" => out.push(Grantee::AmazonCustomerByEmail {
-                email: target.to_string(),
-            }),
+            "emailaddress" => return Err(email_grantee_refused()),
             _ => return Err(unrecognized()),
         }
     }
@@ -140,7 +165,9 @@ fn requested_from_headers(ctx: &Ctx, for_bucket: bool) -> S3Result<Option<Reques
             let value = value.to_str().map_err(|_| {
                 S3Error::invalid_argument("Argument format not recognized", header, "")
             })?;
-            for grantee in parse_grant_header(header, value)? {
+            for grantee in
+                parse_grant_header(header, value).map_err(|e| with_resource(e, ctx, for_bucket))?
+            {
                 grants.push(Grant::new(grantee, permission));
             }
         }
@@ -148,7 +175,7 @@ fn requested_from_headers(ctx: &Ctx, for_bucket: bool) -> S3Result<Option<Reques
     if grants.len() > MAX_GRANTS {
         return Err(S3Error::new(Code::MalformedACLError));
     }
-    Ok(Some(Requested::Grants(grants)))
+    Ok(Some(Requested::Grants(grants, None)))
 }
 
 fn malformed_acl() -> S3Error {
@@ -179,17 +206,15 @@ fn grantee_from_xml(grantee: &Element) -> S3Result<Grantee> {
         }
         return Ok(Grantee::group(uri));
     }
-    if let Some(email) = grantee.child_text("EmailAddress") {
-        return Ok(Grantee::AmazonCustomerByEmail {
-            email: email.trim().to_string(),
-        });
+    if grantee.child("EmailAddress").is_some() {
+        return Err(email_grantee_refused());
     }
     Err(malformed_acl())
 }
 
 /// Parses an `AccessControlPolicy` document. Not XML, or XML that S3's schema refuses:
 /// MalformedACLError (S3 answers no MalformedXML here).
-fn parse_policy(doc: &[u8]) -> S3Result<Vec<Grant>> {
+fn parse_policy(doc: &[u8]) -> S3Result<Requested> {
     let root = xmlp::parse(doc).map_err(|_| malformed_acl())?;
     if root.name != "AccessControlPolicy" {
         return Err(malformed_acl());
@@ -206,10 +231,6 @@ fn parse_policy(doc: &[u8]) -> S3Result<Vec<Grant>> {
             owner_id,
         ));
     }
-    if owner_id != OWNER_ID {
-        // An ACL cannot give the resource another owner.
-        return Err(S3Error::new(Code::AccessDenied));
-    }
     let list = root.child("AccessControlList").ok_or_else(malformed_acl)?;
     if list.children.iter().any(|c| c.name != "Grant") || list.children.len() > MAX_GRANTS {
         return Err(malformed_acl());
@@ -224,7 +245,7 @@ fn parse_policy(doc: &[u8]) -> S3Result<Vec<Grant>> {
         let grantee = grantee_from_xml(g.child("Grantee").ok_or_else(malformed_acl)?)?;
         grants.push(Grant::new(grantee, permission));
     }
-    Ok(grants)
+    Ok(Requested::Grants(grants, Some(owner_id.to_string())))
 }
 
 /// The ACL a PutBucketAcl / PutObjectAcl asks for: a canned ACL, grant headers, or a document,
@@ -241,28 +262,87 @@ async fn requested_acl(ctx: &Ctx, body: ReqBody, for_bucket: bool) -> S3Result<R
         .extra("MissingHeaderName", "x-amz-acl")),
         (Some(_), false) => Err(S3Error::new(Code::UnexpectedContent)),
         (Some(r), true) => Ok(r),
-        (None, false) => Ok(Requested::Grants(parse_policy(&doc)?)),
+        (None, false) => parse_policy(&doc).map_err(|e| with_resource(e, ctx, for_bucket)),
     }
 }
 
 /// The bucket refuses an ACL it cannot have: anything but the owner's full control while ACLs
 /// are disabled.
 fn check_ownership(bucket: &Bucket, requested: &Requested) -> S3Result<()> {
-    if !bucket.acls_enabled() && !requested.allowed_without_acls() {
+    if !bucket.acls_enabled() && !requested.allowed_without_acls(&bucket.acl().owner.id) {
         return Err(acl_not_supported());
     }
     Ok(())
 }
 
-/// The ACL of an object a request creates (PutObject, CopyObject, CreateMultipartUpload):
-/// `private` unless its headers ask for another one the bucket accepts.
+/// The ACL of an object a request creates (PutObject, CopyObject, CreateMultipartUpload,
+/// POST): `private` unless its headers ask for another one the bucket accepts, owned as the
+/// bucket's Object Ownership says (`object_owner`).
 pub fn request_object_acl(ctx: &Ctx) -> S3Result<Arc<Acl>> {
-    match requested_from_headers(ctx, false)? {
-        None => Ok(Acl::private()),
-        Some(requested) => {
-            check_ownership(&*ctx.run.bucket(ctx.bucket_name())?, &requested)?;
-            Ok(requested.into_acl())
+    let requested = requested_from_headers(ctx, false)?;
+    // Without enforcement everything is the account's: no bucket to look at.
+    if requested.is_none() && !ctx.auth.enforced() {
+        return Ok(Acl::private());
+    }
+    let bucket = ctx.run.bucket(ctx.bucket_name())?;
+    if let Some(r) = &requested {
+        check_ownership(&bucket, r)?;
+    }
+    let bucket_owner = bucket.acl().owner.clone();
+    let owner = object_owner(ctx, &bucket, &bucket_owner, requested.as_ref());
+    requested
+        .unwrap_or(Requested::Canned(CannedAcl::Private))
+        .into_acl(&owner, &bucket_owner.id)
+}
+
+/// The ACL of a delete marker a request stacks: the deleter's account owns it (enforce mode,
+/// another account than the server's); `None` keeps the account's.
+pub fn marker_acl(ctx: &Ctx, bucket: &Bucket) -> Option<Arc<Acl>> {
+    let crate::auth::Principal::User(id) = &ctx.auth.principal else {
+        return None;
+    };
+    if id.canonical_id == OWNER_ID {
+        return None;
+    }
+    let owner = Owner {
+        id: id.canonical_id.clone(),
+        display_name: id.name.clone(),
+    };
+    Some(Arc::new(Acl::canned_for(
+        CannedAcl::Private,
+        owner,
+        &bucket.acl().owner.id,
+    )))
+}
+
+/// Who owns an object a request writes (enforce mode): the bucket owner under
+/// `BucketOwnerEnforced`, and under `BucketOwnerPreferred` when the writer grants it
+/// `bucket-owner-full-control`; the writer otherwise (`ObjectWriter`). An anonymous writer's
+/// object is the bucket owner's.
+fn object_owner(
+    ctx: &Ctx,
+    bucket: &Bucket,
+    bucket_owner: &Owner,
+    requested: Option<&Requested>,
+) -> Owner {
+    let writer = match &ctx.auth.principal {
+        crate::auth::Principal::User(id) => Owner {
+            id: id.canonical_id.clone(),
+            display_name: id.name.clone(),
+        },
+        _ => return bucket_owner.clone(),
+    };
+    match bucket.object_ownership() {
+        None | Some(ObjectOwnership::BucketOwnerEnforced) => bucket_owner.clone(),
+        Some(ObjectOwnership::BucketOwnerPreferred)
+            if matches!(
+                requested,
+                Some(Requested::Canned(CannedAcl::BucketOwnerFullControl))
+            ) =>
+        {
+            bucket_owner.clone()
         }
+        Some(_) => writer,
     }
 }
 
@@ -286,11 +366,15 @@ pub fn create_bucket_acl(ctx: &Ctx) -> S3Result<(ObjectOwnership, Option<Arc<Acl
     if ownership == ObjectOwnership::BucketOwnerEnforced
         && requested
             .as_ref()
-            .is_some_and(|r| !r.allowed_without_acls())
+            .is_some_and(|r| !r.allowed_without_acls(OWNER_ID))
     {
         return Err(S3Error::new(Code::InvalidBucketAclWithObjectOwnership));
     }
-    Ok((ownership, requested.map(Requested::into_acl)))
+    // The bucket is the account's until `claim_bucket` hands it to its creator's account.
+    let acl = requested
+        .map(|r| r.into_acl(&Owner::account(), OWNER_ID))
+        .transpose()?;
+    Ok((ownership, acl))
 }
 
 /// An `AccessControlPolicy` document.
@@ -327,20 +411,23 @@ fn policy_response(acl: &Acl) -> Resp {
     xml(200, policy_document(acl))
 }
 
-/// With ACLs disabled, reads show the owner's full control whatever was stored before.
+/// With ACLs disabled, reads show the bucket owner's full control whatever was stored
+/// before (the bucket owner owns every object then).
 fn shown(bucket: &Bucket, acl: Arc<Acl>) -> Arc<Acl> {
     if bucket.acls_enabled() {
-        acl
-    } else if acl.owner.id == OWNER_ID {
+        return acl;
+    }
+    let owner = bucket.acl().owner.clone();
+    if owner.id == OWNER_ID {
         Acl::private()
     } else {
         // A bucket of another account (auth enforced): that account's full control.
         Arc::new(Acl {
             grants: vec![Grant::new(
-                Grantee::user(&acl.owner.id),
+                Grantee::user(&owner.id),
                 Permission::FullControl,
             )],
-            owner: acl.owner.clone(),
+            owner,
         })
     }
 }
@@ -354,7 +441,10 @@ pub async fn put_bucket_acl(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
     let requested = requested_acl(ctx, body, true).await?;
     check_ownership(&bucket, &requested)?;
-    bucket.set_acl(requested.into_acl());
+    let owner = bucket.acl().owner.clone();
+    let acl = requested.into_acl(&owner, &owner.id)?;
+    crate::auth::authorize::check_new_acl(&ctx.auth, &bucket, &acl)?;
+    bucket.set_acl(acl);
     Ok(empty(200))
 }
 
@@ -368,9 +458,11 @@ pub async fn put_object_acl(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let bucket = ctx.run.bucket(ctx.bucket_name())?;
     let requested = requested_acl(ctx, body, false).await?;
     let key = ctx.key_name();
-    read_subresource_version(ctx, &bucket, key, "PUT")?;
+    let current = read_subresource_version(ctx, &bucket, key, "PUT")?;
     check_ownership(&bucket, &requested)?;
-    let acl = requested.into_acl();
+    // The object keeps its owner; a canned ACL is expanded for it.
+    let acl = requested.into_acl(&current.acl.owner, &bucket.acl().owner.id)?;
+    crate::auth::authorize::check_new_acl(&ctx.auth, &bucket, &acl)?;
     let object = bucket
         .modify(key, ctx.query.get("versionId"), |o: &mut Object| {
             o.acl = acl
@@ -388,19 +480,17 @@ mod tests {
     fn grant_headers() {
         let g = parse_grant_header(
             "x-amz-grant-read",
-            &format!(
-                "id=\"{OWNER_ID}\", uri=\"http://acs.amazonaws.com/groups/global/AllUsers\",emailAddress=a@b.c"
-            ),
+            &format!("id=\"{OWNER_ID}\", uri=\"http://acs.amazonaws.com/groups/global/AllUsers\""),
         )
         .expect("valid");
-        assert_eq!(g.len(), 3);
+        assert_eq!(g.len(), 2);
         assert_eq!(g[0], Grantee::user(OWNER_ID));
         assert_eq!(g[1].type_name(), "Group");
         assert_eq!(
-            g[2],
-            Grantee::AmazonCustomerByEmail {
-                email: "a@b.c".into()
-            }
+            parse_grant_header("x-amz-grant-read", "emailAddress=a@b.c")
+                .unwrap_err()
+                .code,
+            Code::MethodNotAllowed
         );
         for bad in [
             "name=\"x\"",
@@ -421,21 +511,24 @@ mod tests {
              <Grant><Grantee xmlns:xsi=\"{XSI_NS}\" xsi:type=\"Group\"><URI>http://acs.amazonaws.com/groups/s3/LogDelivery</URI></Grantee><Permission>WRITE</Permission></Grant>\
              </AccessControlList></AccessControlPolicy>"
         );
-        let grants = parse_policy(doc.as_bytes()).expect("valid");
+        let Ok(Requested::Grants(grants, Some(owner))) = parse_policy(doc.as_bytes()) else {
+            panic!("valid");
+        };
+        assert_eq!(owner, OWNER_ID);
         assert_eq!(grants.len(), 2);
         assert_eq!(grants[1].permission, Permission::Write);
-        let code = |d: &str| parse_policy(d.as_bytes()).unwrap_err().code;
-        assert_eq!(code("<AccessControlPolicy>"), Code::MalformedACLError);
-        assert_eq!(code("<Other/>"), Code::MalformedACLError);
+        let code = |d: &str| parse_policy(d.as_bytes()).err().map(|e| e.code);
+        assert_eq!(code("<AccessControlPolicy>"), Some(Code::MalformedACLError));
+        assert_eq!(code("<Other/>"), Some(Code::MalformedACLError));
         assert_eq!(
             code(&doc.replace("FULL_CONTROL", "EVERYTHING")),
-            Code::MalformedACLError
+            Some(Code::MalformedACLError)
         );
         assert_eq!(
             code(&format!(
                 "<AccessControlPolicy><Owner><ID>{OWNER_ID}</ID></Owner></AccessControlPolicy>"
             )),
-            Code::MalformedACLError
+            Some(Code::MalformedACLError)
         );
     }
 

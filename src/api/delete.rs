@@ -23,7 +23,7 @@ fn delete_one(
 ) -> S3Result<Deleted> {
     let deleted = match version {
         Some(v) => bucket.delete_version(key, v, ctx.run.now(), bypass),
-        None => bucket.delete(key, ctx.run.now()),
+        None => bucket.delete_by(key, ctx.run.now(), super::acl::marker_acl(ctx, bucket)),
     }?;
     ctx.notify(bucket, || {
         crate::events::Change::deleted(key, &deleted, version.is_some())

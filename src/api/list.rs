@@ -1,6 +1,6 @@
 //! ListObjects (v1) and ListObjectsV2.
 
-use super::{write_owner, Ctx};
+use super::{listing_owner, write_owner_id, Ctx};
 use crate::checksum;
 use crate::clock::xml_timestamp;
 use crate::error::{S3Error, S3Result};
@@ -140,6 +140,11 @@ pub fn list_objects(ctx: &Ctx, v2: bool) -> S3Result<Resp> {
     let with_owner = !v2
         || q.get("fetch-owner")
             .is_some_and(|f| f.eq_ignore_ascii_case("true"));
+    let everyones = if with_owner {
+        listing_owner(&bucket)
+    } else {
+        None
+    };
     for entry in &page.entries {
         if let ListEntry::Object(o) = entry {
             w.open("Contents")
@@ -152,7 +157,8 @@ pub fn list_objects(ctx: &Ctx, v2: bool) -> S3Result<Resp> {
             }
             w.elem("Size", &o.size().to_string());
             if with_owner {
-                write_owner(&mut w);
+                let acl = everyones.as_ref().unwrap_or(&o.acl);
+                write_owner_id(&mut w, &acl.owner.id);
             }
             w.elem("StorageClass", &o.storage_class).close();
         }

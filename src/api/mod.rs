@@ -209,5 +209,17 @@ pub use restore::RestoreDurations;
 
 /// An `Owner` element. AWS stopped sending `DisplayName` in 2025: the ID alone.
 pub(crate) fn write_owner(w: &mut crate::wire::xml::XmlWriter) {
-    w.open("Owner").elem("ID", OWNER_ID).close();
+    write_owner_id(w, OWNER_ID);
+}
+
+/// Who a listing shows as the owner of its objects: the bucket owner while ACLs are disabled
+/// (`BucketOwnerEnforced` owns everything), else each object's own (`None`).
+pub(crate) fn listing_owner(bucket: &Bucket) -> Option<Arc<crate::store::Acl>> {
+    (!bucket.acls_enabled()).then(|| bucket.acl())
+}
+
+/// An `Owner` element for an object's owner (its ACL's: the writer's account under
+/// `ObjectWriter`).
+pub(crate) fn write_owner_id(w: &mut crate::wire::xml::XmlWriter, id: &str) {
+    w.open("Owner").elem("ID", id).close();
 }

@@ -4,6 +4,7 @@
 
 use super::object::{check_key, object_from_headers, set_expiration_header, MAX_PUT_SIZE};
 use super::{object_lock, sse, Ctx, ReqBody};
+use crate::auth::post_form::PostCredentials;
 use crate::checksum::ChecksumAlgorithm;
 use crate::error::{Code, S3Error, S3Result};
 use crate::server::query::{url_encode, Query};
@@ -42,26 +43,30 @@ impl Form {
     }
 }
 
-/// The signature fields of a form, as the policy's signature check needs them.
-#[allow(dead_code)] // read once signatures are verified (enforce mode)
-pub struct PostCredentials<'a> {
-    /// The base64 policy exactly as sent.
-    pub policy: Option<&'a str>,
-    /// SigV4: `x-amz-algorithm`, `x-amz-credential`, `x-amz-date`, `x-amz-signature`.
-    pub algorithm: Option<&'a str>,
-    pub credential: Option<&'a str>,
-    pub date: Option<&'a str>,
-    pub signature_v4: Option<&'a str>,
-    /// SigV2: `AWSAccessKeyId`, `signature`.
-    pub access_key_id: Option<&'a str>,
-    pub signature_v2: Option<&'a str>,
-}
-
-/// The seam for POST-policy signatures (SigV4 and SigV2): every form passes while any
-/// credentials are accepted; verification against configured key pairs belongs to the
-/// authentication layer's enforce mode.
-fn verify_signature(_ctx: &Ctx, _creds: &PostCredentials<'_>) -> S3Result<()> {
-    Ok(())
+/// The form's signature (enforce mode) and then the request it stands for, PutObject of
+/// `key` with the form's fields as headers; in `--auth none` every form passes.
+fn authenticate_form(
+    ctx: &Ctx,
+    creds: &PostCredentials<'_>,
+    key: &str,
+    headers: &HeaderMap,
+) -> S3Result<crate::auth::Auth> {
+    if !ctx.auth.enforced() {
+        return Ok(Default::default());
+    }
+    let auth = crate::auth::post_form::authenticate(&ctx.state, &ctx.run, ctx.auth.peer, creds)?;
+    crate::auth::authorize::authorize_form(
+        &auth,
+        &crate::auth::authorize::Request {
+            run: &ctx.run,
+            op: crate::server::router::Op::PostObject,
+            bucket: ctx.bucket.as_deref(),
+            key: Some(key),
+            headers,
+            query: &Query::default(),
+        },
+    )?;
+    Ok(auth)
 }
 
 fn malformed() -> S3Error {
@@ -429,24 +434,22 @@ async fn receive_form(
         .ok_or_else(|| missing_field("key"))?
         .replace("${filename}", &filename);
     check_key(&key)?;
-    verify_signature(
-        ctx,
-        &PostCredentials {
-            policy: form.get("policy"),
-            algorithm: form.get("x-amz-algorithm"),
-            credential: form.get("x-amz-credential"),
-            date: form.get("x-amz-date"),
-            signature_v4: form.get("x-amz-signature"),
-            access_key_id: form.get("awsaccesskeyid"),
-            signature_v2: form.get("signature"),
-        },
-    )?;
+    let creds = PostCredentials {
+        policy: form.get("policy"),
+        algorithm: form.get("x-amz-algorithm"),
+        credential: form.get("x-amz-credential"),
+        date: form.get("x-amz-date"),
+        signature_v4: form.get("x-amz-signature"),
+        access_key_id: form.get("awsaccesskeyid"),
+        signature_v2: form.get("signature"),
+    };
+    let headers = form_headers(&form)?;
+    let auth = authenticate_form(ctx, &creds, &key, &headers)?;
     let range = match form.get("policy") {
         Some(p) => check_policy(&parse_policy(p)?, &form, &bucket.name, &key, ctx.run.now())?,
         None => None,
     };
 
-    let headers = form_headers(&form)?;
     let form_ctx = Ctx {
         state: ctx.state.clone(),
         run: ctx.run.clone(),
@@ -456,8 +459,8 @@ async fn receive_form(
         bucket: ctx.bucket.clone(),
         key: Some(key.clone()),
         ids: ctx.ids,
-        // Authorized already, as the request it stands for.
-        auth: Default::default(),
+        // The form's principal, authorized already as the request it stands for.
+        auth,
     };
     let mut object: Object = object_from_headers(&form_ctx, &key)?;
     let encryption = sse::for_write(&form_ctx, bucket, &key, "s3:PutObject")?;

@@ -2,7 +2,7 @@
 
 use super::bucket::MAX_XML_BODY;
 use super::list::{parse_encoding, parse_max_keys};
-use super::{write_owner, Ctx, ReqBody};
+use super::{listing_owner, write_owner_id, Ctx, ReqBody};
 use crate::clock::xml_timestamp;
 use crate::error::{Code, S3Error, S3Result};
 use crate::server::query::url_encode;
@@ -122,6 +122,7 @@ pub fn list_object_versions(ctx: &Ctx) -> S3Result<Resp> {
     if url {
         w.elem("EncodingType", "url");
     }
+    let everyones = listing_owner(&bucket);
     for entry in &page.entries {
         let VersionEntry::Version { object: o, latest } = entry else {
             continue;
@@ -129,7 +130,7 @@ pub fn list_object_versions(ctx: &Ctx) -> S3Result<Resp> {
         let latest = if *latest { "true" } else { "false" };
         if o.delete_marker {
             w.open("DeleteMarker");
-            write_owner(&mut w);
+            write_owner_id(&mut w, &everyones.as_ref().unwrap_or(&o.acl).owner.id);
             w.elem("Key", &enc(&o.key))
                 .elem("VersionId", &o.version_id)
                 .elem("IsLatest", latest)
@@ -139,7 +140,7 @@ pub fn list_object_versions(ctx: &Ctx) -> S3Result<Resp> {
             w.open("Version")
                 .elem("ETag", &o.quoted_etag())
                 .elem("Size", &o.size().to_string());
-            write_owner(&mut w);
+            write_owner_id(&mut w, &everyones.as_ref().unwrap_or(&o.acl).owner.id);
             w.elem("StorageClass", &o.storage_class)
                 .elem("Key", &enc(&o.key))
                 .elem("VersionId", &o.version_id)

@@ -164,8 +164,15 @@ fn public_acl_headers(h: &HeaderMap) -> bool {
 
 fn facts(auth: &Auth, r: &Request) -> Facts {
     let mut f = Facts::default();
-    f.set("aws:SourceIp", "127.0.0.1");
-    f.set("aws:SecureTransport", "false");
+    // An IPv4 client of a dual-stack listener arrives as `::ffff:a.b.c.d`.
+    f.set(
+        "aws:SourceIp",
+        auth.peer.addr.ip().to_canonical().to_string(),
+    );
+    f.set(
+        "aws:SecureTransport",
+        if auth.peer.secure { "true" } else { "false" },
+    );
     let now = r.run.now();
     f.set("aws:CurrentTime", format!("{}Z", &iso8601(now)[..19]));
     f.set("aws:EpochTime", (now / 1000).to_string());
@@ -232,8 +239,9 @@ fn facts(auth: &Auth, r: &Request) -> Facts {
 /// Judges a request (`auth::Auth` from the authenticate stage). Nothing is checked unless
 /// the run enforces auth. A copy also needs `s3:GetObject` (`…Version`) on its source.
 pub fn authorize(auth: &Auth, r: &Request) -> S3Result<()> {
-    // A CORS preflight carries no credentials and is judged by the bucket's CORS rules alone.
-    if !auth.enforced() || r.op == Op::CorsPreflight {
+    // A CORS preflight carries no credentials and is judged by the bucket's CORS rules alone;
+    // a POST form is judged once its fields are read (`authorize_form`).
+    if !auth.enforced() || matches!(r.op, Op::CorsPreflight | Op::PostObject) {
         return Ok(());
     }
     judge(auth, r)?;
@@ -262,6 +270,15 @@ pub fn authorize(auth: &Auth, r: &Request) -> S3Result<()> {
         }
     }
     Ok(())
+}
+
+/// A POST form (enforce mode), as the principal its signature established, with the form's
+/// fields as the request's headers (`x-amz-acl`, `x-amz-server-side-encryption`…).
+pub fn authorize_form(auth: &Auth, r: &Request) -> S3Result<()> {
+    if !auth.enforced() {
+        return Ok(());
+    }
+    judge(auth, r)
 }
 
 /// `bucket/key[?versionId=v]` (optionally with a leading `/`, percent-encoded).
@@ -319,6 +336,7 @@ fn judge(auth: &Auth, r: &Request) -> S3Result<()> {
             Op::PutBucketAcl
                 | Op::PutObjectAcl
                 | Op::PutObject
+                | Op::PostObject
                 | Op::CopyObject
                 | Op::CreateMultipartUpload
         )
@@ -360,7 +378,24 @@ fn judge(auth: &Auth, r: &Request) -> S3Result<()> {
             Decision::Silent => {}
         }
     }
-    if owner {
+    // The bucket owner may do anything, but read an object another account owns (written
+    // under ObjectWriter or BucketOwnerPreferred): that takes the object's ACL.
+    let foreign_object = || {
+        bucket.acls_enabled()
+            && matches!(
+                r.op,
+                Op::GetObject
+                    | Op::HeadObject
+                    | Op::GetObjectAttributes
+                    | Op::GetObjectTagging
+                    | Op::GetObjectAcl
+                    | Op::PutObjectAcl
+            )
+            && object
+                .as_ref()
+                .is_some_and(|o| !o.delete_marker && o.acl.owner.id != bucket_acl.owner.id)
+    };
+    if owner && !foreign_object() {
         return Ok(());
     }
     if !bucket.acls_enabled() {
@@ -390,6 +425,7 @@ fn judge(auth: &Auth, r: &Request) -> S3Result<()> {
         | Op::ListMultipartUploads
         | Op::HeadBucket => on_bucket(Permission::Read),
         Op::PutObject
+        | Op::PostObject
         | Op::CopyObject
         | Op::DeleteObject
         | Op::DeleteObjects
@@ -443,6 +479,20 @@ pub fn claim_bucket(auth: &Auth, run: &Run, name: &str) {
         },
         grants,
     }));
+}
+
+/// BlockPublicAcls (enforce mode): an ACL that grants anything to AllUsers or
+/// AuthenticatedUsers is refused, however it was asked for (canned, grant headers or an
+/// `AccessControlPolicy` document).
+pub fn check_new_acl(auth: &Auth, bucket: &Bucket, acl: &Acl) -> S3Result<()> {
+    if auth.enforced()
+        && bucket.acls_enabled()
+        && acl_eval::is_public(acl)
+        && PublicAccessBlock::of(bucket).block_public_acls
+    {
+        return Err(denied());
+    }
+    Ok(())
 }
 
 /// BlockPublicPolicy (enforce mode): a public policy is refused on a bucket that blocks them.

@@ -9,6 +9,7 @@ pub mod authorize;
 pub mod chunk_signature;
 pub mod identity;
 pub mod policy;
+pub mod post_form;
 pub mod presign;
 pub mod sigv2;
 pub mod sigv4;
@@ -41,6 +42,8 @@ pub struct Auth {
     pub signature_version: Option<&'static str>,
     /// `s3:authType`: `REST-HEADER` or `REST-QUERY-STRING`.
     pub auth_type: Option<&'static str>,
+    /// Where the request came from (`aws:SourceIp`, `aws:SecureTransport`).
+    pub peer: crate::server::Peer,
     /// Checks the chunk signatures of a signed streaming body, once attached to it.
     chunks: parking_lot::Mutex<Option<Box<chunk_signature::ChunkVerifier>>>,
 }
@@ -116,6 +119,7 @@ fn invalid_key(ak: &str) -> S3Error {
 pub fn authenticate(
     state: &AppState,
     run: &Run,
+    peer: crate::server::Peer,
     method: &Method,
     parts: &http::request::Parts,
     query: &Query,
@@ -146,7 +150,10 @@ pub fn authenticate(
             authorization.unwrap_or(""),
         ));
     }
-    let mut auth = Auth::default();
+    let mut auth = Auth {
+        peer,
+        ..Auth::default()
+    };
     if let Some(value) = authorization {
         auth.auth_type = Some("REST-HEADER");
         if value.starts_with("AWS4-HMAC-SHA256") {

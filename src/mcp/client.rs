@@ -3,7 +3,7 @@
 //! it is loopback, and it keeps the tools free of connection state.
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, Request};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
@@ -23,6 +23,77 @@ pub struct Twin {
     pub addr: SocketAddr,
     /// `http://host:port` as the MCP client should reach the twin (endpoints, presigned URLs).
     pub origin: String,
+}
+
+/// How S3 calls are signed: as the default identity (which every run knows), at the time and
+/// in the region the twin last asked for.
+struct Signing {
+    /// The instant to sign at (`None`: now).
+    at: Option<crate::clock::Millis>,
+    region: String,
+}
+
+impl Signing {
+    fn sign(
+        &self,
+        method: &Method,
+        path_and_query: &str,
+        headers: &mut HeaderMap,
+        body: &[u8],
+    ) -> Result<(), String> {
+        use crate::auth::sigv4;
+        let (ak, sk) = crate::auth::identity::DEFAULT_KEYS[0];
+        let date = sigv4::amz_date(self.at.unwrap_or_else(crate::clock::real_now));
+        let value = |v: String| HeaderValue::from_str(&v).map_err(|e| e.to_string());
+        headers.insert("x-amz-date", value(date.clone())?);
+        headers.insert("x-amz-content-sha256", value(sigv4::sha256_hex(body))?);
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path_and_query, None),
+        };
+        let facts = crate::auth::SigningFacts {
+            method,
+            raw_path: path,
+            raw_query: query,
+            headers,
+        };
+        let authorization = sigv4::sign_request(&facts, ak, sk, &self.region, &date);
+        headers.insert(http::header::AUTHORIZATION, value(authorization)?);
+        Ok(())
+    }
+
+    /// Takes the server's time or the bucket's region from an answer that refused them;
+    /// whether the call is worth signing again.
+    fn correct(&mut self, answer: &Answer) -> bool {
+        if answer.status != 403 && answer.status != 400 {
+            return false;
+        }
+        let Ok(doc) = crate::wire::xml::parse(&answer.body) else {
+            return false;
+        };
+        match doc.child_text("Code") {
+            Some("RequestTimeTooSkewed") => {
+                match doc
+                    .child_text("ServerTime")
+                    .and_then(crate::clock::parse_rfc3339)
+                {
+                    Some(t) => {
+                        self.at = Some(t);
+                        true
+                    }
+                    None => false,
+                }
+            }
+            Some("AuthorizationHeaderMalformed") => match doc.child_text("Region") {
+                Some(r) if r != self.region => {
+                    self.region = r.to_string();
+                    true
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
 }
 
 /// One answer: status, headers and the whole body.
@@ -78,6 +149,9 @@ impl Twin {
             .await
     }
 
+    /// S3 calls are signed (SigV4, the default identity) so that they pass in runs that
+    /// enforce auth; as an SDK does, a call refused for its clock (the run's clock may be
+    /// moved) or its region is signed again with what the error names.
     async fn send_with_cap(
         &self,
         method: Method,
@@ -86,10 +160,30 @@ impl Twin {
         body: Bytes,
         cap: usize,
     ) -> Result<Answer, String> {
-        let call = self.send_now(method, path_and_query, headers, body, cap);
-        tokio::time::timeout(CALL_TIMEOUT, call)
-            .await
-            .map_err(|_| format!("s3twin at {} did not answer in time", self.addr))?
+        let admin = crate::admin::is_admin_path(path_and_query.split('?').next().unwrap_or(""));
+        let mut signing = (!admin).then(|| Signing {
+            at: None,
+            region: "us-east-1".to_string(),
+        });
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let call = self.send_now(
+                method.clone(),
+                path_and_query,
+                headers,
+                body.clone(),
+                cap,
+                signing.as_ref(),
+            );
+            let answer = tokio::time::timeout(CALL_TIMEOUT, call)
+                .await
+                .map_err(|_| format!("s3twin at {} did not answer in time", self.addr))??;
+            let again = attempts < 3 && signing.as_mut().is_some_and(|s| s.correct(&answer));
+            if !again {
+                return Ok(answer);
+            }
+        }
     }
 
     async fn send_now(
@@ -99,6 +193,7 @@ impl Twin {
         headers: &[(&str, String)],
         body: Bytes,
         cap: usize,
+        signing: Option<&Signing>,
     ) -> Result<Answer, String> {
         let unreachable =
             |e: &dyn std::fmt::Display| format!("cannot reach s3twin at {}: {e}", self.addr);
@@ -114,16 +209,27 @@ impl Twin {
             .strip_prefix("http://")
             .unwrap_or(&self.origin)
             .to_string();
+        let bad = |e: &dyn std::fmt::Display| format!("bad request: {e}");
+        let mut map = HeaderMap::new();
+        map.insert(
+            http::header::HOST,
+            HeaderValue::from_str(&host).map_err(|e| bad(&e))?,
+        );
+        for (name, value) in headers {
+            map.append(
+                HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad(&e))?,
+                HeaderValue::from_str(value).map_err(|e| bad(&e))?,
+            );
+        }
+        if let Some(signing) = signing {
+            signing.sign(&method, path_and_query, &mut map, &body)?;
+        }
         let mut req = Request::builder()
             .method(method)
             .uri(path_and_query)
-            .header(http::header::HOST, host);
-        for (name, value) in headers {
-            req = req.header(*name, value.as_str());
-        }
-        let req = req
             .body(Full::new(body))
-            .map_err(|e| format!("bad request: {e}"))?;
+            .map_err(|e| bad(&e))?;
+        *req.headers_mut() = map;
         let resp = sender
             .send_request(req)
             .await

@@ -61,6 +61,7 @@ fn log_start(
 
 pub async fn handle(
     state: Arc<AppState>,
+    peer: super::Peer,
     req: Request<Incoming>,
 ) -> Result<Response<Outgoing>, ChaosReset> {
     let started = Instant::now();
@@ -143,6 +144,7 @@ pub async fn handle(
             let authenticated = crate::auth::authenticate(
                 &state,
                 &run,
+                peer,
                 &method,
                 &parts,
                 &query,
@@ -150,7 +152,14 @@ pub async fn handle(
             );
             let routed = authenticated.and_then(|auth| {
                 if website {
-                    return Ok((Op::Website, auth));
+                    // The website endpoint answers CORS preflights from the bucket's rules,
+                    // as the REST endpoint does (its errors as HTML pages).
+                    let op = if method == Method::OPTIONS {
+                        Op::CorsPreflight
+                    } else {
+                        Op::Website
+                    };
+                    return Ok((op, auth));
                 }
                 router::route(
                     &method,

@@ -30,6 +30,26 @@ const LIFECYCLE_TICK: Duration = Duration::from_secs(30);
 /// virtual hours, so a virtual day's expirations land within a second of real time.
 const FAST_CLOCK_TICK: Duration = Duration::from_secs(1);
 
+/// The other end of a connection, as the listener accepted it: `aws:SourceIp` and
+/// `aws:SecureTransport` in bucket policies.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer {
+    pub addr: SocketAddr,
+    /// The connection is TLS. Plain listeners leave it false; a TLS listener sets it.
+    pub secure: bool,
+}
+
+impl Default for Peer {
+    /// An unknown peer (requests that do not come over a socket, such as a POST form's
+    /// stand-in context).
+    fn default() -> Self {
+        Peer {
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            secure: false,
+        }
+    }
+}
+
 /// What every request handler can reach.
 pub struct AppState {
     pub store: Store,
@@ -166,8 +186,8 @@ pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Run
         loop {
             tokio::select! {
                 accepted = listener.accept() => {
-                    let stream = match accepted {
-                        Ok((stream, _)) => stream,
+                    let (stream, addr) = match accepted {
+                        Ok(accepted) => accepted,
                         Err(e) => {
                             // Out of file descriptors and the like: back off, keep serving.
                             tracing::warn!(error = %e, "accept failed");
@@ -177,7 +197,8 @@ pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Run
                     };
                     let _ = stream.set_nodelay(true);
                     let state = state.clone();
-                    let svc = service_fn(move |req| front::handle(state.clone(), req));
+                    let peer = Peer { addr, secure: false };
+                    let svc = service_fn(move |req| front::handle(state.clone(), peer, req));
                     let conn = graceful.watch(http.serve_connection(TokioIo::new(conn_io::ConnIo::new(stream)), svc));
                     tokio::spawn(async move {
                         if let Err(e) = conn.await {

@@ -158,8 +158,28 @@ impl Acl {
     /// always the object owner, so `bucket-owner-read` and `bucket-owner-full-control` add
     /// nothing to the owner's FULL_CONTROL.
     pub fn canned(canned: CannedAcl) -> Acl {
-        let mut grants = vec![Grant::new(Grantee::owner(), Permission::FullControl)];
+        Acl::canned_for(canned, Owner::account(), OWNER_ID)
+    }
+
+    /// A canned ACL of a resource `owner` owns in a bucket `bucket_owner` owns:
+    /// `bucket-owner-read` / `bucket-owner-full-control` grant the bucket owner when it is
+    /// another account.
+    pub fn canned_for(canned: CannedAcl, owner: Owner, bucket_owner: &str) -> Acl {
+        let mut grants = vec![Grant::new(
+            Grantee::user(&owner.id),
+            Permission::FullControl,
+        )];
+        let other = bucket_owner != owner.id;
         match canned {
+            CannedAcl::BucketOwnerRead if other => {
+                grants.push(Grant::new(Grantee::user(bucket_owner), Permission::Read));
+            }
+            CannedAcl::BucketOwnerFullControl if other => {
+                grants.push(Grant::new(
+                    Grantee::user(bucket_owner),
+                    Permission::FullControl,
+                ));
+            }
             CannedAcl::Private | CannedAcl::BucketOwnerRead | CannedAcl::BucketOwnerFullControl => {
             }
             CannedAcl::PublicRead => {
@@ -189,7 +209,7 @@ impl Acl {
                 ));
             }
         }
-        Acl::with_grants(grants)
+        Acl { owner, grants }
     }
 
     /// The `private` ACL every bucket and object starts with, shared.

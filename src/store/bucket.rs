@@ -1,6 +1,7 @@
 //! A bucket: its identity, its versioning state and its ordered map of keys, each with its
 //! versions (oldest first; the last one is current).
 
+use super::acl::Acl;
 use super::lock::{Bypass, Locked};
 use super::multipart::Upload;
 use super::object::{ObjKey, Object, NULL_VERSION};
@@ -216,6 +217,12 @@ impl Bucket {
     /// DeleteObject without a version id: removes the key (unversioned) or stacks a delete
     /// marker (versioned; under Suspended the marker replaces the null version).
     pub fn delete(&self, key: &str, now: Millis) -> S3Result<Deleted> {
+        self.delete_by(key, now, None)
+    }
+
+    /// `delete`, the delete marker (if one is stacked) owned as `acl` says (the deleter's
+    /// account; the account's `private` ACL when `None`).
+    pub fn delete_by(&self, key: &str, now: Millis, acl: Option<Arc<Acl>>) -> S3Result<Deleted> {
         let mut state = self.lock_live()?;
         state.note_key_changed(key);
         let versioning = state.versioning;
@@ -230,7 +237,11 @@ impl Bucket {
                 } else {
                     NULL_VERSION.to_string()
                 };
-                let marker = Arc::new(Object::delete_marker(key, id.clone(), now));
+                let mut marker = Object::delete_marker(key, id.clone(), now);
+                if let Some(acl) = acl {
+                    marker.acl = acl;
+                }
+                let marker = Arc::new(marker);
                 state.objects.update(
                     key,
                     || ObjKey(Arc::from(key)),

@@ -364,6 +364,51 @@ async fn cross_account_grant_and_explicit_deny() {
     );
 }
 
+/// `aws:SourceIp` is the client's address as the listener accepted it: a policy that lets
+/// anonymous reads in from 127.0.0.2 only serves a client connecting from there, not one
+/// from 127.0.0.1, and a Deny of 127.0.0.2 refuses it.
+#[tokio::test]
+async fn source_ip_is_the_client_address() {
+    let t = Twin::start().await;
+    let (run, owner, _) = two_accounts(&t, "acc-srcip").await;
+    let b = new_bucket(&owner, "srcip").await;
+    put(&owner, &b, "k", b"from-2").await;
+    owner
+        .delete_public_access_block()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("delete bpa");
+    set_policy(
+        &owner,
+        &b,
+        serde_json::json!({ "Statement": [{ "Effect": "Allow", "Principal": "*",
+        "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{b}/*"),
+        "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.2/32"}} }] }),
+    )
+    .await;
+    let get = format!(
+        "GET /t/{run}/{b}/k HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        t.addr()
+    );
+    let (status, text) = raw_from([127, 0, 0, 2], &t.addr(), get.as_bytes()).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.ends_with("from-2"), "{text}");
+    let (status, text) = raw_from([127, 0, 0, 1], &t.addr(), get.as_bytes()).await;
+    assert_eq!(status, 403, "{text}");
+    assert_eq!(xml_value(&text, "Code").as_deref(), Some("AccessDenied"));
+
+    // Everyone may read, but an explicit Deny of 127.0.0.2 wins there.
+    set_policy(&owner, &b, serde_json::json!({ "Statement": [
+        { "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{b}/*") },
+        { "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{b}/*"),
+          "Condition": {"IpAddress": {"aws:SourceIp": ["127.0.0.2/32"]}} }] })).await;
+    let (status, text) = raw_from([127, 0, 0, 1], &t.addr(), get.as_bytes()).await;
+    assert_eq!(status, 200, "{text}");
+    let (status, text) = raw_from([127, 0, 0, 2], &t.addr(), get.as_bytes()).await;
+    assert_eq!(status, 403, "{text}");
+}
+
 #[tokio::test]
 async fn documented_condition_examples() {
     let t = Twin::start().await;
@@ -633,4 +678,336 @@ async fn acls_apply_when_ownership_allows_them() {
         anonymous(&t, "GET", &format!("/t/{run}/{b}/pub")).await.0,
         403
     );
+}
+
+/// BlockPublicAcls refuses a public grant given in an `AccessControlPolicy` document
+/// (PutBucketAcl, PutObjectAcl) as it refuses canned ACLs and grant headers; once the block
+/// is lifted the same documents are stored and let anonymous readers in.
+#[tokio::test]
+async fn block_public_acls_refuses_public_grants_in_a_document() {
+    use aws_sdk_s3::types::{AccessControlPolicy, Grant, Grantee, Owner, Permission, Type};
+    let t = Twin::start().await;
+    let (run, owner, _) = two_accounts(&t, "acc-bpadoc").await;
+    let b = new_bucket(&owner, "bpadoc").await;
+    owner
+        .put_bucket_ownership_controls()
+        .bucket(&b)
+        .ownership_controls(
+            OwnershipControls::builder()
+                .rules(
+                    OwnershipControlsRule::builder()
+                        .object_ownership(ObjectOwnership::BucketOwnerPreferred)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("ownership");
+    put(&owner, &b, "k", b"doc").await;
+    let owner_id = owner
+        .get_bucket_acl()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("acl")
+        .owner()
+        .and_then(|o| o.id())
+        .expect("owner id")
+        .to_string();
+    let document = |group: &str| {
+        AccessControlPolicy::builder()
+            .owner(Owner::builder().id(&owner_id).build())
+            .grants(
+                Grant::builder()
+                    .grantee(
+                        Grantee::builder()
+                            .r#type(Type::CanonicalUser)
+                            .id(&owner_id)
+                            .build()
+                            .unwrap(),
+                    )
+                    .permission(Permission::FullControl)
+                    .build(),
+            )
+            .grants(
+                Grant::builder()
+                    .grantee(
+                        Grantee::builder()
+                            .r#type(Type::Group)
+                            .uri(format!("http://acs.amazonaws.com/groups/{group}"))
+                            .build()
+                            .unwrap(),
+                    )
+                    .permission(Permission::Read)
+                    .build(),
+            )
+            .build()
+    };
+    for group in ["global/AllUsers", "global/AuthenticatedUsers"] {
+        assert_eq!(
+            denied_code(
+                owner
+                    .put_bucket_acl()
+                    .bucket(&b)
+                    .access_control_policy(document(group))
+                    .send()
+                    .await
+            )
+            .await,
+            denied(),
+            "{group}"
+        );
+        assert_eq!(
+            denied_code(
+                owner
+                    .put_object_acl()
+                    .bucket(&b)
+                    .key("k")
+                    .access_control_policy(document(group))
+                    .send()
+                    .await
+            )
+            .await,
+            denied(),
+            "{group}"
+        );
+    }
+    // Not a public grant: LogDelivery.
+    owner
+        .put_bucket_acl()
+        .bucket(&b)
+        .access_control_policy(document("s3/LogDelivery"))
+        .send()
+        .await
+        .expect("log delivery grant");
+    assert_eq!(
+        anonymous(&t, "GET", &format!("/t/{run}/{b}/k")).await.0,
+        403
+    );
+    owner
+        .delete_public_access_block()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("bpa");
+    owner
+        .put_object_acl()
+        .bucket(&b)
+        .key("k")
+        .access_control_policy(document("global/AllUsers"))
+        .send()
+        .await
+        .expect("public grant without the block");
+    assert_eq!(
+        anonymous(&t, "GET", &format!("/t/{run}/{b}/k")).await.0,
+        200
+    );
+}
+
+async fn set_ownership(c: &Client, bucket: &str, ownership: ObjectOwnership) {
+    c.put_bucket_ownership_controls()
+        .bucket(bucket)
+        .ownership_controls(
+            OwnershipControls::builder()
+                .rules(
+                    OwnershipControlsRule::builder()
+                        .object_ownership(ownership)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("ownership");
+}
+
+/// Object Ownership with ACLs enabled: an object another account writes under ObjectWriter
+/// is that account's (GetObjectAcl, ListObjects V1 and V2 with FetchOwner,
+/// ListObjectVersions show its canonical id) and the bucket owner reads it only when granted;
+/// BucketOwnerPreferred gives it to the bucket owner with `bucket-owner-full-control`;
+/// BucketOwnerEnforced makes the bucket owner the owner of everything.
+#[tokio::test]
+async fn object_writer_owns_what_it_writes() {
+    use aws_sdk_s3::types::ObjectCannedAcl as Canned;
+    let t = Twin::start().await;
+    let (_run, owner, alice) = two_accounts(&t, "acc-writer").await;
+    let b = new_bucket(&owner, "writer").await;
+    set_ownership(&owner, &b, ObjectOwnership::ObjectWriter).await;
+    set_policy(
+        &owner,
+        &b,
+        serde_json::json!({ "Statement": [{ "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": ["s3:PutObject", "s3:DeleteObject"],
+        "Resource": format!("arn:aws:s3:::{b}/*") }] }),
+    )
+    .await;
+    let id_of = |r: aws_sdk_s3::operation::list_buckets::ListBucketsOutput| {
+        r.owner().and_then(|o| o.id()).expect("owner").to_string()
+    };
+    let owner_id = id_of(owner.list_buckets().send().await.expect("list"));
+    let alice_id = id_of(alice.list_buckets().send().await.expect("list"));
+    assert_ne!(owner_id, alice_id);
+    let alice_put = |key: &'static str, acl: Option<Canned>| {
+        let alice = alice.clone();
+        let b = b.clone();
+        async move {
+            alice
+                .put_object()
+                .bucket(&b)
+                .key(key)
+                .set_acl(acl)
+                .body(key.as_bytes().to_vec().into())
+                .send()
+                .await
+                .expect("alice writes")
+        }
+    };
+    alice_put("mine", None).await;
+    alice_put("shared", Some(Canned::BucketOwnerFullControl)).await;
+    put(&owner, &b, "own", b"own").await;
+
+    let acl = alice
+        .get_object_acl()
+        .bucket(&b)
+        .key("mine")
+        .send()
+        .await
+        .expect("alice reads her ACL");
+    assert_eq!(acl.owner().and_then(|o| o.id()), Some(alice_id.as_str()));
+    // The bucket owner may not read it, nor its ACL; a granted one it may.
+    assert_eq!(
+        denied_code(owner.get_object().bucket(&b).key("mine").send().await).await,
+        denied()
+    );
+    assert_eq!(
+        denied_code(owner.get_object_acl().bucket(&b).key("mine").send().await).await,
+        denied()
+    );
+    assert_eq!(get_bytes(&alice, &b, "mine").await, b"mine");
+    assert_eq!(get_bytes(&owner, &b, "shared").await, b"shared");
+
+    let owners = |keys: Vec<(String, String)>| keys;
+    let v1 = owner.list_objects().bucket(&b).send().await.expect("v1");
+    let v1 = owners(
+        v1.contents()
+            .iter()
+            .map(|o| {
+                (
+                    o.key().unwrap_or("").to_string(),
+                    o.owner().and_then(|w| w.id()).unwrap_or("").to_string(),
+                )
+            })
+            .collect(),
+    );
+    let expected = vec![
+        ("mine".to_string(), alice_id.clone()),
+        ("own".to_string(), owner_id.clone()),
+        ("shared".to_string(), alice_id.clone()),
+    ];
+    assert_eq!(v1, expected);
+    let v2 = owner
+        .list_objects_v2()
+        .bucket(&b)
+        .fetch_owner(true)
+        .send()
+        .await
+        .expect("v2");
+    let v2: Vec<(String, String)> = v2
+        .contents()
+        .iter()
+        .map(|o| {
+            (
+                o.key().unwrap_or("").to_string(),
+                o.owner().and_then(|w| w.id()).unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(v2, expected);
+    let versions = owner
+        .list_object_versions()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("versions");
+    let versions: Vec<(String, String)> = versions
+        .versions()
+        .iter()
+        .map(|o| {
+            (
+                o.key().unwrap_or("").to_string(),
+                o.owner().and_then(|w| w.id()).unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(versions, expected);
+
+    // BucketOwnerPreferred: bucket-owner-full-control hands the object to the bucket owner.
+    set_ownership(&owner, &b, ObjectOwnership::BucketOwnerPreferred).await;
+    alice_put("preferred", Some(Canned::BucketOwnerFullControl)).await;
+    alice_put("kept", None).await;
+    let owner_of = |key: &'static str| {
+        let owner = owner.clone();
+        let b = b.clone();
+        async move {
+            owner
+                .list_objects_v2()
+                .bucket(&b)
+                .prefix(key)
+                .fetch_owner(true)
+                .send()
+                .await
+                .expect("list")
+                .contents()
+                .first()
+                .and_then(|o| o.owner())
+                .and_then(|o| o.id())
+                .map(str::to_string)
+        }
+    };
+    assert_eq!(owner_of("preferred").await, Some(owner_id.clone()));
+    assert_eq!(owner_of("kept").await, Some(alice_id.clone()));
+    assert_eq!(get_bytes(&owner, &b, "preferred").await, b"preferred");
+    // A delete marker is its deleter's.
+    set_versioning(
+        &owner,
+        &b,
+        aws_sdk_s3::types::BucketVersioningStatus::Enabled,
+    )
+    .await;
+    alice
+        .delete_object()
+        .bucket(&b)
+        .key("kept")
+        .send()
+        .await
+        .expect("alice deletes");
+    let listed = owner
+        .list_object_versions()
+        .bucket(&b)
+        .prefix("kept")
+        .send()
+        .await
+        .expect("versions");
+    let marker = listed.delete_markers().first().expect("a delete marker");
+    assert_eq!(marker.owner().and_then(|o| o.id()), Some(alice_id.as_str()));
+
+    // BucketOwnerEnforced: the bucket owner owns (and reads) everything.
+    set_ownership(&owner, &b, ObjectOwnership::BucketOwnerEnforced).await;
+    alice_put("enforced", None).await;
+    assert_eq!(owner_of("enforced").await, Some(owner_id.clone()));
+    assert_eq!(owner_of("mine").await, Some(owner_id.clone()));
+    assert_eq!(get_bytes(&owner, &b, "mine").await, b"mine");
+    let acl = owner
+        .get_object_acl()
+        .bucket(&b)
+        .key("mine")
+        .send()
+        .await
+        .expect("acl");
+    assert_eq!(acl.owner().and_then(|o| o.id()), Some(owner_id.as_str()));
 }

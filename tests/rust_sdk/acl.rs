@@ -937,3 +937,70 @@ async fn acls_of_new_objects_and_versions() {
         .expect_err("a version of another key");
     assert_eq!(error_parts(&e), ("NoSuchVersion".to_string(), 404));
 }
+
+/// Email grantees: AWS stopped accepting them on October 1, 2025 ("the request will receive
+/// an HTTP 405 (Method Not Allowed) error", in the regions that had them). Grant headers,
+/// `AccessControlPolicy` documents and ACL headers on writes are all refused, and nothing
+/// is stored.
+#[tokio::test]
+async fn email_grantees_are_refused_with_405() {
+    let t = Twin::start().await;
+    let c = &t.client;
+    let b = acl_bucket(c, "acl-email", ObjectOwnership::ObjectWriter).await;
+    put(c, &b, "k", b"v").await;
+    let before = object_grants(c, &b, "k").await;
+    let err = c
+        .put_object_acl()
+        .bucket(&b)
+        .key("k")
+        .grant_read("emailAddress=\"someone@example.com\"")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_parts(&err), ("MethodNotAllowed".to_string(), 405));
+    let email_grant = Grant::builder()
+        .grantee(
+            Grantee::builder()
+                .r#type(Type::AmazonCustomerByEmail)
+                .email_address("someone@example.com")
+                .build()
+                .unwrap(),
+        )
+        .permission(Permission::Read)
+        .build();
+    let owner = owner_id(c, &b).await;
+    let err = c
+        .put_bucket_acl()
+        .bucket(&b)
+        .access_control_policy(policy(&owner, vec![email_grant]))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_parts(&err), ("MethodNotAllowed".to_string(), 405));
+    let err = c
+        .put_object()
+        .bucket(&b)
+        .key("new")
+        .grant_full_control("emailAddress=\"someone@example.com\"")
+        .body(b"x".to_vec().into())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_parts(&err), ("MethodNotAllowed".to_string(), 405));
+    assert_eq!(object_grants(c, &b, "k").await, before);
+    assert!(c.head_object().bucket(&b).key("new").send().await.is_err());
+
+    // The whole envelope, as raw HTTP shows it.
+    let req = format!(
+        "PUT /{b}/k?acl HTTP/1.1\r\nHost: {}\r\nx-amz-grant-read: emailAddress=\"a@example.com\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        t.addr()
+    );
+    let (status, text) = raw(&t.addr(), req.as_bytes()).await;
+    assert_eq!(status, 405, "{text}");
+    assert_eq!(
+        xml_value(&text, "Message").as_deref(),
+        Some("The specified method is not allowed against this resource.")
+    );
+    assert_eq!(xml_value(&text, "Method").as_deref(), Some("PUT"));
+    assert_eq!(xml_value(&text, "ResourceType").as_deref(), Some("OBJECT"));
+}

@@ -202,6 +202,30 @@ pub async fn raw(addr: &str, request: &[u8]) -> (u16, String) {
     (status, text)
 }
 
+/// `raw` from a socket bound to `local` (any of 127.0.0.0/8 reaches a loopback listener), so
+/// the server sees another client address than 127.0.0.1.
+pub async fn raw_from(local: [u8; 4], addr: &str, request: &[u8]) -> (u16, String) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(std::net::SocketAddr::from((local, 0)))
+        .expect("bind");
+    let mut s = socket
+        .connect(addr.parse().expect("address"))
+        .await
+        .expect("connect");
+    s.write_all(request).await.expect("write");
+    let _ = s.shutdown().await;
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out).await;
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}
+
 /// The value of `<name>` in an XML text.
 pub fn xml_value(text: &str, name: &str) -> Option<String> {
     let open = format!("<{name}>");

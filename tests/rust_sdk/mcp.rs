@@ -88,3 +88,48 @@ async fn mcp_put_in_a_run_is_read_by_the_sdk() {
         "NoSuchBucket: The specified bucket does not exist"
     );
 }
+
+/// In a run that enforces auth the tools sign their S3 calls as the default identity: they
+/// create, write, list and read (an unsigned call there is AccessDenied), and still do once the
+/// run's clock has moved days ahead of real time.
+#[tokio::test]
+async fn mcp_tools_work_in_an_enforcing_run() {
+    let t = Twin::start().await;
+    let run = enforcing_run(&t, "mcp-auth").await;
+    let bucket = bucket_name("mcp-auth");
+    let created = call_tool(
+        &t,
+        "s3_create_bucket",
+        json!({"runId": run, "bucket": bucket}),
+    )
+    .await;
+    assert_eq!(created["isError"], false, "{created}");
+    let put = call_tool(
+        &t,
+        "s3_put",
+        json!({"runId": run, "bucket": bucket, "key": "k", "body": "signed by a tool"}),
+    )
+    .await;
+    assert_eq!(put["isError"], false, "{put}");
+    let owner = keyed_client(&t, &run, "parlel", "parlel");
+    assert_eq!(get_bytes(&owner, &bucket, "k").await, b"signed by a tool");
+    let listed = call_tool(&t, "s3_list", json!({"runId": run, "bucket": bucket})).await;
+    assert_eq!(listed["isError"], false, "{listed}");
+    assert!(text_of(&listed).contains("\"k\""), "{listed}");
+    // Unsigned, the same read is refused: the tools are not let through some other way.
+    let req = format!(
+        "GET /t/{run}/{bucket}/k HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        t.addr()
+    );
+    assert_eq!(raw(&t.addr(), req.as_bytes()).await.0, 403);
+
+    advance(&t, &run, "3d").await;
+    let got = call_tool(
+        &t,
+        "s3_get",
+        json!({"runId": run, "bucket": bucket, "key": "k"}),
+    )
+    .await;
+    assert_eq!(got["isError"], false, "{got}");
+    assert!(text_of(&got).contains("signed by a tool"), "{got}");
+}

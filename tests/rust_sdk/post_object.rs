@@ -502,3 +502,191 @@ async fn a_form_upload_raises_object_created_post() {
     assert_eq!(record["s3"]["object"]["key"], "uploads/a.txt");
     assert_eq!(record["s3"]["object"]["size"], 5);
 }
+
+/// The SigV4 signature of a POST policy, computed here from the documented recipe: the hex
+/// HMAC-SHA256 of the base64 policy with the day's signing key.
+fn sign_v4(secret: &str, day: &str, policy: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let h = |key: &[u8], data: &[u8]| {
+        let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("key");
+        m.update(data);
+        m.finalize().into_bytes().to_vec()
+    };
+    let k = h(format!("AWS4{secret}").as_bytes(), day.as_bytes());
+    let k = h(&k, b"us-east-1");
+    let k = h(&k, b"s3");
+    let k = h(&k, b"aws4_request");
+    hex::encode(h(&k, policy.as_bytes()))
+}
+
+/// SigV2: the base64 HMAC-SHA1 of the base64 policy.
+fn sign_v2(secret: &str, policy: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut m = <Hmac<sha1::Sha1> as Mac>::new_from_slice(secret.as_bytes()).expect("key");
+    m.update(policy.as_bytes());
+    b64(&m.finalize().into_bytes())
+}
+
+/// In an enforcing run the form's signature is verified: SigV4 and SigV2 forms signed with
+/// the right secret upload as that identity; a wrong secret is SignatureDoesNotMatch with the
+/// policy as the string to sign, an unknown key InvalidAccessKeyId, a partial set of fields
+/// InvalidArgument, and an unsigned form is anonymous (refused on a private bucket).
+#[tokio::test]
+async fn form_signatures_in_an_enforcing_run() {
+    let t = Twin::start().await;
+    let run = enforcing_run(&t, "post-sig").await;
+    let owner = keyed_client(&t, &run, "parlel", "parlel");
+    let b = new_bucket(&owner, "post-sig").await;
+    let path = format!("t/{run}/{b}");
+    let day = "20261201";
+    let credential = format!("parlel/{day}/us-east-1/s3/aws4_request");
+    let date = format!("{day}T000000Z");
+    let v4_policy = policy(
+        "2099-01-01T00:00:00Z",
+        &format!(
+            r#"{{"bucket":"{b}"}},["starts-with","$key","up/"],{{"x-amz-algorithm":"AWS4-HMAC-SHA256"}},{{"x-amz-credential":"{credential}"}},{{"x-amz-date":"{date}"}}"#
+        ),
+    );
+    let v4_form = |key: &str, credential: &str, signature: &str| {
+        form(
+            &[
+                ("key", key),
+                ("x-amz-algorithm", "AWS4-HMAC-SHA256"),
+                ("x-amz-credential", credential),
+                ("x-amz-date", &date),
+                ("policy", &v4_policy),
+                ("x-amz-signature", signature),
+            ],
+            Some(("f", b"signed v4")),
+        )
+    };
+    let good = sign_v4("parlel", day, &v4_policy);
+    let (status, text) = post_form(&t, &path, &v4_form("up/v4", &credential, &good)).await;
+    assert_eq!(status, 204, "{text}");
+    assert_eq!(get_bytes(&owner, &b, "up/v4").await, b"signed v4");
+
+    let wrong = sign_v4("not-the-secret", day, &v4_policy);
+    let (status, text) = post_form(&t, &path, &v4_form("up/v4b", &credential, &wrong)).await;
+    assert_eq!(status, 403, "{text}");
+    assert_eq!(
+        xml_value(&text, "Code").as_deref(),
+        Some("SignatureDoesNotMatch")
+    );
+    assert_eq!(
+        xml_value(&text, "AWSAccessKeyId").as_deref(),
+        Some("parlel")
+    );
+    assert_eq!(xml_value(&text, "StringToSign"), Some(v4_policy.clone()));
+    assert_eq!(xml_value(&text, "SignatureProvided"), Some(wrong));
+
+    let stranger = format!("AKNOBODY/{day}/us-east-1/s3/aws4_request");
+    let (status, text) = post_form(&t, &path, &v4_form("up/v4c", &stranger, &good)).await;
+    assert_eq!(status, 403, "{text}");
+    assert_eq!(
+        xml_value(&text, "Code").as_deref(),
+        Some("InvalidAccessKeyId")
+    );
+    assert_eq!(
+        xml_value(&text, "AWSAccessKeyId").as_deref(),
+        Some("AKNOBODY")
+    );
+
+    // SigV2.
+    let v2_policy = policy(
+        "2099-01-01T00:00:00Z",
+        &format!(r#"{{"bucket":"{b}"}},["starts-with","$key","up/"]"#),
+    );
+    let v2_form = |signature: &str| {
+        form(
+            &[
+                ("key", "up/v2"),
+                ("AWSAccessKeyId", "parlel"),
+                ("policy", &v2_policy),
+                ("signature", signature),
+            ],
+            Some(("f", b"signed v2")),
+        )
+    };
+    let (status, text) = post_form(&t, &path, &v2_form(&sign_v2("parlel", &v2_policy))).await;
+    assert_eq!(status, 204, "{text}");
+    assert_eq!(get_bytes(&owner, &b, "up/v2").await, b"signed v2");
+    let (status, text) = post_form(&t, &path, &v2_form(&sign_v2("wrong", &v2_policy))).await;
+    assert_eq!(status, 403, "{text}");
+    assert_eq!(
+        xml_value(&text, "Code").as_deref(),
+        Some("SignatureDoesNotMatch")
+    );
+    assert_eq!(xml_value(&text, "StringToSign"), Some(v2_policy.clone()));
+
+    // A signature without its access key.
+    let (status, text) = post_form(
+        &t,
+        &path,
+        &form(
+            &[
+                ("key", "up/x"),
+                ("policy", &v2_policy),
+                ("signature", "abc"),
+            ],
+            Some(("f", b"x")),
+        ),
+    )
+    .await;
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(xml_value(&text, "Code").as_deref(), Some("InvalidArgument"));
+    assert_eq!(
+        xml_value(&text, "ArgumentName").as_deref(),
+        Some("AWSAccessKeyId")
+    );
+
+    // BlockPublicAcls (on for new buckets) refuses a signed form that asks for a public ACL
+    // once the bucket accepts ACLs.
+    owner
+        .put_bucket_ownership_controls()
+        .bucket(&b)
+        .ownership_controls(
+            aws_sdk_s3::types::OwnershipControls::builder()
+                .rules(
+                    aws_sdk_s3::types::OwnershipControlsRule::builder()
+                        .object_ownership(aws_sdk_s3::types::ObjectOwnership::ObjectWriter)
+                        .build()
+                        .expect("rule"),
+                )
+                .build()
+                .expect("controls"),
+        )
+        .send()
+        .await
+        .expect("ownership");
+    let acl_policy = policy(
+        "2099-01-01T00:00:00Z",
+        &format!(r#"{{"bucket":"{b}"}},["starts-with","$key","up/"],{{"acl":"public-read"}}"#),
+    );
+    let public_form = form(
+        &[
+            ("key", "up/public"),
+            ("acl", "public-read"),
+            ("AWSAccessKeyId", "parlel"),
+            ("policy", &acl_policy),
+            ("signature", &sign_v2("parlel", &acl_policy)),
+        ],
+        Some(("f", b"x")),
+    );
+    let (status, text) = post_form(&t, &path, &public_form).await;
+    assert_eq!(status, 403, "{text}");
+    assert_eq!(xml_value(&text, "Code").as_deref(), Some("AccessDenied"));
+    owner
+        .delete_public_access_block()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("bpa");
+    let (status, text) = post_form(&t, &path, &public_form).await;
+    assert_eq!(status, 204, "{text}");
+
+    // No signature at all: an anonymous upload, refused on a private bucket.
+    let (status, text) =
+        post_form(&t, &path, &form(&[("key", "up/anon")], Some(("f", b"x")))).await;
+    assert_eq!(status, 403, "{text}");
+    assert_eq!(xml_value(&text, "Code").as_deref(), Some("AccessDenied"));
+}

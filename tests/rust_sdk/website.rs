@@ -224,3 +224,81 @@ async fn website_hosts_and_domains() {
     assert_eq!(status, 200);
     assert!(text.contains("<ListBucketResult"), "{text}");
 }
+
+/// A CORS preflight to the website endpoint is judged by the bucket's CORS rules, as on the
+/// REST endpoint: 200 with the `Access-Control-*` headers when a rule matches, 403 (an HTML
+/// page) when none does or the bucket has no CORS configuration; not 405.
+#[tokio::test]
+async fn website_endpoint_answers_cors_preflights() {
+    let t = Twin::start().await;
+    let b = new_bucket(&t.client, "site-cors").await;
+    put_website(
+        &t,
+        &b,
+        "<IndexDocument><Suffix>index.html</Suffix></IndexDocument>",
+    )
+    .await;
+    put_typed(&t, &b, "font.woff2", "font").await;
+    let ask = "Origin: http://app.example\r\nAccess-Control-Request-Method: GET\r\n";
+    let (status, text) = site(&t, "OPTIONS", &b, "/font.woff2", ask).await;
+    assert_eq!(status, 403, "{text}");
+    assert!(
+        body(&text).contains("<li>Code: AccessForbidden</li>\n<li>Message: CORSResponse: CORS is not enabled for this bucket.</li>"),
+        "{text}"
+    );
+    put_cors_xml(
+        &t,
+        &b,
+        "<CORSRule><AllowedOrigin>http://app.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>600</MaxAgeSeconds></CORSRule>",
+    )
+    .await;
+    let (status, text) = site(&t, "OPTIONS", &b, "/font.woff2", ask).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(
+        raw_header(&text, "access-control-allow-origin").as_deref(),
+        Some("http://app.example")
+    );
+    assert_eq!(
+        raw_header(&text, "access-control-allow-methods").as_deref(),
+        Some("GET")
+    );
+    assert_eq!(
+        raw_header(&text, "access-control-max-age").as_deref(),
+        Some("600")
+    );
+    // The same preflight on the REST endpoint answers the same headers.
+    let (rest_status, rest) = raw_with(&t, "OPTIONS", &format!("/{b}/font.woff2"), ask).await;
+    assert_eq!(rest_status, 200, "{rest}");
+    assert_eq!(
+        raw_header(&rest, "access-control-allow-origin"),
+        raw_header(&text, "access-control-allow-origin")
+    );
+    // A method the rules do not allow.
+    let (status, text) = site(
+        &t,
+        "OPTIONS",
+        &b,
+        "/font.woff2",
+        "Origin: http://app.example\r\nAccess-Control-Request-Method: PUT\r\n",
+    )
+    .await;
+    assert_eq!(status, 403, "{text}");
+    assert!(
+        body(&text).contains("<li>Code: AccessForbidden</li>"),
+        "{text}"
+    );
+    // The actual GET carries the headers too.
+    let (status, text) = site(
+        &t,
+        "GET",
+        &b,
+        "/font.woff2",
+        "Origin: http://app.example\r\n",
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(
+        raw_header(&text, "access-control-allow-origin").as_deref(),
+        Some("http://app.example")
+    );
+}

@@ -85,3 +85,34 @@ test("auth: presigned URLs verify and fail once tampered", async () => {
     await resetRun(runId);
   }
 });
+
+test("auth: a presigned POST form is verified (signed by createPresignedPost)", async () => {
+  const { createPresignedPost } = await import("@aws-sdk/s3-presigned-post");
+  const runId = await enforcingRun();
+  try {
+    const s3 = makeClient({ runId });
+    const b = bucketName("authpost");
+    await s3.send(new CreateBucketCommand({ Bucket: b }));
+    const send = async ({ url, fields }) => {
+      const form = new FormData();
+      for (const [k, v] of Object.entries(fields)) form.append(k, v);
+      form.append("file", new Blob(["form body"]), "f.txt");
+      return fetch(url, { method: "POST", body: form });
+    };
+    const post = await createPresignedPost(s3, { Bucket: b, Key: "up/${filename}", Expires: 300 });
+    const ok = await send(post);
+    assert.equal(ok.status, 204, await ok.text());
+    const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: "up/f.txt" }));
+    assert.equal(await got.Body.transformToString(), "form body");
+
+    const wrong = makeClient({ runId, credentials: { accessKeyId: "parlel", secretAccessKey: "wrong" } });
+    const forged = await createPresignedPost(wrong, { Bucket: b, Key: "up/x", Expires: 300 });
+    const refused = await send(forged);
+    const text = await refused.text();
+    assert.equal(refused.status, 403, text);
+    assert.match(text, /<Code>SignatureDoesNotMatch<\/Code>/);
+    assert.ok(text.includes(`<StringToSign>${forged.fields.Policy}</StringToSign>`), text);
+  } finally {
+    await resetRun(runId);
+  }
+});

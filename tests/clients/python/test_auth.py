@@ -189,3 +189,53 @@ def test_anonymous_requests_and_a_public_read_policy(run):
     with pytest.raises(ClientError) as e:
         anon.put_object(Bucket=b, Key="x", Body=b"x")
     assert error_of(e)[:2] == ("AccessDenied", 403)
+
+
+def _post_form(presigned, data=b"form body"):
+    import requests
+    return requests.post(presigned["url"], data=presigned["fields"],
+                         files={"file": ("f.txt", data)}, timeout=30)
+
+
+def _xml(resp, name):
+    import re
+    m = re.search(rf"<{name}>(.*?)</{name}>", resp.text, re.S)
+    return m.group(1) if m else None
+
+
+@pytest.mark.parametrize("sigver", ["s3v4", "s3"])
+def test_presigned_post_signature_is_verified(run, sigver):
+    _, ep = run
+    s3 = client(ep)
+    b = new_bucket_name("authpost")
+    s3.create_bucket(Bucket=b)
+    signer = client(ep, signature_version=sigver)
+    presigned = signer.generate_presigned_post(b, "up/${filename}", ExpiresIn=300)
+    resp = _post_form(presigned)
+    assert resp.status_code == 204, resp.text
+    assert s3.get_object(Bucket=b, Key="up/f.txt")["Body"].read() == b"form body"
+
+    # Signed with a wrong secret: SignatureDoesNotMatch, the policy as the string to sign.
+    forged = client(ep, sk="not-the-secret", signature_version=sigver).generate_presigned_post(
+        b, "up/${filename}", ExpiresIn=300)
+    resp = _post_form(forged)
+    assert resp.status_code == 403, resp.text
+    assert _xml(resp, "Code") == "SignatureDoesNotMatch"
+    assert _xml(resp, "AWSAccessKeyId") == "parlel"
+    assert _xml(resp, "StringToSign") == forged["fields"]["policy"]
+
+    # A policy changed after signing (a longer size limit, say) no longer matches.
+    import base64
+    tampered = dict(presigned["fields"])
+    doc = json.loads(base64.b64decode(tampered["policy"]))
+    doc["expiration"] = "2099-01-01T00:00:00Z"
+    tampered["policy"] = base64.b64encode(json.dumps(doc).encode()).decode()
+    resp = _post_form({"url": presigned["url"], "fields": tampered})
+    assert resp.status_code == 403, resp.text
+    assert _xml(resp, "Code") == "SignatureDoesNotMatch"
+
+    # An unknown key.
+    resp = _post_form(client(ep, ak="AKNOBODY", signature_version=sigver)
+                      .generate_presigned_post(b, "up/x", ExpiresIn=300))
+    assert resp.status_code == 403, resp.text
+    assert _xml(resp, "Code") == "InvalidAccessKeyId"
