@@ -56,8 +56,10 @@ function requestLog(ctx, box) {
     if (e.operation === "Admin" && !showAdmin.checked) return false;
     return !t || `${e.bucket ?? ""}/${e.key ?? ""}${e.path}`.includes(t);
   }
+  const seen = new Set();
   function add(e) {
-    if (!matchesText(e)) return;
+    if (seen.has(e.seq) || !matchesText(e)) return;
+    seen.add(e.seq);
     shown.push(e);
     tbody.prepend(row(e));
     while (tbody.children.length > MAX_ROWS) tbody.lastChild.remove();
@@ -72,8 +74,13 @@ function requestLog(ctx, box) {
   }
   async function connect() {
     source?.close();
+    live.textContent = "connecting";
+    live.className = "live";
     clear(tbody);
     shown.length = 0;
+    seen.clear();
+    // Entries logged between the snapshot below and the tail's start come with the tail.
+    const started = new Date().toISOString();
     tableBox.append(empty);
     const p = query();
     p.set("limit", "100");
@@ -88,7 +95,7 @@ function requestLog(ctx, box) {
     }
     if (ctx.stale()) return;
     const q = query();
-    if (since) q.set("since", String(since));
+    q.set("since", since ? String(since) : started);
     source = new EventSource(`/_s3twin/requests?${q}`);
     source.addEventListener("open", () => { live.textContent = "live"; live.className = "live on"; });
     source.addEventListener("error", () => { live.textContent = "reconnecting"; live.className = "live"; });
