@@ -205,6 +205,10 @@ test("browsing into a prefix and paging through 2,500 keys, a page at a time", a
     if (u.pathname === `/t/${run}/big` && u.searchParams.get("list-type") === "2") lists.push(u.searchParams);
   };
   page.on("request", onReq);
+  await go(`#/r/${run}`);
+  await page.locator("a", { hasText: "reports" }).waitFor();
+  assert.deepEqual(await page.locator("main table a").allInnerTexts(), ["big", "reports"]);
+  await shoot("buckets");
   await go(`#/r/${run}/b/big`);
   await page.locator("tr.folder a", { hasText: "logs/" }).waitFor();
   assert.deepEqual(await page.locator("tr.folder a").allInnerTexts(), ["data/", "logs/"]);
