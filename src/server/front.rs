@@ -1,6 +1,6 @@
 //! The front of every request: request ids, the dashboard's files and a browser's visit to `/`,
-//! admin routing, addressing (run, bucket, key),
-//! operation routing, then the error envelope and the headers every S3 response carries.
+//! admin routing, addressing (run, bucket, key), operation routing, then the error envelope
+//! and the headers every S3 response carries.
 //! Around the handler: the request log (an entry started here, filed when the response body
 //! ends, see `outgoing.rs`) and chaos (latency and errors before the handler; a reset or a
 //! truncated body after it).
