@@ -43,13 +43,14 @@ macro_rules! asset {
     };
 }
 
-pub static ALL: [Asset; 11] = [
+pub static ALL: [Asset; 12] = [
     asset!("index.html", HTML),
     asset!("style.css", CSS),
     asset!("favicon.svg", SVG),
     asset!("app.js", JS),
     asset!("api.js", JS),
     asset!("dom.js", JS),
+    asset!("sign.js", JS),
     asset!("runs.js", JS),
     asset!("bucket.js", JS),
     asset!("object.js", JS),

@@ -437,6 +437,34 @@ test("a page of another origin cannot reset, seed or create runs", async () => {
   assert.ok(runs.runs.some((r) => r.runId === run), "the run still exists");
 });
 
+test("a run that enforces signatures is browsed and written with SigV4 signed in the page", async () => {
+  const strictRun = `signed-${crypto.randomBytes(3).toString("hex")}`;
+  createdRuns.push(strictRun);
+  await adminPost("runs", { runId: strictRun, auth: "enforce" });
+  // Its clock is 2 days ahead: the page must sign at the run's time, not the browser's.
+  await adminPost(`clock?runId=${strictRun}`, { advance: "2d" });
+  const signed = new S3Client({ region: "us-east-1", endpoint: `${EP}/t/${strictRun}`, forcePathStyle: true, credentials: { accessKeyId: "parlel", secretAccessKey: "parlel" }, systemClockOffset: 2 * 86400e3 });
+  const key = "odd names/a b!(x)*'~.txt";
+  await signed.send(new CreateBucketCommand({ Bucket: "locked" }));
+  await signed.send(new PutObjectCommand({ Bucket: "locked", Key: key, Body: "signed body", Metadata: { stage: "two" } }));
+  assert.equal((await fetch(`${EP}/t/${strictRun}/locked?list-type=2`)).status, 403, "unsigned requests are refused");
+
+  await go(`#/r/${strictRun}/b/locked`);
+  await page.locator("tr.folder a", { hasText: "odd names/" }).click();
+  await page.waitForSelector(`tr[data-key="${key}"]`);
+  assert.match(await page.locator(".note").innerText(), /signs its requests/);
+  await page.locator("a.key").click();
+  await page.waitForSelector("#metadata dl");
+  assert.equal(await page.locator("#metadata dd .v").innerText(), "two");
+  await go(`#/r/${strictRun}/b/locked?prefix=up%2F`);
+  await page.waitForSelector(".drop");
+  await page.setInputFiles("#file-input", { name: "s.txt", mimeType: "text/plain", buffer: Buffer.from("from the page") });
+  await page.waitForSelector('#upload-progress[data-done="up/s.txt"]');
+  const got = await signed.send(new GetObjectCommand({ Bucket: "locked", Key: "up/s.txt" }));
+  assert.equal(await got.Body.transformToString(), "from the page");
+  assert.equal(await page.locator(".error-box").count(), 0);
+});
+
 test("the runs page shows each run's clock offset, frozen clock, strict mode and chaos rules", async () => {
   const flaky = `flaky-${crypto.randomBytes(3).toString("hex")}`;
   createdRuns.push(flaky);

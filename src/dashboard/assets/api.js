@@ -1,5 +1,8 @@
 // The twin as a client sees it: the admin API (JSON) and the S3 REST API of a run
-// (`/t/{run}/…`, unsigned: the default `--auth none` accepts it). S3 errors keep their XML.
+// (`/t/{run}/…`: unsigned, which `--auth none` accepts, or signed in the page for runs that
+// enforce signatures, see sign.js). S3 errors keep their XML.
+
+import { awsEncode, canSign, sign } from "./sign.js";
 
 export const PART_SIZE = 8 * 1024 * 1024;
 
@@ -22,16 +25,16 @@ export async function admin(route, { method = "GET", body, run } = {}) {
   return json;
 }
 
-export const encKey = (key) => key.split("/").map(encodeURIComponent).join("/");
+export const encKey = (key) => key.split("/").map(awsEncode).join("/");
 
 export function s3url(run, bucket, key, query) {
-  let u = `/t/${encodeURIComponent(run)}/`;
-  if (bucket) u += encodeURIComponent(bucket);
+  let u = `/t/${awsEncode(run)}/`;
+  if (bucket) u += awsEncode(bucket);
   if (key !== undefined && key !== null) u += `/${encKey(key)}`;
   if (query) {
     const qs = Object.entries(query)
       .filter(([, v]) => v !== undefined && v !== null)
-      .map(([k, v]) => (v === "" ? encodeURIComponent(k) : `${encodeURIComponent(k)}=${encodeURIComponent(v)}`))
+      .map(([k, v]) => (v === "" ? awsEncode(k) : `${awsEncode(k)}=${awsEncode(v)}`))
       .join("&");
     if (qs) u += `?${qs}`;
   }
@@ -52,9 +55,48 @@ async function failure(res) {
   return new S3Failure(res.status, pick("Code") || `${res.status}`, pick("Message"), text);
 }
 
+const modes = new Map();
+/** The run's auth mode and region (from the health route), asked once per run. */
+export function runAuth(run) {
+  if (!modes.has(run)) modes.set(run, admin("health", { run }).catch(() => ({ auth: "none", region: "us-east-1" })));
+  return modes.get(run);
+}
+
+const clocks = new Map();
+/** The run's now (ms): signatures are judged against the run's clock, not real time. */
+async function runNow(run) {
+  let c = clocks.get(run);
+  if (!c || Date.now() - c.fetched > 5000) {
+    const j = await admin("clock", { run });
+    c = { now: Date.parse(j.now), frozen: j.frozen, rate: j.rate, fetched: Date.now() };
+    clocks.set(run, c);
+  }
+  return c.frozen ? c.now : c.now + (Date.now() - c.fetched) * c.rate;
+}
+/** Called when the page moved a run's clock. */
+export const forgetClock = (run) => clocks.delete(run);
+
+/** The headers that sign `method url` for an enforcing run (none for other runs). */
+export async function signing(run, method, url, headers = {}) {
+  const { auth, region } = await runAuth(run);
+  if (auth !== "enforce" || !canSign()) return {};
+  const [path, query = ""] = url.split("?");
+  return sign({ method, path, query, headers, region, at: await runNow(run) });
+}
+
 /** One S3 request; resolves to the Response, throws S3Failure on an error status. */
-export async function s3(run, method, bucket, key, { query, headers, body } = {}) {
-  const res = await fetch(s3url(run, bucket, key, query), { method, headers, body });
+export async function s3(run, method, bucket, key, { query, headers = {}, body } = {}) {
+  const url = s3url(run, bucket, key, query);
+  const send = async () => fetch(url, { method, headers: { ...headers, ...(await signing(run, method, url, headers)) }, body });
+  let res = await send();
+  if (res.status === 403 && clocks.has(run)) {
+    // The run's clock may have been moved by someone else: sign again at its new time.
+    const again = res.clone();
+    if ((await again.text()).includes("<Code>RequestTimeTooSkewed</Code>")) {
+      forgetClock(run);
+      res = await send();
+    }
+  }
   if (!res.ok && res.status !== 304) throw await failure(res);
   return res;
 }
@@ -169,8 +211,9 @@ function xhrPut(url, body, headers, onProgress) {
 /** Uploads a File: one PUT up to 8 MiB, multipart above (8 MiB parts). */
 export async function upload(run, bucket, key, file, onProgress = () => {}) {
   const type = file.type || "application/octet-stream";
+  const put = async (url, body, headers, progress) => xhrPut(url, body, { ...headers, ...(await signing(run, "PUT", url, headers)) }, progress);
   if (file.size <= PART_SIZE) {
-    await xhrPut(s3url(run, bucket, key), file, { "content-type": type }, (n) => onProgress(n, file.size));
+    await put(s3url(run, bucket, key), file, { "content-type": type }, (n) => onProgress(n, file.size));
     onProgress(file.size, file.size);
     return { parts: 0 };
   }
@@ -182,7 +225,7 @@ export async function upload(run, bucket, key, file, onProgress = () => {}) {
     for (let n = 1, off = 0; off < file.size; n++, off += PART_SIZE) {
       const part = file.slice(off, Math.min(off + PART_SIZE, file.size));
       const url = s3url(run, bucket, key, { partNumber: String(n), uploadId });
-      etags.push(await xhrPut(url, part, {}, (loaded) => onProgress(done + loaded, file.size)));
+      etags.push(await put(url, part, {}, (loaded) => onProgress(done + loaded, file.size)));
       done += part.size;
       onProgress(done, file.size);
     }

@@ -3,15 +3,17 @@
 // delete markers, the versioning toggle, uploads, and the configuration editor (the server
 // validates; its S3 error is shown as it came).
 
-import { admin, listBuckets, listObjects, listVersions, putDoc, s3, s3xml, upload } from "./api.js";
+import { listBuckets, listObjects, listVersions, putDoc, runAuth, s3, s3xml, upload } from "./api.js";
+import { canSign } from "./sign.js";
 import { badge, button, clear, copyable, errorBox, fmtBytes, fmtTime, h, section, table, toast } from "./dom.js";
 import { confirmButton } from "./runs.js";
 
-async function authNote(run) {
-  const j = await admin("health", { run }).catch(() => null);
-  return j?.auth === "enforce"
-    ? h("div", { class: "note warn" }, "This run enforces signatures: the explorer sends unsigned requests, so S3 answers AccessDenied. Use a run with auth none to browse it here.")
-    : null;
+export async function authNote(run) {
+  const j = await runAuth(run);
+  if (j.auth !== "enforce") return null;
+  return canSign()
+    ? h("div", { class: "note info" }, "This run enforces signatures: the explorer signs its requests (SigV4) as the default identity, parlel, on the run's clock.")
+    : h("div", { class: "note warn" }, "This run enforces signatures, and this page cannot sign (WebCrypto needs https or localhost): S3 answers its requests AccessDenied.");
 }
 
 export async function bucketsView(ctx) {

@@ -1,7 +1,7 @@
 // The run's clock: now, advance (1h, 1d, 8d, custom), set, freeze, rate; and the lifecycle
 // summary the last advance returned.
 
-import { admin } from "./api.js";
+import { admin, forgetClock } from "./api.js";
 import { badge, button, clear, copyable, errorBox, fmtOffset, fmtTime, h, kv, section } from "./dom.js";
 
 export async function clockView(ctx) {
@@ -35,6 +35,7 @@ export async function clockView(ctx) {
   async function post(body, label) {
     try {
       const c = await admin("clock", { method: "POST", run, body });
+      forgetClock(run);
       show(c);
       if (c.lifecycle) {
         const l = c.lifecycle;

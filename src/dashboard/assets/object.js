@@ -1,7 +1,7 @@
 // One object (or one version of it): system headers, user metadata, tags, ACL, storage
 // class, restore and lock state, checksums, versions; download, delete, presigned URL.
 
-import { admin, listVersions, s3, s3url, s3xml, txt } from "./api.js";
+import { admin, listVersions, runAuth, s3, s3url, s3xml, txt } from "./api.js";
 import { badge, button, clear, copy, copyable, errorBox, fmtBytes, fmtTime, h, kv, section, table, toast } from "./dom.js";
 import { confirmButton } from "./runs.js";
 
@@ -21,7 +21,7 @@ export async function objectView(ctx) {
   } catch (e) {
     // HEAD has no body: ask GET for the error document.
     const err = await s3(run, "GET", bucket, key, { query: q, headers: { range: "bytes=0-0" } }).then(() => e, (x) => x);
-    clear(main, h("div", { class: "page-head" }, h("h1", {}, copyable(key, "mono"))), errorBox(err), versionsCard(ctx));
+    clear(main, h("div", { class: "page-head" }, h("h1", { class: "object-title" }, copyable(key, "mono"))), errorBox(err), versionsCard(ctx));
     return;
   }
   if (ctx.stale()) return;
@@ -59,6 +59,22 @@ export async function objectView(ctx) {
       toast(e.message, "err");
     }
   }, "ghost");
+  // A plain link for runs without auth; for enforcing runs a signed GET saved from a blob.
+  const name = key.split("/").pop() || "object";
+  const download = h("a", { class: "btn primary", href: s3url(run, bucket, key, q), download: name, text: "Download" });
+  if ((await runAuth(run)).auth === "enforce") {
+    download.addEventListener("click", async (e) => {
+      e.preventDefault();
+      try {
+        const blob = await (await s3(run, "GET", bucket, key, { query: q })).blob();
+        const a = h("a", { href: URL.createObjectURL(blob), download: name });
+        a.click();
+        setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+      } catch (x) {
+        toast(`${x.code ?? ""} ${x.message}`, "err");
+      }
+    });
+  }
   const presignOut = h("div", { class: "mono small wrap muted presigned", id: "presigned" });
   const delBtn = confirmButton(versionId ? "Delete version" : "Delete", async () => {
     try {
@@ -77,7 +93,7 @@ export async function objectView(ctx) {
       h("h1", { class: "object-title" }, copyable(key, "mono")),
       versionId ? badge(`version ${versionId}`, "info") : null,
       h("div", { class: "spacer" }),
-      h("a", { class: "btn primary", href: s3url(run, bucket, key, q), download: key.split("/").pop() || "object", text: "Download" }),
+      download,
       presignBtn, delBtn),
     presignOut,
     h("div", { class: "cards" },

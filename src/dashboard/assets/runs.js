@@ -1,7 +1,7 @@
 // Runs: every run with its buckets, clock, strict, auth and chaos state; create (id, preset
 // or pasted seed JSON), reset, delete; and the "Invoice PDF lifecycle" walk-through.
 
-import { admin, listObjects } from "./api.js";
+import { admin, forgetClock, listObjects } from "./api.js";
 import { badge, button, clear, copyable, errorBox, fmtOffset, fmtTime, h, section, table, toast } from "./dom.js";
 
 /** A button that asks for a second click instead of a dialog. */
@@ -180,6 +180,7 @@ async function invoiceWalkthrough(ctx, box, reload) {
   const advance = button("Advance the clock 8 days", async () => {
     advance.disabled = true;
     const res = await admin("clock", { method: "POST", run: runId, body: { advance: "8d" } });
+    forgetClock(runId);
     const after = await keys();
     const removed = before.filter((k) => !after.includes(k));
     clear(
