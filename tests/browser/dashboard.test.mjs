@@ -20,6 +20,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   ListObjectsV2Command,
+  PutBucketNotificationConfigurationCommand,
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
@@ -158,10 +159,16 @@ test("a browser's visit to / lands on the dashboard, and its assets stay within 
 });
 
 test("the runs page renders within 300 ms and creates a run from a preset", async () => {
-  await go("");
-  await page.waitForSelector(`tr[data-run="${run}"]`);
-  const rendered = await page.evaluate(() => performance.getEntriesByName("s3twin:runs-rendered")[0]?.startTime);
-  assert.ok(rendered !== undefined && rendered <= 300, `first render of the runs page at ${rendered} ms`);
+  // From navigation start to the runs table in the DOM (a mark the page sets), over three
+  // loads: the median, since other processes share this machine's two cores.
+  const times = [];
+  for (let i = 0; i < 3; i++) {
+    await go("");
+    await page.waitForSelector(`tr[data-run="${run}"]`);
+    times.push(await page.evaluate(() => performance.getEntriesByName("s3twin:runs-rendered")[0]?.startTime));
+  }
+  const rendered = times.sort((a, b) => a - b)[1];
+  assert.ok(rendered !== undefined && rendered <= 300, `first render of the runs page at ${times} ms`);
   const row = page.locator(`tr[data-run="${run}"]`);
   assert.match(await row.innerText(), /\b2\b/); // its two buckets
 
@@ -321,8 +328,39 @@ test("the clock view advances the run's clock and shows the lifecycle summary", 
 });
 const LIFECYCLE = `<LifecycleConfiguration><Rule><ID>tmp</ID><Filter><Prefix>tmp/</Prefix></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>`;
 
-test("a request shows up in the live request log", async () => {
-  await go(`#/r/${run}/activity`);
+test("a request shows up in the live request log, a delivery in the notification log", async () => {
+  // A webhook that answers 500 once, then 200: the delivery log has two attempts.
+  let calls = 0;
+  const hook = http.createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      calls++;
+      res.writeHead(calls === 2 ? 500 : 200).end();
+    });
+  });
+  await new Promise((r) => hook.listen(0, "127.0.0.1", r));
+  const arn = "arn:aws:sqs:us-east-1:000000000000:dashboard-jobs";
+  try {
+    await adminPost(`webhooks?runId=${run}`, { arn, url: `http://127.0.0.1:${hook.address().port}/hook` });
+    await s3.send(new CreateBucketCommand({ Bucket: "events" }));
+    await s3.send(new PutBucketNotificationConfigurationCommand({
+      Bucket: "events",
+      NotificationConfiguration: { QueueConfigurations: [{ Id: "jobs", QueueArn: arn, Events: ["s3:ObjectCreated:*"] }] },
+    }));
+    await s3.send(new PutObjectCommand({ Bucket: "events", Key: "in/job-1.json", Body: "{}" }));
+    const settled = await (await fetch(`${EP}/_s3twin/notifications?runId=${run}&eventName=ObjectCreated:*&wait=1&timeout=20s`)).json();
+    assert.equal(settled.notifications[0].status, "delivered", JSON.stringify(settled));
+    await go(`#/r/${run}/activity`);
+    const delivery = page.locator("details.delivery", { hasText: "in/job-1.json" });
+    await delivery.waitFor();
+    assert.match(await delivery.locator("summary").first().innerText(), /delivered/);
+    await delivery.locator("summary").first().click();
+    assert.equal(await delivery.locator("tbody tr").count(), settled.notifications[0].attempts.length);
+    assert.equal(settled.notifications[0].attempts.length, 2);
+  } finally {
+    hook.close();
+  }
+
   await page.waitForSelector("#live-state.on");
   await s3.send(new PutObjectCommand({ Bucket: "big", Key: "live/probe.txt", Body: "tail me" }));
   const row = page.locator('tr[data-op="PutObject"]', { hasText: "big/live/probe.txt" });
