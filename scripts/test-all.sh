@@ -40,7 +40,7 @@ record "boto3 + aws-cli" $?
 bash tests/clients/node/run.sh
 record "@aws-sdk/client-s3" $?
 # Headless Chromium (installs Debian's chromium on first use); a time budget of its own.
-S3TWIN_BROWSER_BUDGET="${S3TWIN_BROWSER_BUDGET:-120}" bash tests/browser/run.sh
+S3TWIN_BROWSER_BUDGET="${S3TWIN_BROWSER_BUDGET:-240}" bash tests/browser/run.sh
 record "headless Chromium" $?
 # MCP: the Python MCP SDK over stdio (`s3twin mcp`) and streamable HTTP; 5 minutes at most.
 S3TWIN_BIN="$PWD/target/release/s3twin" timeout 300 bash tests/clients/mcp/run.sh

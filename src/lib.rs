@@ -8,6 +8,7 @@ pub mod chaos;
 pub mod checksum;
 pub mod clock;
 pub mod config;
+pub mod dashboard;
 mod embedded;
 pub mod error;
 pub mod events;

@@ -96,6 +96,9 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let (parts, body) = req.into_parts();
+    if let Some(why) = crate::dashboard::guard::refusal(&parts.method, &parts.headers) {
+        return error(403, why);
+    }
     let path = parts.uri.path();
     let route = route_of(path).to_string();
     if route == "mcp" {

@@ -98,6 +98,7 @@ pub fn list(state: &AppState) -> Resp {
                 "rate": r.clock.rate(),
                 "strict": r.strict(),
                 "auth": r.auth.mode().as_str(),
+                "chaosRules": r.chaos.list().len(),
             })
         })
         .collect();

@@ -1,5 +1,6 @@
-//! The front of every request: request ids, admin routing, addressing (run, bucket, key),
-//! operation routing, then the error envelope and the headers every S3 response carries.
+//! The front of every request: request ids, the dashboard's files and a browser's visit to `/`,
+//! admin routing, addressing (run, bucket, key), operation routing, then the error envelope
+//! and the headers every S3 response carries.
 //! Around the handler: the request log (an entry started here, filed when the response body
 //! ends, see `outgoing.rs`) and chaos (latency and errors before the handler; a reset or a
 //! truncated body after it).
@@ -78,6 +79,33 @@ pub async fn handle(
             None => body,
         }
     });
+
+    // The dashboard's own files are not S3 or admin requests: not logged, no run.
+    if crate::dashboard::is_ui_path(&path) {
+        let mut resp = crate::dashboard::serve(&method, &path, req.headers());
+        set_header(&mut resp, "x-amz-request-id", &request_id);
+        return Ok(resp.map(|b| Outgoing::new(b, None, None)));
+    }
+    if path == "/" && crate::dashboard::is_browser_visit(&method, req.uri().query(), req.headers())
+    {
+        let host = req
+            .headers()
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok());
+        // Only the service endpoint: `/` of a bucket's host (virtual-hosted, website) is S3's.
+        let service = addressing::resolve_with(
+            host,
+            &path,
+            &state.config.domains,
+            &state.config.website_domains,
+        )
+        .is_ok_and(|t| t.bucket.is_none() && !t.website);
+        if service {
+            let mut resp = crate::dashboard::root_redirect();
+            set_header(&mut resp, "x-amz-request-id", &request_id);
+            return Ok(resp.map(|b| Outgoing::new(b, None, None)));
+        }
+    }
 
     if crate::admin::is_admin_path(&path) {
         let log = bytes_in.and_then(|c| {

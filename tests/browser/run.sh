@@ -6,7 +6,8 @@
 # Installs what it needs on first use: Debian's chromium (apt-get, as root) and the npm
 # packages of package-lock.json. Without S3TWIN_ENDPOINT it starts target/release/s3twin on
 # a free port (building it if missing) and stops it afterwards. The whole suite runs under a
-# time budget (S3TWIN_BROWSER_BUDGET seconds, default 120).
+# time budget (S3TWIN_BROWSER_BUDGET seconds, default 240). The dashboard test reads objects
+# back with boto3, from the Python suite's virtualenv (created here when missing).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -29,6 +30,9 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
     npm ci --no-audit --no-fund --loglevel=error
     echo "$WANT" > "$STAMP"
 fi
+
+S3TWIN_PYTHON="$(bash "$ROOT/tests/clients/python/venv.sh")"
+export S3TWIN_PYTHON
 
 SERVER_PID=""
 SERVER_LOG=""
@@ -62,4 +66,4 @@ if [ -z "${S3TWIN_ENDPOINT:-}" ]; then
     export S3TWIN_ENDPOINT="$URL"
 fi
 
-timeout --kill-after=10 "${S3TWIN_BROWSER_BUDGET:-120}" node --test browser.test.mjs
+timeout --kill-after=10 "${S3TWIN_BROWSER_BUDGET:-240}" node --test --test-concurrency=1 browser.test.mjs dashboard.test.mjs

@@ -622,3 +622,21 @@ fn the_chaos_flag_configures_the_default_run() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown chaos preset"));
 }
+
+#[tokio::test]
+async fn the_runs_list_counts_each_runs_chaos_rules() {
+    let t = Twin::start().await;
+    create_run(&t, "ch-count", json!({"chaos": ["slow_put"]})).await;
+    create_run(&t, "ch-none", json!({})).await;
+    add_rule(&t, "ch-count", slowdown_on_put(100)).await;
+    let (status, body) = admin(&t, "GET", "/_s3twin/runs", None).await;
+    assert_eq!(status, 200, "{body}");
+    let count = |id: &str| {
+        body["runs"]
+            .as_array()
+            .and_then(|runs| runs.iter().find(|r| r["runId"] == id))
+            .map(|r| r["chaosRules"].clone())
+    };
+    assert_eq!(count("ch-count"), Some(json!(2)), "{body}");
+    assert_eq!(count("ch-none"), Some(json!(0)), "{body}");
+}

@@ -12,6 +12,7 @@ mod bucket_config;
 mod buckets;
 mod chaos;
 mod cors;
+mod dashboard;
 mod encryption;
 mod fidelity;
 mod hardening;

@@ -11,21 +11,9 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
 VENV="$HERE/.venv"
-PYTHON="${PYTHON:-python3}"
-
-export PIP_DISABLE_PIP_VERSION_CHECK=1
-export PIP_NO_INPUT=1
 
 # --- virtualenv with pinned clients ----------------------------------------
-if [ ! -x "$VENV/bin/python" ]; then
-    "$PYTHON" -m venv "$VENV"
-fi
-STAMP="$VENV/.requirements.sha256"
-WANT="$(sha256sum "$HERE/requirements.txt" | cut -d' ' -f1)"
-if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ] || [ ! -x "$VENV/bin/aws" ]; then
-    "$VENV/bin/python" -m pip install -q -r "$HERE/requirements.txt"
-    echo "$WANT" > "$STAMP"
-fi
+bash "$HERE/venv.sh" >/dev/null
 
 # --- server ----------------------------------------------------------------
 SERVER_PID=""
