@@ -51,6 +51,17 @@ pub struct Config {
     pub tls: Option<crate::server::tls::Source>,
 }
 
+impl Config {
+    /// The scheme clients reach this server with: `https` with `--tls`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+}
+
 /// S3 closes a connection whose request body stalls for about 20 seconds.
 pub const DEFAULT_BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);

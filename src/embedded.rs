@@ -195,11 +195,7 @@ impl S3Server {
 
     /// `http://host:port` (`https://` with TLS), the S3 endpoint for clients.
     pub fn endpoint(&self) -> String {
-        let scheme = if self.state.config.tls.is_some() {
-            "https"
-        } else {
-            "http"
-        };
+        let scheme = self.state.config.scheme();
         match self.local_addr() {
             Some(a) => format!("{scheme}://{a}"),
             None => format!(

@@ -379,9 +379,8 @@ async fn serve(config: Config, seed: Option<String>) -> std::io::Result<()> {
             std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("seed: {e}"))
         })?;
     }
-    let secure = state.config.tls.is_some();
+    let scheme = state.config.scheme();
     let running = s3twin::server::spawn(listener, state)?;
-    let scheme = if secure { "https" } else { "http" };
     let endpoint = format!("{scheme}://{}", running.local_addr);
     // The generated CA, for clients to trust (a certificate of your own is trusted your way).
     let ca = match &running.ca_file {

@@ -251,3 +251,83 @@ async fn the_binary_prints_the_trust_lines_and_reuses_its_ca_across_starts() {
     assert!(!out.status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn urls_the_server_hands_out_over_tls_are_https() {
+    let dir = temp_dir("tls-urls");
+    let (server, ca) = tls_twin(&dir).await;
+    let addr = server.local_addr().expect("started").to_string();
+    let port = server.local_addr().expect("started").port();
+    let c = https_client(&server.endpoint(), &ca);
+    let bucket = new_bucket(&c, "tlsurl").await;
+
+    // CompleteMultipartUpload's Location, as S3 answers over HTTPS.
+    let up = c
+        .create_multipart_upload()
+        .bucket(&bucket)
+        .key("big")
+        .send()
+        .await
+        .expect("create upload");
+    let upload_id = up.upload_id().expect("upload id");
+    let part = c
+        .upload_part()
+        .bucket(&bucket)
+        .key("big")
+        .upload_id(upload_id)
+        .part_number(1)
+        .body(b"part one".to_vec().into())
+        .send()
+        .await
+        .expect("part");
+    let done = c
+        .complete_multipart_upload()
+        .bucket(&bucket)
+        .key("big")
+        .upload_id(upload_id)
+        .multipart_upload(
+            aws_sdk_s3::types::CompletedMultipartUpload::builder()
+                .parts(
+                    aws_sdk_s3::types::CompletedPart::builder()
+                        .part_number(1)
+                        .e_tag(part.e_tag().expect("etag"))
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("complete");
+    assert_eq!(
+        done.location(),
+        Some(format!("https://127.0.0.1:{port}/{bucket}/big").as_str())
+    );
+
+    // The admin API's run endpoints and presigned URLs, and the presigned URL works.
+    let body = r#"{"runId":"tls-run"}"#;
+    let req = format!(
+        "POST /_s3twin/runs HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let text = tls_exchange(&addr, "127.0.0.1", &ca, &req).await;
+    let want = format!("\"endpoint\":\"https://127.0.0.1:{port}/t/tls-run\"");
+    assert!(text.contains(&want), "{text}");
+    let body = format!(r#"{{"method":"GET","bucket":"{bucket}","key":"big"}}"#);
+    let req = format!(
+        "POST /_s3twin/presign HTTP/1.1\r\nHost: localhost:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let text = tls_exchange(&addr, "localhost", &ca, &req).await;
+    let json: serde_json::Value =
+        serde_json::from_str(&text[text.find("\r\n\r\n").expect("body") + 4..]).expect("json");
+    let url = json["url"].as_str().expect("url");
+    let path = url
+        .strip_prefix(&format!("https://localhost:{port}"))
+        .unwrap_or_else(|| panic!("an https URL: {url}"));
+    let req = format!("GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n");
+    let text = tls_exchange(&addr, "localhost", &ca, &req).await;
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.ends_with("part one"), "{text}");
+    server.stop().await.ok();
+    let _ = std::fs::remove_dir_all(&dir);
+}
