@@ -58,9 +58,9 @@ function adminGet(path) {
 test("client-s3 over https with the CA in its agent: put, get", { skip }, async () => {
   const runId = newRunId("tls");
   const s3 = tlsClient(runId);
-  await s3.send(new CreateBucketCommand({ Bucket: "b" }));
-  await s3.send(new PutObjectCommand({ Bucket: "b", Key: "k", Body: "over https" }));
-  const got = await s3.send(new GetObjectCommand({ Bucket: "b", Key: "k" }));
+  await s3.send(new CreateBucketCommand({ Bucket: "tlsb" }));
+  await s3.send(new PutObjectCommand({ Bucket: "tlsb", Key: "k", Body: "over https" }));
+  const got = await s3.send(new GetObjectCommand({ Bucket: "tlsb", Key: "k" }));
   assert.equal(await got.Body.transformToString(), "over https");
   s3.destroy();
 });
@@ -68,11 +68,11 @@ test("client-s3 over https with the CA in its agent: put, get", { skip }, async 
 test("a streamed PutObject over https is aws-chunked with a CRC32 trailer", { skip }, async () => {
   const runId = newRunId("tlschunk");
   const s3 = tlsClient(runId);
-  await s3.send(new CreateBucketCommand({ Bucket: "b" }));
+  await s3.send(new CreateBucketCommand({ Bucket: "tlsb" }));
   const data = crypto.randomBytes(1000);
   await s3.send(
     new PutObjectCommand({
-      Bucket: "b",
+      Bucket: "tlsb",
       Key: "streamed",
       Body: Readable.from([data]),
       ContentLength: data.length,
@@ -91,7 +91,7 @@ test("a streamed PutObject over https is aws-chunked with a CRC32 trailer", { sk
     `0\r\nx-amz-checksum-crc32:${checksum}\r\n\r\n`.length;
   assert.equal(entry.bytesIn, framed);
   const head = await s3.send(
-    new HeadObjectCommand({ Bucket: "b", Key: "streamed", ChecksumMode: "ENABLED" }),
+    new HeadObjectCommand({ Bucket: "tlsb", Key: "streamed", ChecksumMode: "ENABLED" }),
   );
   assert.equal(head.ChecksumCRC32, checksum);
   assert.equal(head.ContentLength, data.length);

@@ -98,22 +98,22 @@ def test_boto3_put_over_tls_streams_aws_chunked_with_a_trailer_checksum():
     checksum = crc32_b64(data)
 
     s3 = tls_client(f"{TLS_ENDPOINT}/t/{run_id}")
-    s3.create_bucket(Bucket="b")
-    s3.put_object(Bucket="b", Key="tls", Body=data)
+    s3.create_bucket(Bucket="tlsb")
+    s3.put_object(Bucket="tlsb", Key="tls", Body=data)
     entry = put_entry(https_admin, run_id, "tls")
     assert entry["status"] == 200, entry
     # The wire body was the aws-chunked stream with the CRC32 trailer, not the raw bytes.
     assert entry["bytesIn"] == aws_chunked_length(data, "x-amz-checksum-crc32", checksum)
-    head = s3.head_object(Bucket="b", Key="tls", ChecksumMode="ENABLED")
+    head = s3.head_object(Bucket="tlsb", Key="tls", ChecksumMode="ENABLED")
     assert head["ChecksumCRC32"] == checksum
     assert head["ContentLength"] == len(data)
-    assert s3.get_object(Bucket="b", Key="tls")["Body"].read() == data
+    assert s3.get_object(Bucket="tlsb", Key="tls")["Body"].read() == data
 
     # The same call over plain HTTP sends the body as it is (checksum in a header).
     from conftest import ENDPOINT
     plain = make_client(f"{ENDPOINT}/t/{run_id}")
-    plain.create_bucket(Bucket="b")
-    plain.put_object(Bucket="b", Key="plain", Body=data)
+    plain.create_bucket(Bucket="tlsb")
+    plain.put_object(Bucket="tlsb", Key="plain", Body=data)
     assert put_entry(http_admin, run_id, "plain")["bytesIn"] == len(data)
 
 
