@@ -10,6 +10,7 @@ pub mod query;
 pub mod response;
 pub mod router;
 pub mod tls;
+mod x509;
 
 use crate::config::Config;
 use crate::store::Store;

@@ -4,10 +4,7 @@
 //! start (and every new leaf) verifies; `--tls-cert`/`--tls-key` bring your own instead.
 //! Plain HTTP never passes through here: TLS is a separate branch of the accept loop.
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose,
-};
+use super::x509::{self, Key};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::io::{self, Write};
@@ -15,7 +12,6 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use time::OffsetDateTime;
 
 /// A client that has not finished its handshake by then is dropped (slow or silent clients,
 /// plain HTTP that waits for an answer); a shorter `--header-timeout` bounds it too.
@@ -124,8 +120,7 @@ pub fn load(source: &Source, names: &[String]) -> io::Result<Tls> {
             (chain, key, None)
         }
     };
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(provider()))
         .with_safe_default_protocol_versions()
         .map_err(invalid)?
         .with_no_client_auth()
@@ -137,6 +132,49 @@ pub fn load(source: &Source, names: &[String]) -> io::Result<Tls> {
         acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
         ca_file,
     })
+}
+
+/// ring's TLS 1.3 suites with the two key exchanges clients offer first (X25519, P-256) and
+/// no signature verification (a server without client certificates verifies nothing): the
+/// default provider's P-384 and verification tables would only add to the binary.
+fn provider() -> rustls::crypto::CryptoProvider {
+    use rustls::crypto::ring::{cipher_suite, kx_group};
+    rustls::crypto::CryptoProvider {
+        cipher_suites: vec![
+            cipher_suite::TLS13_AES_128_GCM_SHA256,
+            cipher_suite::TLS13_AES_256_GCM_SHA384,
+            cipher_suite::TLS13_CHACHA20_POLY1305_SHA256,
+        ],
+        kx_groups: vec![kx_group::X25519, kx_group::SECP256R1],
+        signature_verification_algorithms: rustls::crypto::WebPkiSupportedAlgorithms {
+            all: &[],
+            mapping: &[],
+        },
+        secure_random: &Ring,
+        key_provider: &Ring,
+    }
+}
+
+/// Randomness and key loading from ring (RSA, ECDSA and Ed25519 keys, for your own pair).
+#[derive(Debug)]
+struct Ring;
+
+impl rustls::crypto::SecureRandom for Ring {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), rustls::crypto::GetRandomFailed> {
+        use ring::rand::SecureRandom;
+        ring::rand::SystemRandom::new()
+            .fill(buf)
+            .map_err(|_| rustls::crypto::GetRandomFailed)
+    }
+}
+
+impl rustls::crypto::KeyProvider for Ring {
+    fn load_private_key(
+        &self,
+        key: PrivateKeyDer<'static>,
+    ) -> Result<Arc<dyn rustls::sign::SigningKey>, rustls::Error> {
+        rustls::crypto::ring::sign::any_supported_type(&key)
+    }
 }
 
 fn invalid(e: impl std::fmt::Display) -> io::Error {
@@ -190,16 +228,16 @@ fn local_ca_leaf(
     lock.lock().map_err(at(&lock_path))?;
 
     let ca_key = load_or_make_ca(dir)?;
-    let ca_id = key_id(&ca_key);
-    let now = OffsetDateTime::now_utc();
+    let ca_name = ca_name(&ca_key);
+    let now = unix_now();
     let meta_path = dir.join(LEAF_META_FILE);
-    let wanted = leaf_meta(&ca_id, names);
+    let wanted = leaf_meta(&ca_name, names);
     if let Ok(meta) = std::fs::read_to_string(&meta_path) {
         if let Some((not_after, rest)) = meta.split_once('\n') {
             let fresh = not_after
                 .strip_prefix("not-after ")
                 .and_then(|t| t.parse::<i64>().ok())
-                .is_some_and(|t| t - now.unix_timestamp() > RENEW_DAYS * 86_400);
+                .is_some_and(|t| t.saturating_sub(now) > RENEW_DAYS * DAY);
             if fresh && rest == wanted {
                 let stored = read_chain(&dir.join(LEAF_FILE))
                     .and_then(|chain| Ok((chain, read_key(&dir.join(LEAF_KEY_FILE))?)));
@@ -210,39 +248,44 @@ fn local_ca_leaf(
         }
     }
 
-    let issuer = Issuer::new(ca_params(&ca_id, now), ca_key);
-    let mut params = CertificateParams::new(names.to_vec()).map_err(|e| {
-        invalid(format!(
-            "a name for the TLS certificate ({}): {e}",
-            names.join(", ")
-        ))
+    let key = Key::generate()?;
+    let not_after = now + LEAF_DAYS * DAY;
+    let cert = x509::certificate(&x509::Spec {
+        subject: "s3twin localhost",
+        subject_key: &key,
+        issuer: &ca_name,
+        issuer_key: &ca_key,
+        not_before: now - DAY,
+        not_after,
+        ca: false,
+        names,
     })?;
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::OrganizationName, "s3twin");
-    dn.push(DnType::CommonName, "s3twin localhost");
-    params.distinguished_name = dn;
-    params.is_ca = IsCa::ExplicitNoCa;
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    params.use_authority_key_identifier_extension = true;
-    params.not_before = now - time::Duration::days(1);
-    params.not_after = now + time::Duration::days(LEAF_DAYS);
-    let key = KeyPair::generate().map_err(invalid)?;
-    let cert = params.signed_by(&key, &issuer).map_err(invalid)?;
     write_file(
         &dir.join(LEAF_KEY_FILE),
-        key.serialize_pem().as_bytes(),
+        x509::pem("PRIVATE KEY", key.pkcs8()).as_bytes(),
         true,
     )?;
-    write_file(&dir.join(LEAF_FILE), cert.pem().as_bytes(), false)?;
-    let meta = format!("not-after {}\n{wanted}", params.not_after.unix_timestamp());
+    write_file(
+        &dir.join(LEAF_FILE),
+        x509::pem("CERTIFICATE", &cert).as_bytes(),
+        false,
+    )?;
+    let meta = format!("not-after {not_after}\n{wanted}");
     write_file(&meta_path, meta.as_bytes(), false)?;
-    let key = PrivateKeyDer::try_from(key.serialize_der()).map_err(invalid)?;
-    Ok((vec![cert.der().clone()], key))
+    let key = PrivateKeyDer::try_from(key.pkcs8().to_vec()).map_err(invalid)?;
+    Ok((vec![CertificateDer::from(cert)], key))
 }
 
-fn leaf_meta(ca_id: &str, names: &[String]) -> String {
-    let mut meta = format!("ca {ca_id}\n");
+const DAY: i64 = 86_400;
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2))
+}
+
+fn leaf_meta(ca_name: &str, names: &[String]) -> String {
+    let mut meta = format!("ca {ca_name}\n");
     for n in names {
         meta.push_str("name ");
         meta.push_str(n);
@@ -253,59 +296,62 @@ fn leaf_meta(ca_id: &str, names: &[String]) -> String {
 
 /// The CA's key, made (with its certificate) when there is none; its certificate rewritten
 /// when only that is missing.
-fn load_or_make_ca(dir: &Path) -> io::Result<KeyPair> {
+fn load_or_make_ca(dir: &Path) -> io::Result<Key> {
     let key_path = dir.join(CA_KEY_FILE);
     let cert_path = dir.join(CA_FILE);
-    let key = match std::fs::read_to_string(&key_path) {
+    let key = match std::fs::read(&key_path) {
         Ok(pem) => {
-            let key = KeyPair::from_pem(&pem)
-                .map_err(|e| invalid(format!("{}: {e}", key_path.display())))?;
+            let key = match PrivateKeyDer::from_pem_slice(&pem) {
+                Ok(PrivateKeyDer::Pkcs8(k)) => Key::from_pkcs8(k.secret_pkcs8_der()),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                invalid(format!(
+                    "{}: not a PKCS#8 P-256 private key (remove the directory for a new CA)",
+                    key_path.display()
+                ))
+            })?;
             if cert_path.exists() {
                 return Ok(key);
             }
             key
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let key = KeyPair::generate().map_err(invalid)?;
-            write_file(&key_path, key.serialize_pem().as_bytes(), true)?;
+            let key = Key::generate()?;
+            let pem = x509::pem("PRIVATE KEY", key.pkcs8());
+            write_file(&key_path, pem.as_bytes(), true)?;
             key
         }
         Err(e) => return Err(at(&key_path)(e)),
     };
-    let now = OffsetDateTime::now_utc();
-    let mut params = ca_params(&key_id(&key), now);
-    params.not_before = now - time::Duration::days(1);
-    params.not_after = now + time::Duration::days(CA_DAYS);
-    let cert = params.self_signed(&key).map_err(invalid)?;
-    write_file(&cert_path, cert.pem().as_bytes(), false)?;
+    let now = unix_now();
+    let name = ca_name(&key);
+    let cert = x509::certificate(&x509::Spec {
+        subject: &name,
+        subject_key: &key,
+        issuer: &name,
+        issuer_key: &key,
+        not_before: now - DAY,
+        not_after: now + CA_DAYS * DAY,
+        ca: true,
+        names: &[],
+    })?;
+    write_file(
+        &cert_path,
+        x509::pem("CERTIFICATE", &cert).as_bytes(),
+        false,
+    )?;
     tracing::info!(ca = %cert_path.display(), "made a local CA for TLS");
     Ok(key)
 }
 
 /// The CA's name carries a digest of its key, so CAs made on different machines (or after
-/// the directory was removed) are told apart by trust stores, and an issuer can be rebuilt
-/// from the key alone.
-fn ca_params(ca_id: &str, now: OffsetDateTime) -> CertificateParams {
-    let mut params = CertificateParams::default();
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::OrganizationName, "s3twin");
-    dn.push(DnType::CommonName, format!("s3twin local CA {ca_id}"));
-    params.distinguished_name = dn;
-    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    params.not_before = now;
-    params.not_after = now;
-    params
-}
-
-/// Eight hex digits of the SHA-256 of the key's public part.
-fn key_id(key: &KeyPair) -> String {
+/// the directory was removed) are told apart by trust stores, and the issuer of a new leaf
+/// is known from the key alone.
+fn ca_name(key: &Key) -> String {
     use sha2::Digest;
-    hex::encode(&sha2::Sha256::digest(key.public_key_raw())[..4])
+    let digest = sha2::Sha256::digest(key.public());
+    format!("s3twin local CA {}", hex::encode(&digest[..4]))
 }
 
 /// The directory for keys: created readable by its owner only.

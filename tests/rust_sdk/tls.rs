@@ -147,43 +147,113 @@ async fn plain_http_junk_and_silent_clients_on_the_tls_port_are_closed_not_hung(
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// An RSA CA and a leaf for localhost signed by it, made by the openssl command (as mkcert
+/// and most tools make them); `None` where there is no openssl.
+fn openssl_rsa_pair(
+    dir: &std::path::Path,
+) -> Option<(Vec<u8>, std::path::PathBuf, std::path::PathBuf)> {
+    let run = |args: &[&str]| {
+        std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .ok()?;
+    let ok = run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=test RSA CA",
+    ]) && run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+        "-subj",
+        "/CN=localhost",
+    ]) && run(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "leaf.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    ok.then(|| {
+        (
+            std::fs::read(dir.join("ca.pem")).ok(),
+            dir.join("leaf.pem"),
+            dir.join("leaf.key"),
+        )
+    })
+    .and_then(|(ca, cert, key)| Some((ca?, cert, key)))
+}
+
 #[tokio::test]
 async fn your_own_certificate_and_key_are_served() {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
     let dir = temp_dir("tls-own");
     std::fs::create_dir_all(&dir).expect("dir");
-    let ca_key = KeyPair::generate().expect("key");
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_cert = ca_params.self_signed(&ca_key).expect("CA");
-    let issuer = Issuer::new(ca_params, ca_key);
-    let leaf_key = KeyPair::generate().expect("key");
-    let leaf_params =
-        CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .expect("params");
-    let leaf = leaf_params.signed_by(&leaf_key, &issuer).expect("leaf");
-    let (cert_file, key_file) = (dir.join("mine.pem"), dir.join("mine-key.pem"));
-    std::fs::write(&cert_file, leaf.pem()).expect("write");
-    std::fs::write(&key_file, leaf_key.serialize_pem()).expect("write");
-
-    let server = S3Server::builder()
-        .port(0)
-        .tls_files(&cert_file, &key_file)
-        .build();
-    server.start().await.expect("server starts");
-    assert_eq!(server.ca_file(), None);
-    let c = https_client(&server.endpoint(), ca_cert.pem().as_bytes());
-    c.list_buckets()
-        .send()
-        .await
-        .expect("list with my own certificate");
-    server.stop().await.ok();
+    // A pair from elsewhere: another server's local CA directory.
+    let elsewhere = dir.join("elsewhere");
+    let (first, other_ca) = tls_twin(&elsewhere).await;
+    first.stop().await.ok();
+    let mut pairs = vec![(
+        other_ca,
+        elsewhere.join("cert.pem"),
+        elsewhere.join("key.pem"),
+    )];
+    // And an RSA pair, when openssl is there to make one.
+    pairs.extend(openssl_rsa_pair(&dir));
+    for (ca, cert_file, key_file) in &pairs {
+        let server = S3Server::builder()
+            .port(0)
+            .tls_files(cert_file, key_file)
+            .build();
+        server.start().await.expect("server starts");
+        assert_eq!(server.ca_file(), None);
+        let c = https_client(&server.endpoint(), ca);
+        c.list_buckets()
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("list with {}: {e:?}", cert_file.display()));
+        server.stop().await.ok();
+    }
 
     // A key that is not PEM is a start error naming the file, not a panic.
+    let (_, cert_file, _) = &pairs[0];
+    let key_file = dir.join("mine-key.pem");
     std::fs::write(&key_file, "not a key").expect("write");
     let bad = S3Server::builder()
         .port(0)
-        .tls_files(&cert_file, &key_file)
+        .tls_files(cert_file, &key_file)
         .build();
     let err = bad.start().await.expect_err("bad key");
     assert!(err.to_string().contains("mine-key.pem"), "{err}");
