@@ -47,6 +47,19 @@ pub struct Config {
     pub auth: crate::auth::identity::AuthMode,
     /// Identities besides the defaults (`--user AK:SK[:name[:account]]`).
     pub users: Vec<crate::auth::identity::UserSpec>,
+    /// Serve HTTPS instead of HTTP (`--tls`), with this certificate.
+    pub tls: Option<crate::server::tls::Source>,
+}
+
+impl Config {
+    /// The scheme clients reach this server with: `https` with `--tls`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
 }
 
 /// S3 closes a connection whose request body stalls for about 20 seconds.
@@ -75,6 +88,7 @@ impl Default for Config {
             notify_retry: crate::events::Retry::default(),
             auth: crate::auth::identity::AuthMode::None,
             users: Vec::new(),
+            tls: None,
         }
     }
 }

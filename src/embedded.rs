@@ -131,6 +131,26 @@ impl S3ServerBuilder {
         self
     }
 
+    /// Serve HTTPS with a certificate signed by the local CA kept in `dir` (made on first
+    /// use, reused after; `S3Server::ca_file` is the certificate clients should trust).
+    pub fn tls(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.config.tls = Some(crate::server::tls::Source::LocalCa { dir: dir.into() });
+        self
+    }
+
+    /// Serve HTTPS with your own certificate chain and private key (PEM files).
+    pub fn tls_files(
+        mut self,
+        cert: impl Into<std::path::PathBuf>,
+        key: impl Into<std::path::PathBuf>,
+    ) -> Self {
+        self.config.tls = Some(crate::server::tls::Source::Files {
+            cert: cert.into(),
+            key: key.into(),
+        });
+        self
+    }
+
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
         self
@@ -173,15 +193,25 @@ impl S3Server {
         *self.addr.lock()
     }
 
-    /// `http://host:port`, the S3 endpoint for clients.
+    /// `http://host:port` (`https://` with TLS), the S3 endpoint for clients.
     pub fn endpoint(&self) -> String {
+        let scheme = self.state.config.scheme();
         match self.local_addr() {
-            Some(a) => format!("http://{a}"),
+            Some(a) => format!("{scheme}://{a}"),
             None => format!(
-                "http://{}:{}",
+                "{scheme}://{}:{}",
                 self.state.config.host, self.state.config.port
             ),
         }
+    }
+
+    /// The generated CA's certificate (PEM) for clients to trust, once started with `tls`.
+    pub fn ca_file(&self) -> Option<std::path::PathBuf> {
+        let dir = match &self.state.config.tls {
+            Some(crate::server::tls::Source::LocalCa { dir }) => dir,
+            _ => return None,
+        };
+        Some(dir.join(crate::server::tls::CA_FILE))
     }
 
     /// The endpoint of one isolated run: `http://host:port/t/{run_id}`.

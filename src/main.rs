@@ -131,6 +131,41 @@ struct ServeArgs {
     /// pipe (a test helper) takes the server down with it, even when it is killed.
     #[arg(long)]
     exit_with_stdin: bool,
+    /// Serve HTTPS (HTTP/1.1) instead of HTTP, with a certificate for localhost, 127.0.0.1,
+    /// ::1, *.localhost, *.s3.localhost and each --domain, signed by a local CA made on first
+    /// use (see --tls-dir).
+    #[arg(long, env = "S3TWIN_TLS")]
+    tls: bool,
+    /// Where the local CA and the server's certificate are kept (private keys 0600). Default:
+    /// $XDG_DATA_HOME/s3twin/tls, else ~/.local/share/s3twin/tls.
+    #[arg(long, env = "S3TWIN_TLS_DIR")]
+    tls_dir: Option<std::path::PathBuf>,
+    /// Your own certificate chain (PEM) for HTTPS instead of the local CA's; implies --tls.
+    #[arg(long, env = "S3TWIN_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "S3TWIN_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+}
+
+/// Where the certificate comes from, if HTTPS is asked for.
+fn tls_source(args: &ServeArgs) -> Result<Option<s3twin::server::tls::Source>, String> {
+    use s3twin::server::tls::Source;
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        return Ok(Some(Source::Files {
+            cert: cert.clone(),
+            key: key.clone(),
+        }));
+    }
+    if !args.tls {
+        return Ok(None);
+    }
+    let dir = args
+        .tls_dir
+        .clone()
+        .or_else(s3twin::server::tls::default_dir)
+        .ok_or("--tls: no directory for the local CA (set --tls-dir or HOME)")?;
+    Ok(Some(Source::LocalCa { dir }))
 }
 
 fn parse_webhook(spec: &str) -> Result<(String, String), String> {
@@ -232,6 +267,13 @@ fn main() -> ExitCode {
         None => cli.serve,
     };
     init_logging();
+    let tls = match tls_source(&args) {
+        Ok(tls) => tls,
+        Err(e) => {
+            eprintln!("s3twin: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let chaos: Vec<_> = args.chaos.into_iter().flatten().collect();
     if chaos.len() > s3twin::chaos::MAX_RULES {
         eprintln!(
@@ -269,6 +311,7 @@ fn main() -> ExitCode {
         },
         auth: args.auth,
         users: args.users,
+        tls,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -341,8 +384,17 @@ async fn serve(config: Config, seed: Option<String>, exit_with_stdin: bool) -> s
             std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("seed: {e}"))
         })?;
     }
+    let scheme = state.config.scheme();
     let running = s3twin::server::spawn(listener, state)?;
-    let endpoint = format!("http://{}", running.local_addr);
+    let endpoint = format!("{scheme}://{}", running.local_addr);
+    // The generated CA, for clients to trust (a certificate of your own is trusted your way).
+    let ca = match &running.ca_file {
+        Some(ca) => {
+            let ca = ca.display();
+            format!("\n  export AWS_CA_BUNDLE={ca}\n  export NODE_EXTRA_CA_CERTS={ca}")
+        }
+        None => String::new(),
+    };
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
@@ -351,7 +403,7 @@ async fn serve(config: Config, seed: Option<String>, exit_with_stdin: bool) -> s
          \n  export AWS_ACCESS_KEY_ID={DEFAULT_ACCESS_KEY}\
          \n  export AWS_SECRET_ACCESS_KEY={DEFAULT_SECRET_KEY}\
          \n  export AWS_REGION={region}\
-         \n  export AWS_S3_FORCE_PATH_STYLE=true\n"
+         \n  export AWS_S3_FORCE_PATH_STYLE=true{ca}\n"
     );
     let _ = out.flush();
     drop(out);

@@ -135,7 +135,7 @@ where
             }
         },
     };
-    let origin = format!("http://{host}");
+    let origin = format!("{}://{host}", state.config.scheme());
     let req = AdminRequest {
         method: parts.method.clone(),
         route,

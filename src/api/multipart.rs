@@ -399,18 +399,20 @@ pub async fn complete_multipart_upload(ctx: &Ctx, body: ReqBody) -> S3Result<Res
 }
 
 /// The object's URL as the client addressed the bucket: `http://{bucket}.{host}/{key}` for
-/// virtual-hosted requests (the bucket is in the Host already), else `http://{host}/{bucket}/{key}`.
+/// virtual-hosted requests (the bucket is in the Host already), else `http://{host}/{bucket}/{key}`
+/// (`https://` over TLS, as S3 answers).
 pub(crate) fn location(ctx: &Ctx, bucket: &str, key: &str) -> String {
     let host = ctx.header("host").unwrap_or("localhost");
+    let scheme = ctx.state.config.scheme();
     let run = if ctx.run.id == crate::store::DEFAULT_RUN {
         String::new()
     } else {
         format!("/t/{}", ctx.run.id)
     };
     if crate::server::addressing::bucket_from_host(host, &ctx.state.config.domains).is_some() {
-        format!("http://{host}{run}/{}", url_encode(key))
+        format!("{scheme}://{host}{run}/{}", url_encode(key))
     } else {
-        format!("http://{host}{run}/{bucket}/{}", url_encode(key))
+        format!("{scheme}://{host}{run}/{bucket}/{}", url_encode(key))
     }
 }
 

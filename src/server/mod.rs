@@ -9,6 +9,8 @@ mod outgoing;
 pub mod query;
 pub mod response;
 pub mod router;
+pub mod tls;
+mod x509;
 
 use crate::config::Config;
 use crate::store::Store;
@@ -92,6 +94,8 @@ impl AppState {
 /// A listening server: its address and the means to stop it.
 pub struct Running {
     pub local_addr: SocketAddr,
+    /// The CA certificate clients should trust, when serving HTTPS with the generated CA.
+    pub ca_file: Option<std::path::PathBuf>,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
@@ -127,9 +131,68 @@ fn every(
     })
 }
 
-/// Serves `listener` on the current tokio runtime until stopped.
+/// One connection, plain or TLS, served by the front layer (a macro: the connection's type
+/// names a closure). `secure` is the connection's `aws:SecureTransport`, for its requests'
+/// peer value.
+macro_rules! connection {
+    ($http:expr, $state:expr, $stream:expr, $addr:expr, secure: $secure:expr) => {{
+        let state = $state;
+        let peer = Peer {
+            addr: $addr,
+            secure: $secure,
+        };
+        let svc = service_fn(move |req| front::handle(state.clone(), peer, req));
+        $http.serve_connection(TokioIo::new(conn_io::ConnIo::new($stream)), svc)
+    }};
+}
+
+/// A TLS connection: the handshake on the connection's own task, bounded in time, then HTTP
+/// watched for the graceful stop.
+fn spawn_tls(
+    tls: &tls::Tls,
+    http: &http1::Builder,
+    graceful: &GracefulShutdown,
+    state: Arc<AppState>,
+    stream: tokio::net::TcpStream,
+    addr: SocketAddr,
+) {
+    let acceptor = tls.acceptor.clone();
+    let timeout = tls::handshake_timeout(state.config.header_read_timeout);
+    let watcher = graceful.watcher();
+    let http = http.clone();
+    tokio::spawn(async move {
+        let stream = match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+            Ok(Ok(stream)) => stream,
+            // Plain HTTP or junk on the TLS port, an unknown name or protocol.
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "TLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!("TLS handshake timed out");
+                return;
+            }
+        };
+        if let Err(e) = watcher
+            .watch(connection!(http, state, stream, addr, secure: true))
+            .await
+        {
+            tracing::debug!(error = %e, "TLS connection ended with an error");
+        }
+    });
+}
+
+/// Serves `listener` on the current tokio runtime until stopped. A connection is secure
+/// (`aws:SecureTransport`) exactly when it came through the TLS branch of the accept loop.
 pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Running> {
     let local_addr = listener.local_addr()?;
+    // The certificate is made (or loaded) before anything is served, so a bad one is a start
+    // error.
+    let tls = match &state.config.tls {
+        Some(source) => Some(tls::load(source, &tls::names(&state.config))?),
+        None => None,
+    };
+    let ca_file = tls.as_ref().and_then(|t| t.ca_file.clone());
     *state.local_addr.lock() = Some(local_addr);
     let (stop, mut stopped) = watch::channel(false);
     // A server started again after a stop serves live tails again.
@@ -197,14 +260,17 @@ pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Run
                     };
                     let _ = stream.set_nodelay(true);
                     let state = state.clone();
-                    let peer = Peer { addr, secure: false };
-                    let svc = service_fn(move |req| front::handle(state.clone(), peer, req));
-                    let conn = graceful.watch(http.serve_connection(TokioIo::new(conn_io::ConnIo::new(stream)), svc));
-                    tokio::spawn(async move {
-                        if let Err(e) = conn.await {
-                            tracing::debug!(error = %e, "connection ended with an error");
+                    match &tls {
+                        None => {
+                            let conn = graceful.watch(connection!(http, state, stream, addr, secure: false));
+                            tokio::spawn(async move {
+                                if let Err(e) = conn.await {
+                                    tracing::debug!(error = %e, "connection ended with an error");
+                                }
+                            });
                         }
-                    });
+                        Some(tls) => spawn_tls(tls, &http, &graceful, state, stream, addr),
+                    }
                 }
                 _ = stopped.changed() => break,
             }
@@ -221,6 +287,7 @@ pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Run
     });
     Ok(Running {
         local_addr,
+        ca_file,
         stop,
         task,
     })

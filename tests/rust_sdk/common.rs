@@ -45,6 +45,34 @@ pub fn client(endpoint: &str, path_style: bool) -> Client {
     Client::from_conf(config_builder(endpoint, path_style).build())
 }
 
+/// A client over HTTPS that trusts only `ca_pem` (the platform's roots are left out, so a
+/// certificate not signed by it fails).
+pub fn https_client(endpoint: &str, ca_pem: &[u8]) -> Client {
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+    let trust = tls::TrustStore::empty().with_pem_certificate(ca_pem.to_vec());
+    let context = tls::TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .expect("TLS context");
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .tls_context(context)
+        .build_https();
+    Client::from_conf(config_builder(endpoint, true).http_client(http).build())
+}
+
+/// A fresh directory under the system's temporary one.
+pub fn temp_dir(tag: &str) -> std::path::PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "s3twin-test-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
 /// A client for run `run` (`/t/{run}/`).
 pub fn run_client(t: &Twin, run: &str) -> Client {
     client(&format!("{}/t/{run}/", t.server.endpoint()), true)
@@ -259,6 +287,9 @@ pub async fn admin(
 pub struct Spawned {
     child: std::process::Child,
     pub addr: String,
+    endpoint: String,
+    /// What it printed at start: the listening line and the export lines.
+    pub banner: String,
 }
 
 impl Spawned {
@@ -272,20 +303,39 @@ impl Spawned {
             .spawn()
             .expect("spawn s3twin");
         let stdout = child.stdout.take().expect("stdout");
+        let mut stdout = std::io::BufReader::new(stdout);
         let mut line = String::new();
-        std::io::BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("first line");
-        let addr = line
+        stdout.read_line(&mut line).expect("first line");
+        let endpoint = line
             .trim()
-            .strip_prefix("s3twin listening on http://")
+            .strip_prefix("s3twin listening on ")
             .expect("listening line")
             .to_string();
-        Spawned { child, addr }
+        // The banner: a blank line, the export lines, a blank line.
+        let mut banner = line.clone();
+        let mut blank = 0;
+        while blank < 2 {
+            line.clear();
+            if stdout.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            blank += usize::from(line.trim().is_empty());
+            banner.push_str(&line);
+        }
+        let addr = endpoint
+            .split_once("://")
+            .map(|(_, a)| a.to_string())
+            .expect("endpoint");
+        Spawned {
+            child,
+            addr,
+            endpoint,
+            banner,
+        }
     }
 
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        self.endpoint.clone()
     }
 
     /// Resident memory in KiB, from /proc.

@@ -28,6 +28,7 @@ mod pagination;
 mod post_object;
 mod request_log;
 mod runs;
+mod tls;
 mod twin;
 mod validation;
 mod versioning;

@@ -3,7 +3,9 @@
 #
 # With S3TWIN_ENDPOINT set, tests that server. Without it, starts
 # target/release/s3twin on a free port (building it first if it is missing),
-# and stops it again at the end. Exits non-zero if anything fails.
+# and stops it again at the end. The HTTPS tests use S3TWIN_TLS_ENDPOINT and
+# S3TWIN_TLS_CA, or a second server started with --tls on a temporary
+# --tls-dir. Exits non-zero if anything fails.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,16 +25,44 @@ fi
 
 SERVER_PID=""
 SERVER_LOG=""
+TLS_PID=""
+TLS_DIR=""
 cleanup() {
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
+  for pid in "$SERVER_PID" "$TLS_PID"; do
+    if [ -n "$pid" ]; then
+      kill "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
   if [ -n "$SERVER_LOG" ]; then
     rm -f "$SERVER_LOG"
   fi
+  if [ -n "$TLS_DIR" ]; then
+    rm -rf "$TLS_DIR"
+  fi
 }
 trap cleanup EXIT
+
+# Prints the URL of the server PID once LOG has its "listening on SCHEME://" line.
+wait_listening() {
+  local pid="$1" log="$2" scheme="$3" url=""
+  for _ in $(seq 1 200); do
+    url="$(grep -m1 -o "listening on $scheme://[^[:space:]]*" "$log" | sed 's/^listening on //' || true)"
+    if [ -n "$url" ]; then
+      echo "$url"
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "run.sh: s3twin exited before listening:" >&2
+      cat "$log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "run.sh: s3twin did not print its listening line within 20 s:" >&2
+  cat "$log" >&2
+  return 1
+}
 
 if [ -z "${S3TWIN_ENDPOINT:-}" ]; then
   BIN="$ROOT/target/release/s3twin"
@@ -43,25 +73,22 @@ if [ -z "${S3TWIN_ENDPOINT:-}" ]; then
   SERVER_LOG="$(mktemp)"
   "$BIN" --port 0 --host 127.0.0.1 >"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
-  endpoint=""
-  for _ in $(seq 1 200); do
-    endpoint="$(grep -m1 -o 'listening on http://[^[:space:]]*' "$SERVER_LOG" | sed 's/^listening on //' || true)"
-    if [ -n "$endpoint" ]; then
-      break
-    fi
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      echo "run.sh: s3twin exited before listening:" >&2
-      cat "$SERVER_LOG" >&2
-      exit 1
-    fi
-    sleep 0.1
-  done
-  if [ -z "$endpoint" ]; then
-    echo "run.sh: s3twin did not print its listening line within 20 s:" >&2
-    cat "$SERVER_LOG" >&2
-    exit 1
-  fi
+  endpoint="$(wait_listening "$SERVER_PID" "$SERVER_LOG" http)"
   export S3TWIN_ENDPOINT="$endpoint"
+fi
+
+# A second server over HTTPS, its local CA in a temporary directory (tls.test.mjs).
+if [ -z "${S3TWIN_TLS_ENDPOINT:-}" ]; then
+  BIN="$ROOT/target/release/s3twin"
+  if [ ! -x "$BIN" ]; then
+    (cd "$ROOT" && cargo build --release)
+  fi
+  TLS_DIR="$(mktemp -d)"
+  "$BIN" --port 0 --host 127.0.0.1 --tls --tls-dir "$TLS_DIR" >"$TLS_DIR/server.log" 2>&1 &
+  TLS_PID=$!
+  S3TWIN_TLS_ENDPOINT="$(wait_listening "$TLS_PID" "$TLS_DIR/server.log" https)"
+  export S3TWIN_TLS_ENDPOINT
+  export S3TWIN_TLS_CA="$TLS_DIR/ca.pem"
 fi
 
 # The suite configures its clients explicitly; keep ambient AWS settings that

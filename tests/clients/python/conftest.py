@@ -234,8 +234,8 @@ class AwsCli:
     def __init__(self, endpoint):
         self.endpoint = endpoint
 
-    def __call__(self, *args, check=True, endpoint=None, cwd=None, timeout=300):
-        env = dict(os.environ)
+    def __call__(self, *args, check=True, endpoint=None, cwd=None, timeout=300, env=None):
+        extra, env = env or {}, dict(os.environ)
         env.update({
             "AWS_ACCESS_KEY_ID": "parlel",
             "AWS_SECRET_ACCESS_KEY": "parlel",
@@ -243,6 +243,7 @@ class AwsCli:
             "AWS_PAGER": "",
             "AWS_MAX_ATTEMPTS": "1",
         })
+        env.update(extra)
         cmd = [AWS_BIN, "--endpoint-url", endpoint or self.endpoint, *map(str, args)]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env,
                               cwd=cwd, timeout=timeout)

@@ -4,7 +4,9 @@
 #   S3TWIN_ENDPOINT=http://127.0.0.1:PORT tests/clients/python/run.sh [pytest args]
 #
 # Without S3TWIN_ENDPOINT it starts target/release/s3twin on a free port
-# (building it first if the binary is missing) and stops it afterwards.
+# (building it first if the binary is missing) and stops it afterwards. The
+# HTTPS tests use S3TWIN_TLS_ENDPOINT and S3TWIN_TLS_CA, or a second server
+# it starts with --tls on a temporary --tls-dir.
 # Exits non-zero if any test fails.
 set -euo pipefail
 
@@ -18,16 +20,44 @@ bash "$HERE/venv.sh" >/dev/null
 # --- server ----------------------------------------------------------------
 SERVER_PID=""
 SERVER_LOG=""
+TLS_PID=""
+TLS_DIR=""
 cleanup() {
-    if [ -n "$SERVER_PID" ]; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
+    for pid in "$SERVER_PID" "$TLS_PID"; do
+        if [ -n "$pid" ]; then
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
     if [ -n "$SERVER_LOG" ]; then
         rm -f "$SERVER_LOG"
     fi
+    if [ -n "$TLS_DIR" ]; then
+        rm -rf "$TLS_DIR"
+    fi
 }
 trap cleanup EXIT
+
+# Prints the URL of the server PID once LOG has its "listening on SCHEME://" line.
+wait_listening() {
+    local pid="$1" log="$2" scheme="$3" url=""
+    for _ in $(seq 1 200); do
+        url="$(grep -o "listening on $scheme://[^[:space:]]*" "$log" | head -n1 | sed 's/^listening on //' || true)"
+        if [ -n "$url" ]; then
+            echo "$url"
+            return 0
+        fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "s3twin exited before listening:" >&2
+            cat "$log" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+    echo "s3twin did not report its address within 20s:" >&2
+    cat "$log" >&2
+    return 1
+}
 
 if [ -z "${S3TWIN_ENDPOINT:-}" ]; then
     BIN="$ROOT/target/release/s3twin"
@@ -37,25 +67,22 @@ if [ -z "${S3TWIN_ENDPOINT:-}" ]; then
     SERVER_LOG="$(mktemp)"
     "$BIN" --port 0 --host 127.0.0.1 >"$SERVER_LOG" 2>&1 &
     SERVER_PID=$!
-    URL=""
-    for _ in $(seq 1 200); do
-        URL="$(grep -o 'listening on http://[^[:space:]]*' "$SERVER_LOG" | head -n1 | sed 's/^listening on //' || true)"
-        if [ -n "$URL" ]; then
-            break
-        fi
-        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-            echo "s3twin exited before listening:" >&2
-            cat "$SERVER_LOG" >&2
-            exit 1
-        fi
-        sleep 0.1
-    done
-    if [ -z "$URL" ]; then
-        echo "s3twin did not report its address within 20s:" >&2
-        cat "$SERVER_LOG" >&2
-        exit 1
-    fi
+    URL="$(wait_listening "$SERVER_PID" "$SERVER_LOG" http)"
     export S3TWIN_ENDPOINT="$URL"
+fi
+
+# --- a second server over HTTPS, its local CA in a temporary directory -----
+if [ -z "${S3TWIN_TLS_ENDPOINT:-}" ]; then
+    BIN="$ROOT/target/release/s3twin"
+    if [ ! -x "$BIN" ]; then
+        (cd "$ROOT" && cargo build --release --quiet)
+    fi
+    TLS_DIR="$(mktemp -d)"
+    "$BIN" --port 0 --host 127.0.0.1 --tls --tls-dir "$TLS_DIR" >"$TLS_DIR/server.log" 2>&1 &
+    TLS_PID=$!
+    URL="$(wait_listening "$TLS_PID" "$TLS_DIR/server.log" https)"
+    export S3TWIN_TLS_ENDPOINT="$URL"
+    export S3TWIN_TLS_CA="$TLS_DIR/ca.pem"
 fi
 
 # --- tests -----------------------------------------------------------------
