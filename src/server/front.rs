@@ -83,7 +83,7 @@ pub async fn handle(
     // The dashboard's own files are not S3 or admin requests: not logged, no run.
     if crate::dashboard::is_ui_path(&path) {
         let mut resp = crate::dashboard::serve(&method, &path, req.headers());
-        set_header(&mut resp, "x-amz-request-id", &request_id);
+        set_header_bytes(&mut resp, names::REQUEST_ID, ids.request_id().as_bytes());
         return Ok(resp.map(|b| Outgoing::new(b, None, None)));
     }
     if path == "/" && crate::dashboard::is_browser_visit(&method, req.uri().query(), req.headers())
@@ -102,7 +102,7 @@ pub async fn handle(
         .is_ok_and(|t| t.bucket.is_none() && !t.website);
         if service {
             let mut resp = crate::dashboard::root_redirect();
-            set_header(&mut resp, "x-amz-request-id", &request_id);
+            set_header_bytes(&mut resp, names::REQUEST_ID, ids.request_id().as_bytes());
             return Ok(resp.map(|b| Outgoing::new(b, None, None)));
         }
     }
