@@ -422,3 +422,20 @@ def test_stdio_jsonrpc_errors():
         code = proc.wait(timeout=30)
         watchdog.cancel()
     assert code == 0
+
+
+def test_the_sdks_default_client_connects_over_both_transports():
+    """`mcp.Client` (mode "auto") probes `server/discover` first; s3twin answers it as an
+    unknown method (stdio) or refuses its 2026-07-28 header (HTTP), and the client falls back
+    to the initialize handshake at 2025-11-25."""
+    from mcp import Client
+
+    async def main():
+        for target in (f"{ENDPOINT}/_s3twin/mcp", StdioServerParameters(command=BIN, args=["mcp"])):
+            async with Client(target) as client:
+                assert client.session.initialize_result.protocol_version == "2025-11-25"
+                assert {t.name for t in (await client.list_tools()).tools} == ALL_TOOLS
+                listed = await client.call_tool("s3_list_buckets", {})
+                assert not listed.is_error and json.loads(listed.content[0].text)["runId"] == "default"
+
+    anyio.run(main)
