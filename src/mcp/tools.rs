@@ -303,6 +303,17 @@ pub struct ChaosArgs {
 #[derive(Deserialize, schemars::JsonSchema)]
 #[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExportArgs {
+    /// The run (default: the run this session spawned, else "default").
+    pub run_id: Option<String>,
+    /// Bodies up to this many bytes are inline (base64); larger ones are left out with their
+    /// size and ETag. Default 1 MiB.
+    pub max_body_bytes: Option<u64>,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeedArgs {
     /// The run (default: the run this session spawned, else "default"); created if needed.
     pub run_id: Option<String>,
@@ -808,6 +819,24 @@ impl S3TwinMcp {
     async fn seed(&self, Parameters(a): Parameters<SeedArgs>) -> ToolResult {
         done(
             self.run_admin(Method::POST, "seed", a.run_id.as_deref(), Some(&a.seed))
+                .await,
+        )
+    }
+
+    #[tool(
+        description = "Export a run as a seed document (its clock, buckets, configurations, every version with its ETag, metadata and tags), which s3twin_spawn_run or seed take back to replay the state."
+    )]
+    async fn run_export(&self, Parameters(a): Parameters<ExportArgs>) -> ToolResult {
+        let run = match self.run(a.run_id.as_deref()) {
+            Ok(r) => r,
+            Err(e) => return done(Err(e)),
+        };
+        let query = a
+            .max_body_bytes
+            .map_or(String::new(), |n| format!("?maxBodyBytes={n}"));
+        done(
+            self.twin
+                .admin(Method::GET, &format!("runs/{run}/export{query}"), None)
                 .await,
         )
     }
