@@ -727,3 +727,373 @@ async fn hostile_export_documents_are_refused_and_create_nothing() {
     let (status, _) = admin(&t, "GET", "/_s3twin/health", None).await;
     assert_eq!(status, 200);
 }
+
+/// Encryption, checksums, Object Lock and the run's own state (auth mode, users, chaos rules)
+/// survive the round trip too.
+#[tokio::test]
+async fn locks_encryption_checksums_users_and_chaos_round_trip() {
+    use aws_sdk_s3::types::{
+        AccelerateConfiguration, BucketAccelerateStatus, BucketLoggingStatus, ChecksumAlgorithm,
+        DefaultRetention, Event, IntelligentTieringAccessTier, IntelligentTieringConfiguration,
+        IntelligentTieringStatus, LoggingEnabled, NotificationConfiguration,
+        ObjectLockConfiguration, ObjectLockEnabled, ObjectLockLegalHold, ObjectLockLegalHoldStatus,
+        ObjectLockRetentionMode, ObjectLockRule, Payer, QueueConfiguration,
+        RequestPaymentConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+        ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tiering,
+    };
+    let t = Twin::start().await;
+    create_run(&t, "lock-orig", json!({"auth": "enforce"})).await;
+    let c = run_client(&t, "lock-orig");
+    let (status, body) = admin(
+        &t,
+        "POST",
+        "/_s3twin/users?runId=lock-orig",
+        Some(json!({"accessKeyId": "AKIAEXPORTTEST", "secretAccessKey": "s3cr3t-export", "name": "exporter"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = admin(
+        &t,
+        "POST",
+        "/_s3twin/chaos?runId=lock-orig",
+        Some(json!([
+            {"match": {"operations": ["GetObject"], "bucket": "nowhere-bucket"},
+             "action": {"type": "error", "code": "SlowDown", "retryAfter": 2},
+             "count": 3, "seed": 7, "probability": 0.5},
+            "slow_put"
+        ])),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+
+    // Object Lock: a default retention, a version with a legal hold.
+    let lock = bucket_name("exp-lock");
+    c.create_bucket()
+        .bucket(&lock)
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .expect("lock bucket");
+    c.put_object_lock_configuration()
+        .bucket(&lock)
+        .object_lock_configuration(
+            ObjectLockConfiguration::builder()
+                .object_lock_enabled(ObjectLockEnabled::Enabled)
+                .rule(
+                    ObjectLockRule::builder()
+                        .default_retention(
+                            DefaultRetention::builder()
+                                .mode(ObjectLockRetentionMode::Governance)
+                                .days(2)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("lock configuration");
+    c.put_object()
+        .bucket(&lock)
+        .key("held")
+        .body(ByteStream::from_static(b"keep me"))
+        .checksum_algorithm(ChecksumAlgorithm::Sha256)
+        .send()
+        .await
+        .expect("put held");
+    c.put_object_legal_hold()
+        .bucket(&lock)
+        .key("held")
+        .legal_hold(
+            ObjectLockLegalHold::builder()
+                .status(ObjectLockLegalHoldStatus::On)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("legal hold");
+    c.put_object()
+        .bucket(&lock)
+        .key("kms")
+        .body(ByteStream::from_static(b"kms body"))
+        .server_side_encryption(ServerSideEncryption::AwsKms)
+        .ssekms_key_id(
+            "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        )
+        .send()
+        .await
+        .expect("put kms");
+    let logs = new_bucket(&c, "exp-logs").await;
+    c.put_bucket_logging()
+        .bucket(&lock)
+        .bucket_logging_status(
+            BucketLoggingStatus::builder()
+                .logging_enabled(
+                    LoggingEnabled::builder()
+                        .target_bucket(&logs)
+                        .target_prefix("lock/")
+                        .build()
+                        .expect("logging"),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("logging");
+    c.put_bucket_encryption()
+        .bucket(&lock)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::AwsKms)
+                                .build()
+                                .expect("default"),
+                        )
+                        .bucket_key_enabled(true)
+                        .build(),
+                )
+                .build()
+                .expect("encryption"),
+        )
+        .send()
+        .await
+        .expect("bucket encryption");
+    c.put_bucket_request_payment()
+        .bucket(&lock)
+        .request_payment_configuration(
+            RequestPaymentConfiguration::builder()
+                .payer(Payer::Requester)
+                .build()
+                .expect("payment"),
+        )
+        .send()
+        .await
+        .expect("payment");
+    c.put_bucket_accelerate_configuration()
+        .bucket(&lock)
+        .accelerate_configuration(
+            AccelerateConfiguration::builder()
+                .status(BucketAccelerateStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("accelerate");
+    c.put_bucket_notification_configuration()
+        .bucket(&lock)
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .queue_configurations(
+                    QueueConfiguration::builder()
+                        .id("to-jobs")
+                        .queue_arn("arn:aws:sqs:us-east-1:000000000000:jobs")
+                        .events(Event::from("s3:ObjectCreated:*"))
+                        .build()
+                        .expect("queue"),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("notification");
+    c.put_bucket_intelligent_tiering_configuration()
+        .bucket(&lock)
+        .id("archive")
+        .intelligent_tiering_configuration(
+            IntelligentTieringConfiguration::builder()
+                .id("archive")
+                .status(IntelligentTieringStatus::Enabled)
+                .tierings(
+                    Tiering::builder()
+                        .days(90)
+                        .access_tier(IntelligentTieringAccessTier::ArchiveAccess)
+                        .build()
+                        .expect("tiering"),
+                )
+                .build()
+                .expect("tiering configuration"),
+        )
+        .send()
+        .await
+        .expect("tiering");
+
+    let doc = export(&t, "lock-orig", "").await;
+    assert_eq!(doc["auth"], json!("enforce"));
+    let (status, body) = admin(
+        &t,
+        "POST",
+        "/_s3twin/runs",
+        Some(json!({"runId": "lock-copy", "seed": doc})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let copy = run_client(&t, "lock-copy");
+    for b in [&lock, &logs] {
+        let (x, y) = (snapshot(&c, b).await, snapshot(&copy, b).await);
+        assert_eq!(x, y);
+    }
+    for client in [&c, &copy] {
+        let hold = client
+            .get_object_legal_hold()
+            .bucket(&lock)
+            .key("held")
+            .send()
+            .await
+            .expect("legal hold");
+        assert_eq!(
+            hold.legal_hold().and_then(|h| h.status()),
+            Some(&ObjectLockLegalHoldStatus::On)
+        );
+    }
+    let mut answers = Vec::new();
+    for client in [&c, &copy] {
+        let r = client
+            .get_object_retention()
+            .bucket(&lock)
+            .key("held")
+            .send()
+            .await
+            .expect("retention");
+        let kms = client
+            .head_object()
+            .bucket(&lock)
+            .key("kms")
+            .send()
+            .await
+            .expect("head kms");
+        let sha = client
+            .get_object()
+            .bucket(&lock)
+            .key("held")
+            .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+            .send()
+            .await
+            .expect("get held");
+        let lock_conf = client
+            .get_object_lock_configuration()
+            .bucket(&lock)
+            .send()
+            .await
+            .expect("lock configuration");
+        let notification = client
+            .get_bucket_notification_configuration()
+            .bucket(&lock)
+            .send()
+            .await
+            .expect("notification");
+        let logging = client
+            .get_bucket_logging()
+            .bucket(&lock)
+            .send()
+            .await
+            .expect("logging");
+        let tiering = client
+            .list_bucket_intelligent_tiering_configurations()
+            .bucket(&lock)
+            .send()
+            .await
+            .expect("tiering");
+        answers.push(format!(
+            "{:?} | {:?} {:?} {:?} | {:?} | {:?} | {:?} | {:?} | {:?}",
+            r.retention(),
+            kms.server_side_encryption(),
+            kms.ssekms_key_id(),
+            kms.e_tag(),
+            sha.checksum_sha256(),
+            lock_conf.object_lock_configuration(),
+            notification.queue_configurations(),
+            logging.logging_enabled(),
+            tiering.intelligent_tiering_configuration_list()
+        ));
+        // Locked: a version delete without bypass is refused in both.
+        let v = client
+            .head_object()
+            .bucket(&lock)
+            .key("held")
+            .send()
+            .await
+            .expect("head held");
+        let err = client
+            .delete_object()
+            .bucket(&lock)
+            .key("held")
+            .version_id(v.version_id().expect("version"))
+            .send()
+            .await
+            .expect_err("locked");
+        assert_eq!(error_parts(&err).1, 403);
+    }
+    assert!(answers[0].contains("Governance"), "{}", answers[0]);
+    assert!(
+        answers[0].contains("Some(\"") && answers[0].contains("to-jobs"),
+        "{}",
+        answers[0]
+    );
+    assert_eq!(answers[0], answers[1]);
+    // The run's users sign requests to the copy; the chaos rules came along (counters afresh).
+    let user = keyed_client(&t, "lock-copy", "AKIAEXPORTTEST", "s3cr3t-export");
+    user.list_buckets()
+        .send()
+        .await
+        .expect("the exported user signs");
+    let rules = |v: &Value| -> Vec<Value> {
+        v["rules"]
+            .as_array()
+            .expect("rules")
+            .iter()
+            .map(|r| {
+                json!([
+                    r["match"],
+                    r["action"],
+                    r["probability"],
+                    r["count"],
+                    r["seed"],
+                    r["after"]
+                ])
+            })
+            .collect()
+    };
+    let (_, a) = admin(&t, "GET", "/_s3twin/chaos?runId=lock-orig", None).await;
+    let (_, b) = admin(&t, "GET", "/_s3twin/chaos?runId=lock-copy", None).await;
+    assert_eq!(rules(&a).len(), 2);
+    assert_eq!(rules(&a), rules(&b));
+}
+
+#[tokio::test]
+async fn a_seed_clock_never_moves_a_run_in_use_backwards() {
+    let t = Twin::start().await;
+    create_run(&t, "clock-used", json!({})).await;
+    let c = run_client(&t, "clock-used");
+    new_bucket(&c, "used").await;
+    let (status, body) = admin(
+        &t,
+        "POST",
+        "/_s3twin/seed?runId=clock-used",
+        Some(json!({"clock": {"now": "2001-01-01T00:00:00Z"}})),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("backwards"),
+        "{body}"
+    );
+    // A fresh run shows it as given, frozen.
+    let (status, body) = admin(
+        &t,
+        "POST",
+        "/_s3twin/runs",
+        Some(json!({"runId": "clock-fresh", "seed": {"clock": {"now": "2001-01-01T00:00:00Z", "frozen": true}}})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (_, clock) = admin(&t, "GET", "/_s3twin/clock?runId=clock-fresh", None).await;
+    assert_eq!(clock["now"], json!("2001-01-01T00:00:00.000Z"));
+    assert_eq!(clock["frozen"], json!(true));
+}
