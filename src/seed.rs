@@ -655,13 +655,16 @@ fn parse_acl(a: &SeedAcl) -> Result<Acl, String> {
         return Err(format!("acl: at most {MAX_GRANTS} grants"));
     }
     let short = |v: &str, what: &str| {
-        if v.is_empty() || v.len() > 1024 {
-            Err(format!("acl: {what} must be 1 to 1024 bytes"))
+        if v.is_empty() || v.len() > 1024 || v.chars().any(char::is_control) {
+            Err(format!(
+                "acl: {what} must be 1 to 1024 bytes without control characters"
+            ))
         } else {
             Ok(())
         }
     };
     short(&a.owner.id, "owner id")?;
+    header_text(&a.owner.display_name, "acl: owner displayName")?;
     let mut grants = Vec::with_capacity(a.grants.len());
     for g in &a.grants {
         let permission = Permission::from_name(&g.permission)
@@ -670,6 +673,9 @@ fn parse_acl(a: &SeedAcl) -> Result<Acl, String> {
         let grantee = match (e.kind.as_str(), &e.id, &e.uri, &e.email) {
             ("CanonicalUser", Some(id), None, None) => {
                 short(id, "grantee id")?;
+                if let Some(n) = &e.display_name {
+                    header_text(n, "acl: grantee displayName")?;
+                }
                 Grantee::CanonicalUser {
                     id: id.clone(),
                     display_name: e.display_name.clone(),
@@ -1187,6 +1193,14 @@ pub fn apply(run: &Run, region: &str, mut doc: SeedDoc) -> Result<Summary, Strin
         for (kind, doc) in p.configs {
             bucket.set_config(kind, Some(doc));
         }
+        // Writes look for events only when the configuration configures some (as after a Put).
+        let configured = bucket
+            .parsed_config(
+                ConfigKind::Notification,
+                crate::events::config::Notification::from_doc,
+            )
+            .is_some_and(|n| !n.is_empty());
+        bucket.set_notifies(configured);
         for (kind, id, doc) in p.id_configs {
             bucket.put_id_config(kind, &id, doc, MAX_ID_CONFIGS);
         }
