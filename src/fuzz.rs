@@ -1454,13 +1454,14 @@ fn check_seed(value: &Value) {
                 v.as_object_mut().map(|m| m.remove("clock"));
                 v
             };
-            let exported = crate::admin::export::document(&run, u64::MAX);
+            let exported = crate::admin::export::document(&run, u64::MAX, u64::MAX);
             let text = serde_json::to_value(&exported).expect("an export serializes");
             let again = crate::seed::from_json(&text).expect("an export parses as a seed");
             let copy = store.run("fuzz-copy");
             crate::seed::apply(&copy, "us-east-1", again).expect("an export applies");
-            let second = serde_json::to_value(crate::admin::export::document(&copy, u64::MAX))
-                .expect("an export serializes");
+            let second =
+                serde_json::to_value(crate::admin::export::document(&copy, u64::MAX, u64::MAX))
+                    .expect("an export serializes");
             assert_eq!(
                 strip_clock(text),
                 strip_clock(second),

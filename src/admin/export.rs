@@ -25,6 +25,10 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 1024 * 1024;
 /// The largest `maxBodyBytes`: what one import (the admin body limit) can take back.
 pub const MAX_MAX_BODY_BYTES: u64 = super::MAX_ADMIN_BODY as u64;
 
+/// Bodies inline in one export, in all: past it the rest are omitted too, so that an export
+/// costs at most about this much memory (twice, in base64) whatever the run holds.
+pub const INLINE_BUDGET: u64 = 64 * 1024 * 1024;
+
 pub fn export(state: &AppState, req: &AdminRequest, id: &str) -> Resp {
     let max_body = match req.query.get("maxBodyBytes") {
         None => DEFAULT_MAX_BODY_BYTES,
@@ -38,17 +42,24 @@ pub fn export(state: &AppState, req: &AdminRequest, id: &str) -> Resp {
             }
         },
     };
-    let Some(run) = state.store.existing_run(id) else {
+    // The default run always exists (as for the other admin routes).
+    let run = match id {
+        crate::store::DEFAULT_RUN => Some(state.store.run(id)),
+        _ => state.store.existing_run(id),
+    };
+    let Some(run) = run else {
         return error(404, &format!("no run {id:?}"));
     };
-    match serde_json::to_string(&document(&run, max_body)) {
+    match serde_json::to_string(&document(&run, max_body, INLINE_BUDGET)) {
         Ok(text) => bytes(200, "application/json", text),
         Err(e) => error(500, &format!("the export could not be written: {e}")),
     }
 }
 
-/// The run as a seed document (bucket by bucket, each read under its own lock).
-pub fn document(run: &Run, max_body: u64) -> SeedDoc {
+/// The run as a seed document (bucket by bucket, each read under its own lock): bodies up
+/// to `max_body` bytes inline while their total stays within `budget`.
+pub fn document(run: &Run, max_body: u64, budget: u64) -> SeedDoc {
+    let mut budget = budget;
     let chaos: Vec<Value> = run.chaos.list().iter().map(chaos_rule).collect();
     SeedDoc {
         clock: Some(SeedClock {
@@ -58,7 +69,11 @@ pub fn document(run: &Run, max_body: u64) -> SeedDoc {
         }),
         strict: Some(run.strict()),
         auth: Some(run.auth.mode().as_str().to_string()),
-        buckets: run.buckets().iter().map(|b| bucket(b, max_body)).collect(),
+        buckets: run
+            .buckets()
+            .iter()
+            .map(|b| bucket(b, max_body, &mut budget))
+            .collect(),
         chaos: (!chaos.is_empty()).then_some(Value::Array(chaos)),
         webhooks: run.events.webhooks().into_iter().collect(),
         users: run
@@ -97,7 +112,7 @@ fn chaos_rule(listed: &Value) -> Value {
     Value::Object(rule)
 }
 
-fn bucket(b: &Bucket, max_body: u64) -> SeedBucket {
+fn bucket(b: &Bucket, max_body: u64, budget: &mut u64) -> SeedBucket {
     let (versioning, mfa_delete) = b.versioning();
     let configurations = CONFIG_NAMES
         .iter()
@@ -127,7 +142,7 @@ fn bucket(b: &Bucket, max_body: u64) -> SeedBucket {
     let objects = versions
         .iter()
         .flat_map(|(_, v)| v.iter())
-        .map(|o| object(o, max_body))
+        .map(|o| object(o, max_body, budget))
         .collect();
     let acl = b.acl();
     SeedBucket {
@@ -217,7 +232,7 @@ fn seed_encryption(e: &Encryption) -> SeedEncryption {
     }
 }
 
-fn object(o: &Object, max_body: u64) -> SeedObject {
+fn object(o: &Object, max_body: u64, budget: &mut u64) -> SeedObject {
     let acl = (*o.acl != *Acl::private()).then(|| seed_acl(&o.acl));
     let mut out = SeedObject {
         key: o.key.to_string(),
@@ -230,7 +245,8 @@ fn object(o: &Object, max_body: u64) -> SeedObject {
         out.delete_marker = true;
         return out;
     }
-    if o.size() <= max_body {
+    if o.size() <= max_body && o.size() <= *budget {
+        *budget -= o.size();
         out.body_base64 = Some(checksum::b64(&o.body.to_bytes()));
     } else {
         out.body_omitted = true;
@@ -278,4 +294,56 @@ fn object(o: &Object, max_body: u64) -> SeedObject {
     });
     out.legal_hold = o.legal_hold;
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    #[test]
+    fn bodies_past_the_budget_are_omitted_and_come_back_as_zeros() {
+        let store = Store::new();
+        let run = store.run("r");
+        let seed = serde_json::json!({"buckets": [{"name": "budget-bkt", "objects": [
+            {"key": "a", "body": "aaaa"}, {"key": "b", "body": "bbbb"}, {"key": "c", "body": "cc"}]}]});
+        crate::seed::apply(
+            &run,
+            "us-east-1",
+            crate::seed::from_json(&seed).expect("seed"),
+        )
+        .expect("applies");
+        // 10 bytes in all: a and b fit a budget of 9, c (2 more) does not.
+        let doc = document(&run, 1024, 9);
+        let objects = &doc.buckets[0].objects;
+        let inline: Vec<bool> = objects.iter().map(|o| o.body_base64.is_some()).collect();
+        assert_eq!(inline, [true, true, false]);
+        assert!(objects[2].body_omitted);
+        assert_eq!(objects[2].size, Some(2));
+        let copy = store.run("copy");
+        let text = serde_json::to_value(&doc).expect("serializes");
+        crate::seed::apply(
+            &copy,
+            "us-east-1",
+            crate::seed::from_json(&text).expect("parses"),
+        )
+        .expect("imports");
+        let c = copy
+            .bucket("budget-bkt")
+            .expect("bucket")
+            .get("c")
+            .expect("c");
+        assert_eq!(&c.body.to_bytes()[..], b"\0\0");
+        let original = run
+            .bucket("budget-bkt")
+            .expect("bucket")
+            .get("c")
+            .expect("c");
+        assert_eq!(c.etag, original.etag);
+        assert_eq!(c.last_modified, original.last_modified);
+        assert!(
+            c.checksum.is_none(),
+            "zeros carry no checksum of other bytes"
+        );
+    }
 }

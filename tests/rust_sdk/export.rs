@@ -598,6 +598,12 @@ async fn bodies_over_the_cap_come_back_as_zeros_of_their_size_and_etag() {
     assert_eq!(status, 400, "{body}");
     let (status, _) = admin(&t, "GET", "/_s3twin/runs/nope/export", None).await;
     assert_eq!(status, 404);
+    // The default run always answers, as on the other admin routes.
+    let (status, doc) = admin(&t, "GET", "/_s3twin/runs/default/export", None).await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["buckets"], json!([]));
+    let (status, _) = admin(&t, "DELETE", "/_s3twin/runs/cap-orig/export", None).await;
+    assert_eq!(status, 405);
 }
 
 #[tokio::test]
