@@ -1,6 +1,9 @@
-//! Seed documents: JSON descriptions of buckets (with versioning and lifecycle rules) and
-//! objects, loaded into a run all at once or not at all. Also the built-in presets.
+//! A seed checked and built into what will be stored, before anything is: names, sizes,
+//! instants, version ids, ETags, checksums, ACLs and configuration documents, each refused with
+//! a message naming the bucket and object.
 
+use super::format::*;
+use super::lifecycle_xml;
 use crate::api::{prepare_lifecycle_doc, valid_bucket_name};
 use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumType};
 use crate::clock::{iso8601, parse_rfc3339, Millis, MAX_INSTANT};
@@ -8,389 +11,12 @@ use crate::error::S3Error;
 use crate::store::{
     storage_class_named, Acl, Body, ConfigKind, ETag, Encryption, Grant, Grantee, IdConfigKind,
     LockMode, Object, ObjectHeaders, ObjectOwnership, Owner, PartInfo, Permission, Restore,
-    Retention, Run, SseKind, Versioning, MAX_GRANTS, NULL_VERSION,
+    Retention, SseKind, Versioning, MAX_GRANTS, NULL_VERSION,
 };
-use crate::wire::xml::XmlWriter;
 use bytes::Bytes;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
-
-#[derive(Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedDoc {
-    /// The run's clock (an export's; see `SeedClock`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clock: Option<SeedClock>,
-    /// Strict mode for the run (as `POST /_s3twin/runs` takes it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strict: Option<bool>,
-    /// The run's auth mode, `none` or `enforce`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth: Option<String>,
-    #[serde(default)]
-    pub buckets: Vec<SeedBucket>,
-    /// Chaos rules and preset names, as `POST /_s3twin/chaos` takes them (a list).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chaos: Option<Value>,
-    /// Notification webhooks for the run: destination ARN → `http://` URL.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub webhooks: BTreeMap<String, String>,
-    /// Identities of the run (besides the server's).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub users: Vec<SeedUser>,
-}
-
-/// `{"now": "2026-…Z", "frozen": true, "rate": 1.0}`: the instant the run's clock shows, and
-/// whether it stands still there or runs from it at `rate`.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedClock {
-    pub now: String,
-    #[serde(default)]
-    pub frozen: bool,
-    #[serde(default = "one")]
-    pub rate: f64,
-}
-
-fn one() -> f64 {
-    1.0
-}
-
-/// `{"accessKeyId", "secretAccessKey", "name"?, "accountId"?}`.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SeedUser {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_id: Option<String>,
-}
-
-impl SeedUser {
-    pub fn spec(&self) -> Result<crate::auth::identity::UserSpec, String> {
-        crate::auth::identity::UserSpec::checked(
-            &self.access_key_id,
-            &self.secret_access_key,
-            self.name.clone(),
-            self.account_id.clone(),
-        )
-    }
-}
-
-/// A field that may be absent (a default applies), `null` (explicitly none) or a value.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-#[derive(Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SeedBucket {
-    pub name: String,
-    /// The bucket's region (the server's when absent), or `EU`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// CreationDate, RFC 3339 (the run's now when absent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub versioning: Option<String>,
-    /// The MFADelete element as last put: `Enabled` or `Disabled`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mfa_delete: Option<String>,
-    /// Rules in boto3's `LifecycleConfiguration["Rules"]` shape, or `{"expirationDays": N,
-    /// "prefix"?: "…"}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lifecycle: Option<Value>,
-    /// Configuration documents as S3 takes them (XML; the policy JSON), by name (`cors`,
-    /// `policy`, `lifecycle`… see `config_kind`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub configurations: BTreeMap<String, String>,
-    /// The id-keyed documents: family (`analytics`, `intelligentTiering`, `inventory`,
-    /// `metrics`) → id → XML document.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub id_configurations: BTreeMap<String, BTreeMap<String, String>>,
-    /// The bucket's ACL (`private` when absent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acl: Option<SeedAcl>,
-    /// `BucketOwnerEnforced` (the default), `BucketOwnerPreferred`, `ObjectWriter`, or `null`
-    /// for a bucket whose ownership controls were deleted.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub object_ownership: Option<Option<String>>,
-    /// Versions and delete markers; a key's versions oldest first (the last one current).
-    #[serde(default)]
-    pub objects: Vec<SeedObject>,
-}
-
-/// `{"owner": {"id", "displayName"}, "grants": [{"grantee": {"type", "id"?, "displayName"?,
-/// "uri"?, "email"?}, "permission"}]}`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedAcl {
-    pub owner: SeedOwner,
-    #[serde(default)]
-    pub grants: Vec<SeedGrant>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SeedOwner {
-    pub id: String,
-    pub display_name: String,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedGrant {
-    pub grantee: SeedGrantee,
-    pub permission: String,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SeedGrantee {
-    #[serde(rename = "type")]
-    pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uri: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-}
-
-/// Name/value pairs in order: written as a JSON object when their names are sorted and
-/// distinct (the usual case), else as a list of `[name, value]` pairs; both are read.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Pairs(pub Vec<(String, String)>);
-
-impl Pairs {
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl<'de> Deserialize<'de> for Pairs {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Form {
-            Map(BTreeMap<String, String>),
-            List(Vec<(String, String)>),
-        }
-        Ok(match Form::deserialize(d)? {
-            Form::Map(m) => Pairs(m.into_iter().collect()),
-            Form::List(l) => Pairs(l),
-        })
-    }
-}
-
-impl Serialize for Pairs {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.0.windows(2).all(|w| w[0].0 < w[1].0) {
-            s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
-        } else {
-            s.collect_seq(self.0.iter().map(|(k, v)| [k, v]))
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedChecksum {
-    /// `CRC32`, `CRC32C`, `CRC64NVME`, `SHA1`, `SHA256`.
-    pub algorithm: String,
-    /// Base64 (composite ones `…-N`).
-    pub value: String,
-    /// `FULL_OBJECT` or `COMPOSITE`.
-    #[serde(rename = "type")]
-    pub kind: String,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SeedEncryption {
-    /// `AES256`, `aws:kms`, `aws:kms:dsse` or `SSE-C`.
-    pub algorithm: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kms_key_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<String>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub bucket_key: bool,
-    /// The keyed hash s3twin keeps of an SSE-C key (hex), so the same key reads the copy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_key_hash: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_key_md5: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedPart {
-    pub number: u32,
-    pub size: u64,
-    pub etag: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checksum: Option<SeedChecksum>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SeedRestore {
-    pub ready_at: String,
-    pub expires_at: String,
-    #[serde(default)]
-    pub ready_announced: bool,
-    #[serde(default)]
-    pub expiry_announced: bool,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedRetention {
-    /// `GOVERNANCE` or `COMPLIANCE`.
-    pub mode: String,
-    /// RFC 3339.
-    pub until: String,
-}
-
-#[derive(Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SeedObject {
-    pub key: String,
-    /// Kept as given (`null` or a 32-character S3 version id); absent: what a PUT would get.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version_id: Option<String>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub delete_marker: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body_base64: Option<String>,
-    /// The body was larger than the export's cap and left out: the object is recreated with
-    /// `size` zero bytes (and its ETag, without a checksum).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub body_omitted: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<u64>,
-    /// Kept as given (`hex` or `hex-N`); absent: the body's MD5.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub etag: Option<String>,
-    /// RFC 3339; absent: the run's now.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_modified: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_encoding: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_disposition: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_language: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache_control: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub website_redirect_location: Option<String>,
-    #[serde(default, skip_serializing_if = "Pairs::is_empty")]
-    pub metadata: Pairs,
-    #[serde(default, skip_serializing_if = "Pairs::is_empty")]
-    pub tags: Pairs,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub storage_class: Option<String>,
-    /// Absent: a CRC64NVME of the body; `null`: none.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub checksum: Option<Option<SeedChecksum>>,
-    /// Absent: SSE-S3 (none for delete markers); `null`: none.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub encryption: Option<Option<SeedEncryption>>,
-    /// The parts of a multipart object (their sizes add up to the object's).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parts: Option<Vec<SeedPart>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acl: Option<SeedAcl>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub restore: Option<SeedRestore>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retention: Option<SeedRetention>,
-    /// `true` (ON) or `false` (OFF); absent: never set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub legal_hold: Option<bool>,
-}
-
-/// What a seed put into a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Summary {
-    pub buckets: usize,
-    pub objects: usize,
-}
-
-/// A seed: a preset name (a JSON string) or a document.
-pub fn from_json(value: &Value) -> Result<SeedDoc, String> {
-    match value {
-        Value::String(name) => preset(name),
-        other => serde_json::from_value(other.clone()).map_err(|e| format!("invalid seed: {e}")),
-    }
-}
-
-/// The built-in presets, by name.
-pub fn preset(name: &str) -> Result<SeedDoc, String> {
-    match name {
-        "invoice-store" => {
-            let pdf = |n: u32, amount: &str| {
-                SeedObject {
-                key: format!("2026/inv-{n:03}.pdf"),
-                body: Some(format!(
-                    "%PDF-1.4\n% s3twin sample invoice\n1 0 obj << /Title (Invoice INV-{n:03}) /Amount ({amount}) >> endobj\n%%EOF\n"
-                )),
-                content_type: Some("application/pdf".into()),
-                metadata: Pairs(vec![("invoice-id".into(), format!("INV-{n:03}"))]),
-                ..SeedObject::default()
-            }
-            };
-            let mut draft = pdf(3, "0.00");
-            draft.key = "tmp/inv-003-draft.pdf".into();
-            Ok(SeedDoc {
-                buckets: vec![SeedBucket {
-                    name: "invoices".into(),
-                    lifecycle: Some(serde_json::json!([{
-                        "ID": "expire-tmp",
-                        "Status": "Enabled",
-                        "Filter": {"Prefix": "tmp/"},
-                        "Expiration": {"Days": 7}
-                    }])),
-                    objects: vec![pdf(1, "120.00"), pdf(2, "89.50"), draft],
-                    ..SeedBucket::default()
-                }],
-                ..SeedDoc::default()
-            })
-        }
-        other => Err(format!(
-            "unknown seed preset {other:?} (known: invoice-store)"
-        )),
-    }
-}
 
 /// Largest object a seed may describe (S3's): 5 TiB.
 pub const MAX_OBJECT_SIZE: u64 = 5 << 40;
@@ -417,23 +43,23 @@ fn filler(size: u64) -> Body {
 }
 
 /// A seed checked and turned into what will be stored, before anything is.
-struct Prepared {
-    name: String,
-    region: String,
-    created: Option<Millis>,
-    versioning: Option<Versioning>,
-    mfa_delete: Option<String>,
-    configs: Vec<(ConfigKind, String)>,
-    id_configs: Vec<(IdConfigKind, String, String)>,
-    acl: Option<Arc<Acl>>,
-    ownership: Option<Option<ObjectOwnership>>,
-    objects: Vec<PreparedObject>,
+pub(super) struct Prepared {
+    pub(super) name: String,
+    pub(super) region: String,
+    pub(super) created: Option<Millis>,
+    pub(super) versioning: Option<Versioning>,
+    pub(super) mfa_delete: Option<String>,
+    pub(super) configs: Vec<(ConfigKind, String)>,
+    pub(super) id_configs: Vec<(IdConfigKind, String, String)>,
+    pub(super) acl: Option<Arc<Acl>>,
+    pub(super) ownership: Option<Option<ObjectOwnership>>,
+    pub(super) objects: Vec<PreparedObject>,
 }
 
 /// An object ready to store; `last_modified` `None` is the run's now at apply time.
-struct PreparedObject {
-    object: Object,
-    last_modified: Option<Millis>,
+pub(super) struct PreparedObject {
+    pub(super) object: Object,
+    pub(super) last_modified: Option<Millis>,
 }
 
 /// The configuration kind of a seed's document name.
@@ -496,7 +122,7 @@ fn config_root(kind: ConfigKind) -> Option<&'static str> {
 const MAX_CONFIG_DOC: usize = 4 * 1024 * 1024;
 
 /// Most id-keyed documents of one family a bucket holds.
-const MAX_ID_CONFIGS: usize = 1000;
+pub(super) const MAX_ID_CONFIGS: usize = 1000;
 
 fn s3_message(e: S3Error) -> String {
     format!("{}: {}", e.code.as_str(), e.message)
@@ -541,7 +167,7 @@ fn check_config(kind: ConfigKind, doc: String, region: &str) -> Result<String, S
 }
 
 /// An RFC 3339 instant a run's clock can show.
-fn instant(text: &str, what: &str) -> Result<Millis, String> {
+pub(super) fn instant(text: &str, what: &str) -> Result<Millis, String> {
     parse_rfc3339(text)
         .filter(|t| (0..=MAX_INSTANT).contains(t))
         .ok_or_else(|| {
@@ -1104,7 +730,7 @@ fn prepare_bucket(
     })
 }
 
-fn prepare(buckets: Vec<SeedBucket>, region: &str) -> Result<Vec<Prepared>, String> {
+pub(super) fn prepare(buckets: Vec<SeedBucket>, region: &str) -> Result<Vec<Prepared>, String> {
     let mut seen = HashSet::new();
     let mut filler_left = MAX_FILLER_BYTES;
     let mut out = Vec::with_capacity(buckets.len());
@@ -1115,216 +741,4 @@ fn prepare(buckets: Vec<SeedBucket>, region: &str) -> Result<Vec<Prepared>, Stri
         out.push(prepare_bucket(b, region, &mut filler_left)?);
     }
     Ok(out)
-}
-
-/// Loads a seed into a run: everything is checked first, so a bad seed changes nothing.
-///
-/// A seed's clock is shown as given in a run that holds no bucket yet (a new run, an
-/// export replayed); a run in use only moves its clock forward to it.
-pub fn apply(run: &Run, region: &str, mut doc: SeedDoc) -> Result<Summary, String> {
-    let users = std::mem::take(&mut doc.users)
-        .iter()
-        .map(SeedUser::spec)
-        .collect::<Result<Vec<_>, _>>()?;
-    let chaos = match doc.chaos.take() {
-        None | Some(Value::Null) => Vec::new(),
-        Some(v) => crate::chaos::parse_list(&v).map_err(|e| format!("chaos: {e}"))?,
-    };
-    for (arn, url) in &doc.webhooks {
-        crate::events::check_arn(arn)
-            .and_then(|()| crate::events::check_webhook_url(url))
-            .map_err(|e| format!("webhooks: {e}"))?;
-    }
-    let auth = match doc.auth.as_deref() {
-        None => None,
-        Some(a) => Some(
-            crate::auth::identity::AuthMode::parse(a)
-                .ok_or("auth must be \"none\" or \"enforce\"")?,
-        ),
-    };
-    let clock = match &doc.clock {
-        None => None,
-        Some(c) => {
-            let now = instant(&c.now, "clock.now")?;
-            let rate = crate::clock::check_rate(c.rate).map_err(|e| format!("clock: {e}"))?;
-            if run.bucket_count() > 0 && now < run.now() {
-                return Err(format!(
-                    "clock: time never moves backwards: {} is before the run's now ({})",
-                    c.now,
-                    iso8601(run.now())
-                ));
-            }
-            Some((now, c.frozen, rate))
-        }
-    };
-    let webhooks = std::mem::take(&mut doc.webhooks);
-    let prepared = prepare(std::mem::take(&mut doc.buckets), region)?;
-    // The last check that can refuse (too many rules in the run), before anything is stored.
-    run.chaos.add(chaos).map_err(|e| format!("chaos: {e}"))?;
-    for (arn, url) in webhooks {
-        run.events.set_webhook(&arn, &url)?;
-    }
-    for spec in users {
-        run.auth.add_user(spec);
-    }
-    if let Some(strict) = doc.strict {
-        run.set_strict(strict);
-    }
-    if let Some(mode) = auth {
-        run.auth.set_mode(mode);
-    }
-    if let Some((now, frozen, rate)) = clock {
-        run.clock
-            .restore(now, frozen, rate)
-            .map_err(|e| format!("clock: {e}"))?;
-    }
-    let mut summary = Summary {
-        buckets: 0,
-        objects: 0,
-    };
-    for p in prepared {
-        let now = run.now();
-        run.create_bucket_at(&p.name, &p.region, p.created.unwrap_or(now));
-        let bucket = run.bucket(&p.name).map_err(|e| e.message)?;
-        summary.buckets += 1;
-        if let Some(v) = p.versioning {
-            bucket.set_versioning(v, p.mfa_delete);
-        }
-        for (kind, doc) in p.configs {
-            bucket.set_config(kind, Some(doc));
-        }
-        // Writes look for events only when the configuration configures some (as after a Put).
-        let configured = bucket
-            .parsed_config(
-                ConfigKind::Notification,
-                crate::events::config::Notification::from_doc,
-            )
-            .is_some_and(|n| !n.is_empty());
-        bucket.set_notifies(configured);
-        for (kind, id, doc) in p.id_configs {
-            bucket.put_id_config(kind, &id, doc, MAX_ID_CONFIGS);
-        }
-        if let Some(acl) = p.acl {
-            bucket.set_acl(acl);
-        }
-        if let Some(o) = p.ownership {
-            bucket.set_object_ownership(o);
-        }
-        for PreparedObject {
-            mut object,
-            last_modified,
-        } in p.objects
-        {
-            object.last_modified = last_modified.unwrap_or(now);
-            bucket.import_version(object).map_err(|e| e.message)?;
-            summary.objects += 1;
-        }
-    }
-    Ok(summary)
-}
-
-/// Element names of JSON lists in boto3's rule shape: the list key → the repeated element.
-fn list_element(key: &str) -> &str {
-    match key {
-        "Rules" => "Rule",
-        "Transitions" => "Transition",
-        "NoncurrentVersionTransitions" => "NoncurrentVersionTransition",
-        "Tags" => "Tag",
-        other => other,
-    }
-}
-
-fn write_value(w: &mut XmlWriter, name: &str, v: &Value) -> Result<(), String> {
-    match v {
-        Value::Array(items) => {
-            for item in items {
-                write_value(w, list_element(name), item)?;
-            }
-        }
-        Value::Object(map) => {
-            w.open_dyn(name);
-            for (k, v) in map {
-                write_value(w, k, v)?;
-            }
-            w.close();
-        }
-        Value::String(s) => {
-            w.elem(name, s);
-        }
-        Value::Number(n) => {
-            w.elem(name, &n.to_string());
-        }
-        Value::Bool(b) => {
-            w.elem(name, if *b { "true" } else { "false" });
-        }
-        Value::Null => return Err(format!("{name}: null is not a value")),
-    }
-    Ok(())
-}
-
-/// A lifecycle document from a seed's rules (boto3 shape) or `{"expirationDays": N}`.
-pub fn lifecycle_xml(v: &Value) -> Result<String, String> {
-    let rules = match v {
-        Value::Array(_) => v.clone(),
-        Value::Object(m) if m.contains_key("expirationDays") => {
-            let days = m
-                .get("expirationDays")
-                .and_then(Value::as_u64)
-                .ok_or("expirationDays must be a positive integer")?;
-            let prefix = m.get("prefix").and_then(Value::as_str).unwrap_or("");
-            serde_json::json!([{
-                "ID": format!("expire-after-{days}-days"),
-                "Status": "Enabled",
-                "Filter": {"Prefix": prefix},
-                "Expiration": {"Days": days}
-            }])
-        }
-        Value::Object(m) if m.contains_key("Rules") => m["Rules"].clone(),
-        _ => return Err("lifecycle must be a list of rules or {\"expirationDays\": N}".into()),
-    };
-    let mut w = XmlWriter::new();
-    w.root("LifecycleConfiguration");
-    write_value(&mut w, "Rules", &rules)?;
-    Ok(w.finish())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::Store;
-
-    #[test]
-    fn bad_seeds_change_nothing() {
-        let store = Store::new();
-        let run = store.run("r");
-        let doc: Value =
-            serde_json::json!({"buckets": [{"name": "good-one"}, {"name": "Bad_Name"}]});
-        let err = apply(&run, "us-east-1", from_json(&doc).expect("parses")).unwrap_err();
-        assert!(err.contains("Bad_Name"), "{err}");
-        assert_eq!(run.bucket_count(), 0);
-        let unknown = serde_json::json!({"buckets": [{"name": "x-bucket", "colour": "red"}]});
-        assert!(from_json(&unknown).is_err());
-    }
-
-    #[test]
-    fn preset_and_lifecycle_shapes() {
-        let store = Store::new();
-        let run = store.run("r");
-        let summary =
-            apply(&run, "us-east-1", preset("invoice-store").expect("preset")).expect("applies");
-        assert_eq!(
-            summary,
-            Summary {
-                buckets: 1,
-                objects: 3
-            }
-        );
-        let doc = lifecycle_xml(&serde_json::json!({"expirationDays": 7})).expect("xml");
-        assert!(
-            doc.contains("<Expiration><Days>7</Days></Expiration>"),
-            "{doc}"
-        );
-        let rules = crate::lifecycle::parse_rules(&doc);
-        assert_eq!(rules.len(), 1);
-    }
 }
