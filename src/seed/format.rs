@@ -178,10 +178,13 @@ impl<'de> Deserialize<'de> for Pairs {
             Map(BTreeMap<String, String>),
             List(Vec<(String, String)>),
         }
-        Ok(match Form::deserialize(d)? {
-            Form::Map(m) => Pairs(m.into_iter().collect()),
-            Form::List(l) => Pairs(l),
-        })
+        match Form::deserialize(d) {
+            Ok(Form::Map(m)) => Ok(Pairs(m.into_iter().collect())),
+            Ok(Form::List(l)) => Ok(Pairs(l)),
+            Err(_) => Err(serde::de::Error::custom(
+                "metadata and tags are an object of names to string values, or a list of [name, value] pairs",
+            )),
+        }
     }
 }
 

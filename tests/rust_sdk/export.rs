@@ -670,6 +670,14 @@ async fn hostile_export_documents_are_refused_and_create_nothing() {
             "control",
         ),
         (
+            obj(json!({"key": "k", "tags": 5})),
+            "list of [name, value] pairs",
+        ),
+        (
+            obj(json!({"key": "k", "tags": [["a", "1"], ["a", "2"]]})),
+            "given twice",
+        ),
+        (
             json!({"buckets": [{"name": "hostile-bkt", "versioning": "Enabled", "objects": [
             {"key": "k", "versionId": vid, "body": "a"}, {"key": "k", "versionId": vid, "body": "b"}]}]}),
             "given twice",
