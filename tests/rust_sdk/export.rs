@@ -535,6 +535,21 @@ async fn an_exported_run_imports_as_a_run_the_sdk_cannot_tell_apart() {
     );
     // And the copy exports as the original did.
     assert_eq!(export(&t, "exp-copy", "?maxBodyBytes=6291456").await, doc);
+    // The request's own fields win over the document's.
+    let (status, body) = admin(
+        &t,
+        "POST",
+        "/_s3twin/runs",
+        Some(json!({"runId": "exp-lax", "strict": false, "auth": "enforce", "seed": doc})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["auth"], json!("enforce"));
+    let lax = export(&t, "exp-lax", "?maxBodyBytes=0").await;
+    assert_eq!(
+        (&lax["strict"], &lax["auth"]),
+        (&json!(false), &json!("enforce"))
+    );
 }
 
 #[tokio::test]
