@@ -240,8 +240,9 @@ fn facts(auth: &Auth, r: &Request) -> Facts {
 /// the run enforces auth. A copy also needs `s3:GetObject` (`…Version`) on its source.
 pub fn authorize(auth: &Auth, r: &Request) -> S3Result<()> {
     // A CORS preflight carries no credentials and is judged by the bucket's CORS rules alone;
-    // a POST form is judged once its fields are read (`authorize_form`).
-    if !auth.enforced() || matches!(r.op, Op::CorsPreflight | Op::PostObject) {
+    // a POST form is judged once its fields are read, a website request once the object it
+    // serves is known (`authorize_resolved`).
+    if !auth.enforced() || matches!(r.op, Op::CorsPreflight | Op::PostObject | Op::Website) {
         return Ok(());
     }
     judge(auth, r)?;
@@ -272,9 +273,11 @@ pub fn authorize(auth: &Auth, r: &Request) -> S3Result<()> {
     Ok(())
 }
 
-/// A POST form (enforce mode), as the principal its signature established, with the form's
-/// fields as the request's headers (`x-amz-acl`, `x-amz-server-side-encryption`…).
-pub fn authorize_form(auth: &Auth, r: &Request) -> S3Result<()> {
+/// A request judged once its handler knows what it acts on (enforce mode): a POST form as the
+/// principal its signature established, with the form's fields as the request's headers
+/// (`x-amz-acl`, `x-amz-server-side-encryption`…); a website request as GetObject of the
+/// object it serves (an index document for a folder).
+pub fn authorize_resolved(auth: &Auth, r: &Request) -> S3Result<()> {
     if !auth.enforced() {
         return Ok(());
     }
@@ -360,23 +363,46 @@ fn judge(auth: &Auth, r: &Request) -> S3Result<()> {
             facts.set(&format!("s3:ExistingObjectTag/{k}"), v.clone());
         }
     }
-    if let Some(policy) = policy_of(&bucket) {
+    let policy = policy_of(&bucket);
+    let policy_allows = |action: &str, resource: &str| -> Option<bool> {
         let request = PolicyRequest {
             principal: &auth.principal,
-            action: &action,
-            resource: &resource,
+            action,
+            resource,
             facts: &facts,
         };
-        match evaluate(&policy, &request) {
-            Decision::Deny => return Err(denied()),
+        match evaluate(policy.as_ref()?, &request) {
+            Decision::Deny => Some(false),
+            // RestrictPublicBuckets: a public policy lets in only the owner's account.
             Decision::Allow { public } => {
-                // RestrictPublicBuckets: a public policy lets in only the owner's account.
-                if !(public && bpa.restrict_public_buckets && !owner) {
-                    return Ok(());
+                (!(public && bpa.restrict_public_buckets && !owner)).then_some(true)
+            }
+            Decision::Silent => None,
+        }
+    };
+    // Reading a key that does not exist: S3 answers 404 only to who may list the bucket, and
+    // 403 to the others, so that a public object's neighbours cannot be probed.
+    let missing = matches!(r.op, Op::GetObject | Op::HeadObject) && object.is_none();
+    let may_list = || {
+        owner
+            || match policy_allows("s3:ListBucket", &format!("arn:aws:s3:::{name}")) {
+                Some(allowed) => allowed,
+                None => {
+                    bucket.acls_enabled()
+                        && acl_eval::allows(
+                            &bucket_acl,
+                            &auth.principal,
+                            Permission::Read,
+                            bpa.ignore_public_acls,
+                        )
                 }
             }
-            Decision::Silent => {}
-        }
+    };
+    match policy_allows(&action, &resource) {
+        Some(false) => return Err(denied()),
+        Some(true) if missing && !may_list() => return Err(denied()),
+        Some(true) => return Ok(()),
+        None => {}
     }
     // The bucket owner may do anything, but read an object another account owns (written
     // under ObjectWriter or BucketOwnerPreferred): that takes the object's ACL.
