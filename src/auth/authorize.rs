@@ -162,7 +162,7 @@ fn public_acl_headers(h: &HeaderMap) -> bool {
     })
 }
 
-fn facts(auth: &Auth, r: &Request) -> Facts {
+fn facts_of(auth: &Auth, r: &Request) -> Facts {
     let mut f = Facts::default();
     // An IPv4 client of a dual-stack listener arrives as `::ffff:a.b.c.d`.
     f.set(
@@ -347,31 +347,34 @@ fn judge(auth: &Auth, r: &Request) -> S3Result<()> {
     {
         return Err(denied());
     }
-    let versioned = r.query.has("versionId");
-    let action = iam_action(r.op, versioned);
-    let resource = match r.key {
-        Some(k) => format!("arn:aws:s3:::{name}/{k}"),
-        None => format!("arn:aws:s3:::{name}"),
-    };
-    let mut facts = facts(auth, r);
     let object = r.key.and_then(|k| match r.query.get("versionId") {
         Some(v) => bucket.version(k, v),
         None => bucket.current(k),
     });
-    if let Some(o) = object.as_ref().filter(|o| !o.delete_marker) {
-        for (k, v) in o.tags.iter() {
-            facts.set(&format!("s3:ExistingObjectTag/{k}"), v.clone());
-        }
-    }
     let policy = policy_of(&bucket);
+    // The condition keys are gathered only for a bucket with a policy: most requests (the
+    // owner's, in a bucket without one) need none, and they cost more than the rest.
+    let facts = std::cell::OnceCell::new();
+    let facts = || {
+        facts.get_or_init(|| {
+            let mut facts = facts_of(auth, r);
+            if let Some(o) = object.as_ref().filter(|o| !o.delete_marker) {
+                for (k, v) in o.tags.iter() {
+                    facts.set(&format!("s3:ExistingObjectTag/{k}"), v.clone());
+                }
+            }
+            facts
+        })
+    };
     let policy_allows = |action: &str, resource: &str| -> Option<bool> {
+        let policy = policy.as_ref()?;
         let request = PolicyRequest {
             principal: &auth.principal,
             action,
             resource,
-            facts: &facts,
+            facts: facts(),
         };
-        match evaluate(policy.as_ref()?, &request) {
+        match evaluate(policy, &request) {
             Decision::Deny => Some(false),
             // RestrictPublicBuckets: a public policy lets in only the owner's account.
             Decision::Allow { public } => {
@@ -398,7 +401,22 @@ fn judge(auth: &Auth, r: &Request) -> S3Result<()> {
                 }
             }
     };
-    match policy_allows(&action, &resource) {
+    let action_and_resource = || {
+        let action = iam_action(r.op, r.query.has("versionId"));
+        let resource = match r.key {
+            Some(k) => format!("arn:aws:s3:::{name}/{k}"),
+            None => format!("arn:aws:s3:::{name}"),
+        };
+        (action, resource)
+    };
+    let decision = match policy {
+        Some(_) => {
+            let (action, resource) = action_and_resource();
+            policy_allows(&action, &resource)
+        }
+        None => None,
+    };
+    match decision {
         Some(false) => return Err(denied()),
         Some(true) if missing && !may_list() => return Err(denied()),
         Some(true) => return Ok(()),
