@@ -299,6 +299,16 @@ pub struct ChaosArgs {
 
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExportArgs {
+    /// The run (default: the run this session spawned, else "default").
+    pub run_id: Option<String>,
+    /// Bodies up to this many bytes are inline (base64); larger ones are left out with their
+    /// size and ETag. Default 1 MiB.
+    pub max_body_bytes: Option<u64>,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeedArgs {
     /// The run (default: the run this session spawned, else "default"); created if needed.
     pub run_id: Option<String>,
@@ -770,6 +780,21 @@ impl S3TwinMcp {
         )
     }
 
+    async fn run_export(&self, a: ExportArgs) -> ToolResult {
+        let run = match self.run(a.run_id.as_deref()) {
+            Ok(r) => r,
+            Err(e) => return done(Err(e)),
+        };
+        let query = a
+            .max_body_bytes
+            .map_or(String::new(), |n| format!("?maxBodyBytes={n}"));
+        done(
+            self.twin
+                .admin(Method::GET, &format!("runs/{run}/export{query}"), None)
+                .await,
+        )
+    }
+
     async fn notifications_log(&self, a: RunArgs) -> ToolResult {
         done(
             self.run_admin(Method::GET, "notifications", a.run_id.as_deref(), None)
@@ -930,6 +955,11 @@ pub static TOOLS: &[Tool] = &[
         seed,
         SeedArgs,
         "Load a seed (preset name or seed document of buckets and objects) into a run, all or nothing."
+    ),
+    tool!(
+        run_export,
+        ExportArgs,
+        "Export a run as a seed document (its clock, buckets, configurations, every version with its ETag, metadata and tags), which s3twin_spawn_run or seed take back to replay the state."
     ),
     tool!(
         notifications_log,

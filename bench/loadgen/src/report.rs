@@ -237,7 +237,12 @@ pub fn targets(run: &Run) -> Vec<TargetCheck> {
             let mine = v(&id);
             let mut parts = Vec::new();
             let mut met = mine.map(|_| true);
-            for (q, _) in run.peers.iter().filter(|(q, _)| *q != p) {
+            // s3twin-enforce is s3twin itself: it has its own target below.
+            for (q, _) in run
+                .peers
+                .iter()
+                .filter(|(q, _)| *q != p && *q != Peer::S3twinEnforce)
+            {
                 let need = if *q == Peer::Moto { 20.0 } else { 1.5 };
                 match (mine, value(run, *q, &id)) {
                     (Some(a), Some(b)) if b > 0.0 => {
@@ -262,6 +267,26 @@ pub fn targets(run: &Run) -> Vec<TargetCheck> {
                     parts.join(", ")
                 },
                 met: if parts.is_empty() { None } else { met },
+            });
+        }
+    }
+    // Enforce mode (signatures verified, requests authorized) costs at most 30 %.
+    for op in ["put", "get"] {
+        for c in [1, 64] {
+            let id = format!("small.{op}.c{c}.ops");
+            let kept = match (v(&id), value(run, Peer::S3twinEnforce, &id)) {
+                (Some(a), Some(b)) if a > 0.0 => Some(b / a),
+                _ => None,
+            };
+            out.push(TargetCheck {
+                target: format!(
+                    "4 KiB {} ops/s, {c} conn., with --auth enforce: ≥ 0.7× without",
+                    op.to_uppercase()
+                ),
+                measured: kept
+                    .map(|k| format!("{} of s3twin's", ratio(k)))
+                    .unwrap_or_else(|| "–".into()),
+                met: kept.map(|k| k >= 0.7),
             });
         }
     }

@@ -25,6 +25,7 @@ ALL_TOOLS = SEED_TOOLS | {
     "s3twin_spawn_run", "s3_get", "s3_head", "s3_delete", "s3_list_buckets",
     "s3_list_versions", "s3_presign", "s3_put_lifecycle", "clock_get", "clock_advance",
     "seed", "reset_run", "notifications_log", "requests_log", "chaos_set", "chaos_clear",
+    "run_export",
 }
 
 
