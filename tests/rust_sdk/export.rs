@@ -5,10 +5,9 @@
 use crate::common::*;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
-    AnalyticsConfiguration, BucketLifecycleConfiguration, BucketVersioningStatus,
-    CompletedMultipartUpload, CorsConfiguration, CorsRule, ExpirationStatus, IndexDocument,
-    LifecycleExpiration, LifecycleRule, LifecycleRuleFilter, MetricsConfiguration, ObjectCannedAcl,
-    ObjectOwnership, OwnershipControls, OwnershipControlsRule, StorageClassAnalysis, Tag, Tagging,
+    AnalyticsConfiguration, BucketVersioningStatus, CompletedMultipartUpload, CorsConfiguration,
+    CorsRule, IndexDocument, MetricsConfiguration, ObjectCannedAcl, ObjectOwnership,
+    OwnershipControls, OwnershipControlsRule, StorageClassAnalysis, Tag, Tagging,
     WebsiteConfiguration,
 };
 use aws_sdk_s3::Client;
@@ -329,25 +328,7 @@ async fn fill(t: &Twin, run: &str, c: &Client) -> Vec<String> {
         .send()
         .await
         .expect("bucket tags");
-    c.put_bucket_lifecycle_configuration()
-        .bucket(&a)
-        .lifecycle_configuration(
-            BucketLifecycleConfiguration::builder()
-                .rules(
-                    LifecycleRule::builder()
-                        .id("tmp")
-                        .status(ExpirationStatus::Enabled)
-                        .filter(LifecycleRuleFilter::builder().prefix("tmp/").build())
-                        .expiration(LifecycleExpiration::builder().days(3).build())
-                        .build()
-                        .expect("rule"),
-                )
-                .build()
-                .expect("lifecycle"),
-        )
-        .send()
-        .await
-        .expect("lifecycle");
+    put_expiration_rule(c, &a, "tmp", "tmp/", 3).await;
     let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"AWS": "arn:aws:iam::000000000000:root"}, "Action": "s3:GetObject",
         "Resource": format!("arn:aws:s3:::{a}/*")}]});
