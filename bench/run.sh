@@ -5,7 +5,7 @@
 #   bash bench/run.sh            # full run, all peers (about 10 minutes); updates bench/RESULTS.md
 #   bash bench/run.sh --quick    # s3twin only, small sizes, well under a minute (CI)
 #
-# Other arguments go to the load generator: --peers s3twin,moto,s3rver,s3s-fs and
+# Other arguments go to the load generator: --peers s3twin,moto,s3rver,s3s-fs,bare-hyper and
 # --only start,small,big,multipart,listing,many,soak (either leaves RESULTS.md alone),
 # --commit TEXT, --threads N, --soak-secs N (the soak's length: 60 s, 5 s with --quick).
 # S3TWIN_BIN=path benchmarks another s3twin binary.

@@ -2,7 +2,7 @@
 //! this program and runs it; see bench/README.md.
 //!
 //! ```text
-//! loadgen --repo DIR --bench DIR [--quick] [--peers s3twin,moto,s3rver,s3s-fs]
+//! loadgen --repo DIR --bench DIR [--quick] [--peers s3twin,moto,s3rver,s3s-fs,bare-hyper]
 //!         [--only start,small,big,multipart,listing,many,soak] [--s3twin-bin PATH]
 //!         [--commit TEXT] [--threads N] [--soak-secs N] [--results-md PATH] [--no-results]
 //! ```

@@ -19,14 +19,18 @@ pub enum Peer {
     Moto,
     S3rver,
     S3sFs,
+    /// Not an S3 server: bare hyper answering 200 with 4 KiB (`src/bin/bare.rs`), the
+    /// reference for what the stack itself can do. Runs the 4 KiB rows only.
+    BareHyper,
 }
 
-pub const ALL: [Peer; 5] = [
+pub const ALL: [Peer; 6] = [
     Peer::S3twin,
     Peer::S3twinEnforce,
     Peer::Moto,
     Peer::S3rver,
     Peer::S3sFs,
+    Peer::BareHyper,
 ];
 
 /// Where things are: the bench directory and the s3twin binary.
@@ -52,6 +56,10 @@ impl Paths {
     fn s3s_fs(&self) -> PathBuf {
         self.bench.join(".tools/bin/s3s-fs")
     }
+    /// Built beside the load generator (bench/run.sh builds both).
+    fn bare(&self) -> PathBuf {
+        self.bench.join("target/release/bare")
+    }
 }
 
 impl Peer {
@@ -62,6 +70,20 @@ impl Peer {
             Peer::Moto => "moto",
             Peer::S3rver => "s3rver",
             Peer::S3sFs => "s3s-fs",
+            Peer::BareHyper => "bare-hyper",
+        }
+    }
+
+    /// Why this peer skips a section, if it does: the reference server has no S3 behind
+    /// it (only the 4 KiB rows mean something), run churn is a twin's feature (moto's reset
+    /// is the one like it).
+    pub fn skips(self, section: &str) -> Option<&'static str> {
+        match (self, section) {
+            (Peer::BareHyper, "small") => None,
+            (Peer::BareHyper, _) => Some("reference server: 4 KiB rows only"),
+            (Peer::S3twin | Peer::Moto, "churn") => None,
+            (_, "churn") => Some("s3twin and moto only"),
+            _ => None,
         }
     }
 
@@ -100,6 +122,7 @@ impl Peer {
             Peer::Moto => paths.moto(),
             Peer::S3rver => paths.s3rver(),
             Peer::S3sFs => paths.s3s_fs(),
+            Peer::BareHyper => paths.bare(),
         };
         if p.exists() {
             Ok(())
@@ -145,6 +168,11 @@ impl Peer {
                 c.env("RUST_LOG", "warn");
                 c
             }
+            Peer::BareHyper => {
+                let mut c = Command::new(paths.bare());
+                c.args(["--host", "127.0.0.1", "--port", &port]);
+                c
+            }
         }
     }
 
@@ -161,6 +189,8 @@ impl Peer {
                 .arg("--version")
                 .output(),
             Peer::S3sFs => Command::new(paths.s3s_fs()).arg("--version").output(),
+            // "bare-hyper 1.12.0": the hyper it links.
+            Peer::BareHyper => Command::new(paths.bare()).arg("--version").output(),
         };
         out.ok()
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
@@ -174,6 +204,7 @@ impl Peer {
         match self {
             Peer::S3twin | Peer::S3twinEnforce => ("binary".into(), file_size(&paths.s3twin())),
             Peer::S3sFs => ("binary".into(), file_size(&paths.s3s_fs())),
+            Peer::BareHyper => ("binary".into(), file_size(&paths.bare())),
             Peer::Moto => ("venv".into(), dir_size(&paths.bench.join(".venv"))),
             Peer::S3rver => (
                 "node_modules".into(),

@@ -237,11 +237,12 @@ pub fn targets(run: &Run) -> Vec<TargetCheck> {
             let mine = v(&id);
             let mut parts = Vec::new();
             let mut met = mine.map(|_| true);
-            // s3twin-enforce is s3twin itself: it has its own target below.
+            // s3twin-enforce is s3twin itself and bare-hyper no S3 server: each has its own
+            // target below.
             for (q, _) in run
                 .peers
                 .iter()
-                .filter(|(q, _)| *q != p && *q != Peer::S3twinEnforce)
+                .filter(|(q, _)| !matches!(q, Peer::S3twin | Peer::S3twinEnforce | Peer::BareHyper))
             {
                 let need = if *q == Peer::Moto { 20.0 } else { 1.5 };
                 match (mine, value(run, *q, &id)) {
@@ -287,6 +288,26 @@ pub fn targets(run: &Run) -> Vec<TargetCheck> {
                     .map(|k| format!("{} of s3twin's", ratio(k)))
                     .unwrap_or_else(|| "–".into()),
                 met: kept.map(|k| k >= 0.7),
+            });
+        }
+    }
+    // Near the stack's own limit: bare hyper on the same hyper and tokio, no S3 logic.
+    for (op, need) in [("get", 0.7), ("put", 0.5)] {
+        for c in [1, 64] {
+            let id = format!("small.{op}.c{c}.ops");
+            let share = match (v(&id), value(run, Peer::BareHyper, &id)) {
+                (Some(a), Some(b)) if b > 0.0 => Some((a, b)),
+                _ => None,
+            };
+            out.push(TargetCheck {
+                target: format!(
+                    "4 KiB {} ops/s, {c} conn.: ≥ {need}× bare hyper",
+                    op.to_uppercase()
+                ),
+                measured: share
+                    .map(|(a, b)| format!("{} ({} vs {} ops/s)", ratio(a / b), num(a), num(b)))
+                    .unwrap_or_else(|| "–".into()),
+                met: share.map(|(a, b)| a / b >= need),
             });
         }
     }

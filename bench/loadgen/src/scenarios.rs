@@ -487,9 +487,11 @@ pub fn run_all(b: &Bench, peers: &[Peer], defs: &[Def]) -> Vec<(Peer, Sheet)> {
                     false
                 }
                 Ok(()) => {
-                    let (what, size) = peer.footprint(b.paths);
-                    sheet.ok("start.footprint", size as f64 / MIB);
-                    sheet.extra("footprint_kind", what.into());
+                    if peer.skips("start").is_none() {
+                        let (what, size) = peer.footprint(b.paths);
+                        sheet.ok("start.footprint", size as f64 / MIB);
+                        sheet.extra("footprint_kind", what.into());
+                    }
                     sheet.extra("version", peer.version(b.paths).into());
                     true
                 }
@@ -522,6 +524,10 @@ pub fn run_all(b: &Bench, peers: &[Peer], defs: &[Def]) -> Vec<(Peer, Sheet)> {
                 continue;
             }
             if !*ready {
+                continue;
+            }
+            if let Some(why) = peer.skips(name) {
+                sheet.fill(defs, prefix, &Cell::Na(why.into()));
                 continue;
             }
             let t0 = Instant::now();
