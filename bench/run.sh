@@ -6,7 +6,8 @@
 #   bash bench/run.sh --quick    # s3twin only, small sizes, well under a minute (CI)
 #
 # Other arguments go to the load generator: --peers s3twin,moto,s3rver,s3s-fs,bare-hyper and
-# --only start,small,big,multipart,listing,many,soak (either leaves RESULTS.md alone),
+# --only start,small,churn,big,multipart,listing,many,instructions,soak (either leaves
+# RESULTS.md alone),
 # --commit TEXT, --threads N, --soak-secs N (the soak's length: 60 s, 5 s with --quick).
 # S3TWIN_BIN=path benchmarks another s3twin binary.
 # Exits non-zero if any s3twin figure is broken (a non-2xx answer, a crash, a wrong result).

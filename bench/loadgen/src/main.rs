@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! loadgen --repo DIR --bench DIR [--quick] [--peers s3twin,moto,s3rver,s3s-fs,bare-hyper]
-//!         [--only start,small,big,multipart,listing,many,soak] [--s3twin-bin PATH]
+//!         [--only start,small,churn,big,multipart,listing,many,instructions,soak] [--s3twin-bin PATH]
 //!         [--commit TEXT] [--threads N] [--soak-secs N] [--results-md PATH] [--no-results]
 //! ```
 

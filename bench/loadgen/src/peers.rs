@@ -83,6 +83,8 @@ impl Peer {
             (Peer::BareHyper, _) => Some("reference server: 4 KiB rows only"),
             (Peer::S3twin | Peer::Moto, "churn") => None,
             (_, "churn") => Some("s3twin and moto only"),
+            (Peer::S3twin, "instructions") => None,
+            (_, "instructions") => Some("s3twin only"),
             _ => None,
         }
     }
@@ -270,6 +272,17 @@ impl Server {
         scratch: &Path,
         timeout: Duration,
     ) -> Result<Server, String> {
+        Server::start_wrapped(peer, paths, scratch, timeout, &[])
+    }
+
+    /// As `start`, with the server's command line after `wrapper` (`valgrind …`).
+    pub fn start_wrapped(
+        peer: Peer,
+        paths: &Paths,
+        scratch: &Path,
+        timeout: Duration,
+        wrapper: &[String],
+    ) -> Result<Server, String> {
         peer.installed(paths)?;
         let port = free_port().map_err(|e| format!("no free port: {e}"))?;
         let n = NEXT_DIR.fetch_add(1, Ordering::Relaxed);
@@ -284,6 +297,19 @@ impl Server {
         let log = scratch.join(format!("{}-{n}.log", peer.name()));
         let logf = std::fs::File::create(&log).map_err(|e| format!("log file: {e}"))?;
         let mut cmd = peer.command(paths, port, data.as_deref());
+        if let Some((program, args)) = wrapper.split_first() {
+            let mut wrapped = Command::new(program);
+            wrapped
+                .args(args)
+                .arg(cmd.get_program())
+                .args(cmd.get_args());
+            for (k, v) in cmd.get_envs() {
+                if let Some(v) = v {
+                    wrapped.env(k, v);
+                }
+            }
+            cmd = wrapped;
+        }
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(logf)
@@ -416,6 +442,12 @@ impl Server {
     /// Stops the server: SIGTERM to its process group, SIGKILL after 3 s; removes its data.
     pub fn stop(mut self) {
         self.terminate(Duration::from_secs(3));
+    }
+
+    /// As `stop`, waiting up to `grace` before SIGKILL (a server under valgrind writes its
+    /// counts on the way out).
+    pub fn stop_within(mut self, grace: Duration) {
+        self.terminate(grace);
     }
 
     /// Stops the server at once (SIGKILL to its process group).

@@ -311,6 +311,12 @@ pub fn targets(run: &Run) -> Vec<TargetCheck> {
             });
         }
     }
+    out.push(check(
+        "run churn (create a run with a 10-object seed, list, delete it) ≤ 200 µs a cycle",
+        v("churn.seed.us"),
+        "µs",
+        |x| x <= 200.0,
+    ));
     let size_mib = run.plan.big_size as f64 / MIB;
     let big = crate::scenarios::bytes_label(run.plan.big_size);
     out.push(check(

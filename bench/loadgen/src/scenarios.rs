@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
+mod churn;
+mod instructions;
 mod soak;
 
 pub const MIB: f64 = 1024.0 * 1024.0;
@@ -235,6 +237,37 @@ pub fn catalog(plan: &Plan) -> Vec<Def> {
             );
         }
     }
+    let sec = "run churn, 1 conn.";
+    let objs = format!(
+        "{} objects of {}",
+        churn::OBJECTS,
+        bytes_label(churn::OBJECT_SIZE as u64)
+    );
+    for (v, what) in [
+        (
+            "seed",
+            format!("create a run with a seed document of {objs}, ListObjectsV2, delete the run"),
+        ),
+        (
+            "puts",
+            format!("create a run (moto: a bucket), {objs} PUT one by one, ListObjectsV2, delete the run (moto: POST /moto-api/reset)"),
+        ),
+    ] {
+        add(
+            format!("churn.{v}.rate"),
+            sec,
+            format!("{what}: cycles/s"),
+            "cycles/s",
+            Higher,
+        );
+        add(
+            format!("churn.{v}.us"),
+            sec,
+            format!("{what}: time a cycle"),
+            "µs",
+            Lower,
+        );
+    }
     let big = bytes_label(plan.big_size);
     let sec = format!("{big} object");
     add(
@@ -353,6 +386,16 @@ pub fn catalog(plan: &Plan) -> Vec<Def> {
         "obj/s",
         Higher,
     );
+    let sec = "instructions per request (callgrind, s3twin only)";
+    for op in instructions::OPS {
+        add(
+            format!("instr.{}", op.id),
+            sec,
+            op.label.to_string(),
+            "instr.",
+            Lower,
+        );
+    }
     let sec = format!(
         "soak: {} s of mixed operations, {} conn.",
         plan.soak_time.as_secs(),
@@ -448,18 +491,20 @@ pub struct Bench<'a> {
     pub paths: &'a Paths,
     pub scratch: PathBuf,
     pub rt: &'a Runtime,
-    /// Run only these sections (`start`, `small`, `big`, `multipart`, `listing`, `many`,
-    /// `soak`).
+    /// Run only these sections (`start`, `small`, `churn`, `big`, `multipart`, `listing`,
+    /// `many`, `instructions`, `soak`).
     pub only: Option<Vec<String>>,
 }
 
-pub const SECTIONS: [&str; 7] = [
+pub const SECTIONS: [&str; 9] = [
     "start",
     "small",
+    "churn",
     "big",
     "multipart",
     "listing",
     "many",
+    "instructions",
     "soak",
 ];
 
@@ -501,13 +546,15 @@ pub fn run_all(b: &Bench, peers: &[Peer], defs: &[Def]) -> Vec<(Peer, Sheet)> {
         .collect();
 
     type Section = fn(&Bench, Peer, &mut Sheet) -> Result<(), Cell>;
-    let sections: [(&str, &str, Section); 7] = [
+    let sections: [(&str, &str, Section); 9] = [
         ("start", "start.", startup),
         ("small", "small.", small_objects),
+        ("churn", "churn.", churn::churn),
         ("big", "big.", big_objects),
         ("multipart", "mp.", multipart),
         ("listing", "list.", listing),
         ("many", "many.", many_objects),
+        ("instructions", "instr.", instructions::instructions),
         ("soak", "soak.", soak::soak),
     ];
     for (name, prefix, f) in sections {

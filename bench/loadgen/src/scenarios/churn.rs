@@ -1,0 +1,203 @@
+//! Run churn, the twin's own figure: how fast a test can get a fresh, seeded namespace and
+//! throw it away. One connection, closed loop, cycle after cycle for `small_time`:
+//!
+//! - s3twin, seed document: `POST /_s3twin/runs` with a seed of one bucket and 10 objects,
+//!   ListObjectsV2 in the run (10 keys must come back), `DELETE /_s3twin/runs/{id}`;
+//! - s3twin, 10 PUTs: `POST /_s3twin/runs` with a seed of one empty bucket, 10 PutObjects in
+//!   the run, the listing, the delete;
+//! - moto, 10 PUTs: CreateBucket, 10 PutObjects, the listing, `POST /moto-api/reset` (moto has
+//!   no namespaces: a reset is how a test starts afresh).
+
+use super::{check_alive, say, start, target, Bench, Cell, Sheet};
+use crate::client::{Conn, Keep, ReqBody};
+use crate::peers::Peer;
+use bytes::Bytes;
+use http::Method;
+use std::time::{Duration, Instant};
+
+/// Objects per cycle, and each one's size.
+pub const OBJECTS: usize = 10;
+pub const OBJECT_SIZE: usize = 1024;
+const BUCKET: &str = "churn";
+/// Upper bound on cycles per variant, whatever the time budget.
+const MAX_CYCLES: u64 = 1_000_000;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    Seed,
+    Puts,
+}
+
+fn key(j: usize) -> String {
+    format!("k{j:02}")
+}
+
+/// The object body: printable, so it goes into a seed document as a JSON string as is.
+fn body() -> String {
+    (0..OBJECT_SIZE)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect()
+}
+
+fn seed_request(run: &str, with_objects: bool) -> Bytes {
+    let objects: Vec<serde_json::Value> = if with_objects {
+        (0..OBJECTS)
+            .map(|j| serde_json::json!({ "key": key(j), "body": body() }))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let doc = serde_json::json!({
+        "runId": run,
+        "seed": { "buckets": [{ "name": BUCKET, "objects": objects }] },
+    });
+    Bytes::from(doc.to_string())
+}
+
+pub fn churn(b: &Bench, peer: Peer, sheet: &mut Sheet) -> Result<(), Cell> {
+    let mut s = start(b, peer)?;
+    let variants: &[Variant] = if peer == Peer::S3twin {
+        &[Variant::Seed, Variant::Puts]
+    } else {
+        sheet.set(
+            "churn.seed.rate",
+            Cell::Na("no seed document: see the 10-PUT rows".into()),
+        );
+        &[Variant::Puts]
+    };
+    for &v in variants {
+        let name = match v {
+            Variant::Seed => "seed",
+            Variant::Puts => "puts",
+        };
+        match cycles(b, &s, v) {
+            Ok((n, elapsed)) => {
+                let secs = elapsed.as_secs_f64();
+                let per_us = secs * 1e6 / n as f64;
+                sheet.ok(&format!("churn.{name}.rate"), n as f64 / secs);
+                sheet.ok(&format!("churn.{name}.us"), per_us);
+                sheet.extra(&format!("churn.{name}.cycles"), serde_json::json!(n));
+                say(
+                    peer,
+                    &format!(
+                        "churn {name}: {n} cycles, {:.0} cycles/s, {per_us:.0} µs a cycle",
+                        n as f64 / secs
+                    ),
+                );
+            }
+            Err(c) => {
+                say(peer, &format!("churn {name}: {}", super::describe(&c)));
+                sheet.set(&format!("churn.{name}.rate"), c.clone());
+                sheet.set(&format!("churn.{name}.us"), c);
+                check_alive(&mut s)?;
+            }
+        }
+    }
+    let alive = check_alive(&mut s);
+    s.stop();
+    alive
+}
+
+/// Runs cycles for the time budget; the count and the time they took.
+fn cycles(b: &Bench, s: &super::Server, v: Variant) -> Result<(u64, Duration), Cell> {
+    let t = target(s);
+    let peer = s.peer;
+    let time = b.plan.small_time;
+    let object = Bytes::from(body());
+    b.rt.block_on(async move {
+        let mut c = Conn::new(t);
+        c.timeout = Duration::from_secs(30);
+        let started = Instant::now();
+        let mut n = 0u64;
+        while n < MAX_CYCLES && (n == 0 || started.elapsed() < time) {
+            cycle(&mut c, peer, v, n, &object).await?;
+            n += 1;
+        }
+        Ok((n, started.elapsed()))
+    })
+}
+
+/// One request; `Err` unless it answered `want` (any 2xx when `None`).
+async fn send(
+    c: &mut Conn,
+    method: Method,
+    path: &str,
+    body: Option<Bytes>,
+    want: Option<u16>,
+) -> Result<crate::client::Answer, Cell> {
+    let ctype = if path.starts_with("/_s3twin/") {
+        "application/json"
+    } else {
+        "application/octet-stream"
+    };
+    let headers: &[(&str, &str)] = if body.is_some() {
+        &[("content-type", ctype)]
+    } else {
+        &[]
+    };
+    let a = c
+        .request(
+            method.clone(),
+            path,
+            headers,
+            &|| match &body {
+                Some(b) => ReqBody::Full(Some(b.clone())),
+                None => ReqBody::Empty,
+            },
+            Keep::Body,
+        )
+        .await
+        .map_err(|e| Cell::Failed(format!("{method} {path}: {e}")))?;
+    let fine = match want {
+        Some(code) => a.status.as_u16() == code,
+        None => a.ok(),
+    };
+    if fine {
+        Ok(a)
+    } else {
+        Err(Cell::Invalid(format!(
+            "{method} {path} answered {}",
+            a.describe()
+        )))
+    }
+}
+
+async fn cycle(c: &mut Conn, peer: Peer, v: Variant, i: u64, object: &Bytes) -> Result<(), Cell> {
+    let run = format!("churn-{i}");
+    // Where the bucket is: inside the run for s3twin, at the root for moto.
+    let base = if peer == Peer::S3twin {
+        let seed = seed_request(&run, v == Variant::Seed);
+        send(c, Method::POST, "/_s3twin/runs", Some(seed), Some(201)).await?;
+        format!("/t/{run}/{BUCKET}")
+    } else {
+        send(c, Method::PUT, &format!("/{BUCKET}"), None, None).await?;
+        format!("/{BUCKET}")
+    };
+    if v == Variant::Puts {
+        for j in 0..OBJECTS {
+            let path = format!("{base}/{}", key(j));
+            send(c, Method::PUT, &path, Some(object.clone()), None).await?;
+        }
+    }
+    let path = format!("{base}?list-type=2");
+    let listed = send(c, Method::GET, &path, None, None).await?;
+    let keys = listed.text().matches("<Key>").count();
+    if keys != OBJECTS {
+        return Err(Cell::Invalid(format!(
+            "GET {path}: {keys} keys, expected {OBJECTS}"
+        )));
+    }
+    if peer == Peer::S3twin {
+        send(
+            c,
+            Method::DELETE,
+            &format!("/_s3twin/runs/{run}"),
+            None,
+            None,
+        )
+        .await?;
+    } else {
+        send(c, Method::POST, "/moto-api/reset", None, None).await?;
+    }
+    Ok(())
+}
