@@ -12,7 +12,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -114,7 +114,12 @@ async fn serve(addr: SocketAddr, body: Bytes) -> std::io::Result<()> {
         let body = body.clone();
         tokio::spawn(async move {
             let svc = service_fn(move |req| answer(req, body.clone()));
+            // The connection settings s3twin uses (a timer for the header read timeout,
+            // half-close, keep-alive).
             let _ = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(30))
+                .half_close(true)
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(stream), svc)
                 .await;
