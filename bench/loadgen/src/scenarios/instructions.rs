@@ -1,8 +1,9 @@
 //! Instructions per request, the figure the shared machine cannot blur: s3twin runs under
 //! `valgrind --tool=callgrind`, once with `WARM` requests of one kind and once with `WARM +
 //! EXTRA`, the same set-up before both; the difference of the two totals ÷ `EXTRA` is what one
-//! more request costs, start-up, set-up and exit excluded. One connection, one request at a
-//! time. Full runs only, and only when `valgrind` is on PATH.
+//! more request costs, start-up, set-up and exit excluded. The row is the median of `PAIRS`
+//! such pairs. One connection, one request at a time. Full runs only, and only when
+//! `valgrind` is on PATH.
 //!
 //! valgrind's CPU has no SHA-NI or AVX-512, so the server runs its software fallbacks there:
 //! the counts are for spotting regressions from commit to commit, not for absolute speed.
@@ -18,6 +19,9 @@ use std::time::Duration;
 /// Requests before the measured ones (warm caches, allocator, connection) and the measured.
 const WARM: u64 = 200;
 const EXTRA: u64 = 1000;
+/// Pairs of lives per operation; the row is the median of their differences (a set-up's own
+/// count varies by about 1 %, which is a few percent of a request's when spread over 1000).
+const PAIRS: usize = 3;
 /// Objects the PUT, GET, HEAD and listing requests work on (PUTs overwrite them).
 const SET: u64 = 1024;
 const BUCKET: &str = "instr";
@@ -71,20 +75,24 @@ pub fn instructions(b: &Bench, peer: Peer, sheet: &mut Sheet) -> Result<(), Cell
         return Err(Cell::Na("not measured: valgrind not on PATH".into()));
     }
     for op in OPS {
-        let counts: Result<Vec<u64>, Cell> = [WARM, WARM + EXTRA]
-            .into_iter()
-            .map(|n| count(b, peer, op, n))
+        let pairs: Result<Vec<[u64; 2]>, Cell> = (0..PAIRS)
+            .map(|_| Ok([count(b, peer, op, WARM)?, count(b, peer, op, WARM + EXTRA)?]))
             .collect();
-        match counts {
-            Ok(c) => {
-                let per = c[1].saturating_sub(c[0]) as f64 / EXTRA as f64;
+        match pairs {
+            Ok(pairs) => {
+                let mut each: Vec<f64> = pairs
+                    .iter()
+                    .map(|[short, long]| long.saturating_sub(*short) as f64 / EXTRA as f64)
+                    .collect();
+                let per = super::median(&mut each);
                 sheet.ok(&format!("instr.{}", op.id), per);
-                sheet.extra(&format!("instr.{}.totals", op.id), serde_json::json!(c));
+                sheet.extra(&format!("instr.{}.totals", op.id), serde_json::json!(pairs));
+                sheet.extra(&format!("instr.{}.each", op.id), serde_json::json!(each));
                 say(
                     peer,
                     &format!(
-                        "instructions, {}: {per:.0} a request (totals {} / {})",
-                        op.label, c[0], c[1]
+                        "instructions, {}: {per:.0} a request (median of {each:.0?})",
+                        op.label
                     ),
                 );
             }
