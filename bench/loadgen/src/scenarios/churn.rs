@@ -59,10 +59,9 @@ pub fn churn(b: &Bench, peer: Peer, sheet: &mut Sheet) -> Result<(), Cell> {
     let variants: &[Variant] = if peer == Peer::S3twin {
         &[Variant::Seed, Variant::Puts]
     } else {
-        sheet.set(
-            "churn.seed.rate",
-            Cell::Na("no seed document: see the 10-PUT rows".into()),
-        );
+        let na = Cell::Na("no seed document: see the 10-PUT rows".into());
+        sheet.set("churn.seed.rate", na.clone());
+        sheet.set("churn.seed.us", na);
         &[Variant::Puts]
     };
     for &v in variants {
@@ -71,17 +70,34 @@ pub fn churn(b: &Bench, peer: Peer, sheet: &mut Sheet) -> Result<(), Cell> {
             Variant::Puts => "puts",
         };
         match cycles(b, &s, v) {
-            Ok((n, elapsed)) => {
+            Ok((n, elapsed, steps)) => {
                 let secs = elapsed.as_secs_f64();
                 let per_us = secs * 1e6 / n as f64;
                 sheet.ok(&format!("churn.{name}.rate"), n as f64 / secs);
                 sheet.ok(&format!("churn.{name}.us"), per_us);
                 sheet.extra(&format!("churn.{name}.cycles"), serde_json::json!(n));
+                // Where a cycle's time goes, per step (client side, send → last byte).
+                let step_us: Vec<f64> = steps
+                    .iter()
+                    .map(|d| d.as_secs_f64() * 1e6 / n as f64)
+                    .collect();
+                let split: serde_json::Map<String, serde_json::Value> = STEPS
+                    .iter()
+                    .zip(&step_us)
+                    .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
+                    .collect();
+                sheet.extra(&format!("churn.{name}.step_us"), split.into());
                 say(
                     peer,
                     &format!(
-                        "churn {name}: {n} cycles, {:.0} cycles/s, {per_us:.0} µs a cycle",
-                        n as f64 / secs
+                        "churn {name}: {n} cycles, {:.0} cycles/s, {per_us:.0} µs a cycle ({})",
+                        n as f64 / secs,
+                        STEPS
+                            .iter()
+                            .zip(&step_us)
+                            .map(|(k, v)| format!("{k} {v:.0} µs"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 );
             }
@@ -98,8 +114,12 @@ pub fn churn(b: &Bench, peer: Peer, sheet: &mut Sheet) -> Result<(), Cell> {
     alive
 }
 
-/// Runs cycles for the time budget; the count and the time they took.
-fn cycles(b: &Bench, s: &super::Server, v: Variant) -> Result<(u64, Duration), Cell> {
+/// A cycle's steps, as timed one by one.
+const STEPS: [&str; 4] = ["create", "puts", "list", "drop"];
+type Steps = [Duration; 4];
+
+/// Runs cycles for the time budget; the count, the time they took, and the time per step.
+fn cycles(b: &Bench, s: &super::Server, v: Variant) -> Result<(u64, Duration, Steps), Cell> {
     let t = target(s);
     let peer = s.peer;
     let time = b.plan.small_time;
@@ -109,11 +129,12 @@ fn cycles(b: &Bench, s: &super::Server, v: Variant) -> Result<(u64, Duration), C
         c.timeout = Duration::from_secs(30);
         let started = Instant::now();
         let mut n = 0u64;
+        let mut steps = Steps::default();
         while n < MAX_CYCLES && (n == 0 || started.elapsed() < time) {
-            cycle(&mut c, peer, v, n, &object).await?;
+            cycle(&mut c, peer, v, n, &object, &mut steps).await?;
             n += 1;
         }
-        Ok((n, started.elapsed()))
+        Ok((n, started.elapsed(), steps))
     })
 }
 
@@ -162,8 +183,21 @@ async fn send(
     }
 }
 
-async fn cycle(c: &mut Conn, peer: Peer, v: Variant, i: u64, object: &Bytes) -> Result<(), Cell> {
+async fn cycle(
+    c: &mut Conn,
+    peer: Peer,
+    v: Variant,
+    i: u64,
+    object: &Bytes,
+    steps: &mut Steps,
+) -> Result<(), Cell> {
     let run = format!("churn-{i}");
+    let mut t0 = Instant::now();
+    let mut lap = |k: usize| {
+        let now = Instant::now();
+        steps[k] += now - t0;
+        t0 = now;
+    };
     // Where the bucket is: inside the run for s3twin, at the root for moto.
     let base = if peer == Peer::S3twin {
         let seed = seed_request(&run, v == Variant::Seed);
@@ -173,12 +207,14 @@ async fn cycle(c: &mut Conn, peer: Peer, v: Variant, i: u64, object: &Bytes) -> 
         send(c, Method::PUT, &format!("/{BUCKET}"), None, None).await?;
         format!("/{BUCKET}")
     };
+    lap(0);
     if v == Variant::Puts {
         for j in 0..OBJECTS {
             let path = format!("{base}/{}", key(j));
             send(c, Method::PUT, &path, Some(object.clone()), None).await?;
         }
     }
+    lap(1);
     let path = format!("{base}?list-type=2");
     let listed = send(c, Method::GET, &path, None, None).await?;
     let keys = listed.text().matches("<Key>").count();
@@ -187,6 +223,7 @@ async fn cycle(c: &mut Conn, peer: Peer, v: Variant, i: u64, object: &Bytes) -> 
             "GET {path}: {keys} keys, expected {OBJECTS}"
         )));
     }
+    lap(2);
     if peer == Peer::S3twin {
         send(
             c,
@@ -199,5 +236,6 @@ async fn cycle(c: &mut Conn, peer: Peer, v: Variant, i: u64, object: &Bytes) -> 
     } else {
         send(c, Method::POST, "/moto-api/reset", None, None).await?;
     }
+    lap(3);
     Ok(())
 }
