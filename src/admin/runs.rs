@@ -70,6 +70,7 @@ pub fn create(state: &AppState, req: &AdminRequest) -> Resp {
             return error(400, &e);
         }
     }
+    run.save_settings();
     json(
         201,
         &json!({
@@ -166,6 +167,7 @@ pub fn add_user(state: &AppState, req: &AdminRequest) -> Resp {
     };
     let identity = spec.identity(&state.config.account_id);
     run.auth.add_user(spec);
+    run.save_settings();
     json(201, &identity_json(&identity))
 }
 
