@@ -44,7 +44,7 @@ impl Files {
             .write(true)
             .create_new(true)
             .open(self.path(id))?;
-        self.shared.note_new_file(id);
+        self.shared.note_new_file();
         Ok(BodyWriter {
             file: Arc::new(BodyFile {
                 id,

@@ -16,14 +16,15 @@ pub mod files;
 mod load;
 mod records;
 
-use parking_lot::{Condvar, Mutex, RwLock, RwLockReadGuard};
+use parking_lot::{Condvar, Mutex};
 use records::Rec;
 use std::cell::Cell;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub use load::Loaded;
 
@@ -79,11 +80,12 @@ pub async fn scope<F: std::future::Future>(fut: F) -> (F::Output, u64) {
 pub(crate) struct Shared {
     pending: Mutex<Pending>,
     wake: Condvar,
-    /// Held (shared) by every mutation from its change to its record; the writer takes it
-    /// exclusively before deleting released body files, so the records that stopped
+    /// Every mutation is counted here from its change to its record; the writer waits for
+    /// those in progress before deleting released body files, so the records that stopped
     /// referencing them are queued first.
-    mutations: RwLock<()>,
-    batch: bool,
+    mutations: Mutations,
+    /// `Fsync::Always`: the body directory is fsynced when files were created.
+    always: bool,
 }
 
 #[derive(Default)]
@@ -94,8 +96,6 @@ struct Pending {
     seq: u64,
     /// Body files no body holds any more.
     released: Vec<u64>,
-    /// Body files created since the last fsync (`Fsync::Batch` syncs them with the journal).
-    created: Vec<u64>,
     new_files: bool,
     stop: bool,
 }
@@ -106,12 +106,11 @@ impl Shared {
         self.wake.notify_one();
     }
 
-    fn note_new_file(&self, id: u64) {
-        let mut p = self.pending.lock();
-        p.new_files = true;
-        if self.batch {
-            p.created.push(id);
+    fn note_new_file(&self) {
+        if !self.always {
+            return;
         }
+        self.pending.lock().new_files = true;
     }
 }
 
@@ -131,9 +130,6 @@ pub struct Persist {
     /// The directory's lock, held while the server runs.
     _lock: File,
 }
-
-/// A mutation in progress (see `Shared::mutations`).
-pub type Mutation<'a> = RwLockReadGuard<'a, ()>;
 
 impl Persist {
     /// Opens (or creates) a data directory and reads its state.
@@ -186,8 +182,8 @@ impl Persist {
         let shared = Arc::new(Shared {
             pending: Mutex::default(),
             wake: Condvar::new(),
-            mutations: RwLock::new(()),
-            batch: policy == Fsync::Batch,
+            mutations: Mutations::default(),
+            always: policy == Fsync::Always,
         });
         let journal_path = dir.join("journal");
         let (model, next_file) = load::read(&journal_path, &bodies)?;
@@ -221,7 +217,7 @@ impl Persist {
 
     /// Marks a mutation in progress until the guard drops; its records must be queued before.
     pub fn begin(&self) -> Mutation<'_> {
-        self.shared.mutations.read_recursive()
+        self.shared.mutations.enter()
     }
 
     fn record(&self, rec: &Rec) {
@@ -294,8 +290,28 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Flushes the whole file system `file` is on (the journal and every body file written
+/// since the last flush, in one call).
+#[cfg(target_os = "linux")]
+fn sync_file_system(file: &File, _bodies: &Path) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `syncfs` only reads the descriptor, which `file` keeps open for the call.
+    if unsafe { libc::syncfs(file.as_raw_fd()) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn sync_file_system(file: &File, bodies: &Path) -> std::io::Result<()> {
+    file.sync_data()?;
+    sync_dir(bodies)
+}
+
 /// The journal writer: groups what is queued, writes it, fsyncs as `policy` says, publishes
-/// how far it wrote, then deletes the body files released before the group was taken.
+/// how far it wrote, then deletes the body files released before the group was taken
+/// (under `batch`, once the syncer has flushed the records that stopped naming them).
 fn write_loop(
     shared: Arc<Shared>,
     mut journal: File,
@@ -303,102 +319,171 @@ fn write_loop(
     policy: Fsync,
     written: tokio::sync::watch::Sender<Written>,
 ) {
-    let mut last_sync = Instant::now();
-    let mut unsynced = false;
-    // Released files whose superseding records are written but not yet fsynced (batch).
-    let mut after_sync: Vec<u64> = Vec::new();
+    let syncer = (policy == Fsync::Batch)
+        .then(|| journal.try_clone().ok())
+        .flatten()
+        .map(|file| Syncer::spawn(file, bodies.clone()));
     let mut failed = false;
     loop {
         {
             let mut p = shared.pending.lock();
             while p.buf.is_empty() && p.released.is_empty() && !p.stop {
-                if unsynced {
-                    let left = BATCH_INTERVAL.saturating_sub(last_sync.elapsed());
-                    if left.is_zero() || shared.wake.wait_for(&mut p, left).timed_out() {
-                        break;
-                    }
-                } else {
-                    shared.wake.wait(&mut p);
-                }
+                shared.wake.wait(&mut p);
             }
         }
         let released = std::mem::take(&mut shared.pending.lock().released);
         if !released.is_empty() {
             // Every mutation that was changing the model when these files were let go has
             // queued its record once this returns.
-            drop(shared.mutations.write());
+            shared.mutations.drain();
         }
-        let (buf, seq, stop, new_files, created) = {
+        let (buf, seq, stop, new_files) = {
             let mut p = shared.pending.lock();
             (
                 std::mem::take(&mut p.buf),
                 p.seq,
                 p.stop,
                 std::mem::take(&mut p.new_files),
-                std::mem::take(&mut p.created),
             )
         };
+        if !failed {
+            let result = (|| -> std::io::Result<()> {
+                if !buf.is_empty() {
+                    journal.write_all(&buf)?;
+                    if policy == Fsync::Always {
+                        if new_files {
+                            sync_dir(&bodies)?;
+                        }
+                        journal.sync_data()?;
+                    }
+                }
+                Ok(())
+            })();
+            if let Err(e) = result {
+                tracing::error!(error = %e, "journal write failed: writes answer InternalError from now on");
+                failed = true;
+            }
+            written.send_replace(Written { seq, failed });
+        }
+        if stop {
+            // What is released from now on is the model being dropped: its files stay.
+            if let Some(s) = syncer {
+                s.stop();
+            } else if !failed {
+                let _ = journal.sync_data();
+            }
+            return;
+        }
         if failed {
+            continue;
+        }
+        match &syncer {
+            Some(s) => s.after_sync(released),
+            None => {
+                for id in released {
+                    let _ = std::fs::remove_file(files::path_in(&bodies, id));
+                }
+            }
+        }
+    }
+}
+
+/// `Fsync::Batch`'s flusher: every `BATCH_INTERVAL`, the file system is flushed, then the
+/// body files whose superseding records were written before the flush are deleted.
+struct Syncer {
+    state: Arc<(Mutex<(Vec<u64>, bool)>, Condvar)>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Syncer {
+    fn spawn(journal: File, bodies: PathBuf) -> Syncer {
+        let state: Arc<(Mutex<(Vec<u64>, bool)>, Condvar)> = Arc::default();
+        let shared = state.clone();
+        let thread = std::thread::spawn(move || loop {
+            let (deletable, stop) = {
+                let mut s = shared.0.lock();
+                if !s.1 {
+                    shared.1.wait_for(&mut s, BATCH_INTERVAL);
+                }
+                (std::mem::take(&mut s.0), s.1)
+            };
+            if let Err(e) = sync_file_system(&journal, &bodies) {
+                tracing::error!(error = %e, "fsync failed");
+                continue;
+            }
             if stop {
                 return;
             }
-            continue;
+            for id in deletable {
+                let _ = std::fs::remove_file(files::path_in(&bodies, id));
+            }
+        });
+        Syncer { state, thread }
+    }
+
+    fn after_sync(&self, released: Vec<u64>) {
+        if !released.is_empty() {
+            self.state.0.lock().0.extend(released);
         }
-        let result = (|| -> std::io::Result<()> {
-            if !buf.is_empty() {
-                journal.write_all(&buf)?;
-                unsynced = true;
-            }
-            let sync_now = match policy {
-                Fsync::Always => unsynced,
-                Fsync::Batch => unsynced && (stop || last_sync.elapsed() >= BATCH_INTERVAL),
-                Fsync::Never => {
-                    unsynced = false;
-                    false
-                }
-            };
-            if policy == Fsync::Batch {
-                for id in created {
-                    if let Ok(f) = File::open(files::path_in(&bodies, id)) {
-                        f.sync_data()?;
-                    }
-                }
-            }
-            if sync_now {
-                if new_files || policy == Fsync::Batch {
-                    sync_dir(&bodies)?;
-                }
-                journal.sync_data()?;
-                unsynced = false;
-                last_sync = Instant::now();
-            }
-            Ok(())
-        })();
-        if let Err(e) = result {
-            tracing::error!(error = %e, "journal write failed: writes answer InternalError from now on");
-            failed = true;
-            written.send_replace(Written { seq, failed: true });
-            continue;
+    }
+
+    /// One last flush; released files are kept (see `write_loop`).
+    fn stop(self) {
+        {
+            let mut s = self.state.0.lock();
+            s.0.clear();
+            s.1 = true;
         }
-        written.send_replace(Written { seq, failed: false });
-        if stop {
-            // What is released now is the model being dropped: its files stay.
-            return;
-        }
-        let deletable: Vec<u64> = match policy {
-            Fsync::Batch if unsynced => {
-                after_sync.extend(released);
-                Vec::new()
+        self.state.1.notify_one();
+        let _ = self.thread.join();
+    }
+}
+
+/// Mutations in progress, counted per epoch: the writer opens a new epoch and waits for the
+/// old one's mutations to finish (each takes microseconds), so it never waits for mutations
+/// that started after it asked.
+#[derive(Default)]
+pub(crate) struct Mutations {
+    epoch: AtomicUsize,
+    active: [AtomicUsize; 2],
+}
+
+impl Mutations {
+    fn enter(&self) -> Mutation<'_> {
+        loop {
+            let e = self.epoch.load(Ordering::SeqCst) & 1;
+            self.active[e].fetch_add(1, Ordering::SeqCst);
+            if self.epoch.load(Ordering::SeqCst) & 1 == e {
+                return Mutation { m: self, e };
             }
-            Fsync::Batch => {
-                after_sync.extend(released);
-                std::mem::take(&mut after_sync)
-            }
-            _ => released,
-        };
-        for id in deletable {
-            let _ = std::fs::remove_file(files::path_in(&bodies, id));
+            self.active[e].fetch_sub(1, Ordering::SeqCst);
         }
+    }
+
+    /// Returns once every mutation that had entered before the call has left.
+    fn drain(&self) {
+        let old = self.epoch.fetch_add(1, Ordering::SeqCst) & 1;
+        let mut spins = 0u32;
+        while self.active[old].load(Ordering::SeqCst) != 0 {
+            spins += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::sleep(Duration::from_micros(20));
+            }
+        }
+    }
+}
+
+/// A mutation in progress (see `Mutations`).
+pub struct Mutation<'a> {
+    m: &'a Mutations,
+    e: usize,
+}
+
+impl Drop for Mutation<'_> {
+    fn drop(&mut self) {
+        self.m.active[self.e].fetch_sub(1, Ordering::SeqCst);
     }
 }
 
