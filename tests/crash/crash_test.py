@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 BUCKET = "crash"
 POLICIES = ["batch", "always", "never"]
@@ -116,7 +117,7 @@ def listed_keys(conn):
     for _ in range(10_000):
         path = f"/{BUCKET}?list-type=2&max-keys=1000"
         if token:
-            path += "&continuation-token=" + token
+            path += "&continuation-token=" + urllib.parse.quote(token, safe="")
         status, text = request(conn, "GET", path)
         assert status == 200, text
         keys += [k.decode() for k in re.findall(rb"<Key>([^<]*)</Key>", text)]
@@ -205,10 +206,26 @@ def main():
                 raise AssertionError(f"over the time budget after {r + 1} rounds")
         proc, addr = start(args.bin, data, "batch")
         came_back = check(addr, acked, maybe, sorted(last_round))
+        # No body file outlives what names it: delete everything, restart, find none.
+        conn = http.client.HTTPConnection(*addr, timeout=30)
+        for key in listed_keys(conn):
+            assert request(conn, "DELETE", f"/{BUCKET}/{key}")[0] == 204
+        status, text = request(conn, "GET", f"/{BUCKET}?uploads")
+        uploads = re.findall(rb"<Key>([^<]*)</Key>\s*<UploadId>([^<]+)</UploadId>", text)
+        for key, upload in uploads:
+            path = f"/{BUCKET}/{key.decode()}?uploadId={upload.decode()}"
+            assert request(conn, "DELETE", path)[0] == 204
+        conn.close()
+        proc.kill()
+        proc.wait()
+        proc, addr = start(args.bin, data, "batch")
+        left = os.listdir(os.path.join(data, "bodies"))
+        assert not left, f"{len(left)} body files left after everything was deleted"
         proc.kill()
         proc.wait()
         print(f"crash test: {args.rounds} rounds (seed {args.seed}), {len(acked)} acknowledged "
-              f"objects intact, in {time.time() - started:.1f} s")
+              f"objects intact, {len(uploads)} uploads left open by kills aborted, no body file left, "
+              f"in {time.time() - started:.1f} s")
         print(f"{args.rounds} passed, 0 failed")
     finally:
         shutil.rmtree(data, ignore_errors=True)

@@ -14,12 +14,20 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Peer {
     S3twin,
+    /// s3twin with `--data-dir` (journal and body files in the scenario's data directory).
+    S3twinDisk,
     Moto,
     S3rver,
     S3sFs,
 }
 
-pub const ALL: [Peer; 4] = [Peer::S3twin, Peer::Moto, Peer::S3rver, Peer::S3sFs];
+pub const ALL: [Peer; 5] = [
+    Peer::S3twin,
+    Peer::S3twinDisk,
+    Peer::Moto,
+    Peer::S3rver,
+    Peer::S3sFs,
+];
 
 /// Where things are: the bench directory and the s3twin binary.
 #[derive(Debug, Clone)]
@@ -50,6 +58,7 @@ impl Peer {
     pub fn name(self) -> &'static str {
         match self {
             Peer::S3twin => "s3twin",
+            Peer::S3twinDisk => "s3twin-disk",
             Peer::Moto => "moto",
             Peer::S3rver => "s3rver",
             Peer::S3sFs => "s3s-fs",
@@ -73,19 +82,19 @@ impl Peer {
     /// What the readiness probe asks for.
     pub fn probe_path(self) -> &'static str {
         match self {
-            Peer::S3twin => "/_s3twin/health",
+            Peer::S3twin | Peer::S3twinDisk => "/_s3twin/health",
             _ => "/",
         }
     }
 
     /// Whether objects live on disk (their RSS then excludes the data).
     pub fn disk_backed(self) -> bool {
-        matches!(self, Peer::S3rver | Peer::S3sFs)
+        matches!(self, Peer::S3rver | Peer::S3sFs | Peer::S3twinDisk)
     }
 
     pub fn installed(self, paths: &Paths) -> Result<(), String> {
         let p = match self {
-            Peer::S3twin => paths.s3twin(),
+            Peer::S3twin | Peer::S3twinDisk => paths.s3twin(),
             Peer::Moto => paths.moto(),
             Peer::S3rver => paths.s3rver(),
             Peer::S3sFs => paths.s3s_fs(),
@@ -106,6 +115,13 @@ impl Peer {
             Peer::S3twin => {
                 let mut c = Command::new(paths.s3twin());
                 c.args(["--host", "127.0.0.1", "--port", &port]);
+                c.env("RUST_LOG", "warn");
+                c
+            }
+            Peer::S3twinDisk => {
+                let mut c = Command::new(paths.s3twin());
+                c.args(["--host", "127.0.0.1", "--port", &port, "--data-dir"]);
+                c.arg(data.expect("a data directory"));
                 c.env("RUST_LOG", "warn");
                 c
             }
@@ -136,7 +152,9 @@ impl Peer {
 
     pub fn version(self, paths: &Paths) -> String {
         let out = match self {
-            Peer::S3twin => Command::new(paths.s3twin()).arg("--version").output(),
+            Peer::S3twin | Peer::S3twinDisk => {
+                Command::new(paths.s3twin()).arg("--version").output()
+            }
             Peer::Moto => Command::new(paths.python())
                 .args(["-c", "import moto; print(moto.__version__)"])
                 .output(),
@@ -156,7 +174,7 @@ impl Peer {
     /// What it takes on disk: the binary for the Rust servers, the installed tree for the others.
     pub fn footprint(self, paths: &Paths) -> (String, u64) {
         match self {
-            Peer::S3twin => ("binary".into(), file_size(&paths.s3twin())),
+            Peer::S3twin | Peer::S3twinDisk => ("binary".into(), file_size(&paths.s3twin())),
             Peer::S3sFs => ("binary".into(), file_size(&paths.s3s_fs())),
             Peer::Moto => ("venv".into(), dir_size(&paths.bench.join(".venv"))),
             Peer::S3rver => (
