@@ -557,3 +557,60 @@ async fn a_foreign_damaged_or_busy_data_dir_is_a_start_error() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&foreign);
 }
+
+#[tokio::test]
+async fn a_clean_stop_deletes_released_bodies_and_the_next_start_trusts_it() {
+    let dir = temp_dir("persist-clean");
+    let arg = dir.to_str().expect("path").to_string();
+    let mut s = Spawned::start(&["--data-dir", &arg]);
+    let c = client(&s.endpoint(), true);
+    c.create_bucket()
+        .bucket("tidy")
+        .send()
+        .await
+        .expect("create");
+    for (k, v) in [("a", "old"), ("b", "bee"), ("a", "new")] {
+        c.put_object()
+            .bucket("tidy")
+            .key(k)
+            .body(ByteStream::from_static(v.as_bytes()))
+            .send()
+            .await
+            .expect("put");
+    }
+    c.delete_object()
+        .bucket("tidy")
+        .key("b")
+        .send()
+        .await
+        .expect("delete");
+    s.terminate();
+    let bodies = std::fs::read_dir(dir.join("bodies"))
+        .expect("bodies")
+        .count();
+    assert_eq!(bodies, 1, "only the body of a's current version is left");
+    assert!(dir.join("CLEAN").exists(), "a clean stop is marked");
+    let s = Spawned::start(&["--data-dir", &arg]);
+    assert!(!dir.join("CLEAN").exists(), "the mark is removed at start");
+    let c = client(&s.endpoint(), true);
+    assert_eq!(bytes(&c, "tidy", "a", None).await, b"new");
+    assert!(c
+        .head_object()
+        .bucket("tidy")
+        .key("b")
+        .send()
+        .await
+        .is_err());
+    // A new body after a clean start does not reuse a live file's number.
+    c.put_object()
+        .bucket("tidy")
+        .key("c")
+        .body(ByteStream::from_static(b"sea"))
+        .send()
+        .await
+        .expect("put c");
+    assert_eq!(bytes(&c, "tidy", "a", None).await, b"new");
+    assert_eq!(bytes(&c, "tidy", "c", None).await, b"sea");
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -33,6 +33,10 @@ impl Files {
         }
     }
 
+    pub(super) fn next_id(&self) -> u64 {
+        self.next.load(Ordering::Relaxed)
+    }
+
     pub(super) fn path(&self, id: u64) -> PathBuf {
         path_in(&self.dir, id)
     }

@@ -145,22 +145,29 @@ impl Model {
             .sum()
     }
 
-    /// Every body file a record references.
-    fn referenced(&self) -> HashSet<u64> {
-        let mut ids = HashSet::new();
+    /// Calls `f` with every body file a record references (as often as it is referenced).
+    fn each_file(&self, mut f: impl FnMut(u64)) {
         for r in self.runs.values() {
             for b in r.buckets.values() {
                 for v in b.keys.values().flatten() {
-                    ids.extend(v.body.iter().map(|r| r.0));
+                    v.body.iter().for_each(|r| f(r.0));
                 }
                 for (u, parts) in b.uploads.values() {
-                    ids.extend(u.template.body.iter().map(|r| r.0));
+                    u.template.body.iter().for_each(|r| f(r.0));
                     for p in parts.values() {
-                        ids.extend(p.body.iter().map(|r| r.0));
+                        p.body.iter().for_each(|r| f(r.0));
                     }
                 }
             }
         }
+    }
+
+    /// Every body file a record references.
+    fn referenced(&self) -> HashSet<u64> {
+        let mut ids = HashSet::with_capacity(self.records);
+        self.each_file(|id| {
+            ids.insert(id);
+        });
         ids
     }
 
@@ -208,7 +215,13 @@ impl Model {
 
 /// Reads the journal and tidies the body directory; returns the state and the next body
 /// file number.
-pub(super) fn read(journal: &Path, bodies: &Path) -> Result<(Model, u64), String> {
+/// `clean`: the next body file number a clean stop left; then the body directory is not
+/// read (a clean stop deletes what it releases).
+pub(super) fn read(
+    journal: &Path,
+    bodies: &Path,
+    clean: Option<u64>,
+) -> Result<(Model, u64), String> {
     let mut model = Model::default();
     match std::fs::read(journal) {
         Ok(data) => {
@@ -217,8 +230,13 @@ pub(super) fn read(journal: &Path, bodies: &Path) -> Result<(Model, u64), String
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(format!("journal {}: {e}", journal.display())),
     }
+    if let Some(next) = clean {
+        let mut highest = 0;
+        model.each_file(|id| highest = highest.max(id));
+        return Ok((model, next.max(highest + 1)));
+    }
     let referenced = model.referenced();
-    let mut present = HashSet::new();
+    let mut present = HashSet::with_capacity(referenced.len());
     let mut max = 0u64;
     let entries = std::fs::read_dir(bodies).map_err(|e| format!("{}: {e}", bodies.display()))?;
     for entry in entries.flatten() {

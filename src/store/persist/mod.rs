@@ -59,6 +59,9 @@ pub const BATCH_INTERVAL: Duration = Duration::from_millis(100);
 const FORMAT: &str = "s3twin-data 1\n";
 /// The journal's first bytes.
 const MAGIC: &[u8; 8] = b"S3TWJNL1";
+/// Written at a clean stop (the next body file number); removed at start. Without it the
+/// start looks for body files no record references (left by a crash).
+const CLEAN: &str = "CLEAN";
 
 tokio::task_local! {
     /// The highest journal sequence number a request's mutations queued.
@@ -126,7 +129,8 @@ pub struct Persist {
     shared: Arc<Shared>,
     pub files: Arc<files::Files>,
     written: tokio::sync::watch::Receiver<Written>,
-    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<bool>>>,
+    dir: PathBuf,
     /// The directory's lock, held while the server runs.
     _lock: File,
 }
@@ -186,7 +190,16 @@ impl Persist {
             always: policy == Fsync::Always,
         });
         let journal_path = dir.join("journal");
-        let (model, next_file) = load::read(&journal_path, &bodies)?;
+        let clean_path = dir.join(CLEAN);
+        let clean = std::fs::read_to_string(&clean_path)
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok());
+        if clean_path.exists() {
+            // From here on a crash must lead to a full look at the body files.
+            std::fs::remove_file(&clean_path).map_err(|e| fail("cannot remove CLEAN", e))?;
+            sync_dir(dir).map_err(|e| fail("cannot sync it", e))?;
+        }
+        let (model, next_file) = load::read(&journal_path, &bodies, clean)?;
         let files = Arc::new(files::Files::new(
             bodies.clone(),
             next_file,
@@ -209,6 +222,7 @@ impl Persist {
             files,
             written: rx,
             writer: Mutex::new(Some(writer)),
+            dir: dir.to_path_buf(),
             _lock: lock,
         });
         let loaded = model.into_loaded(&persist.files);
@@ -267,8 +281,17 @@ impl Persist {
     pub fn shutdown(&self) {
         self.shared.pending.lock().stop = true;
         self.shared.wake.notify_one();
-        if let Some(w) = self.writer.lock().take() {
-            let _ = w.join();
+        let Some(w) = self.writer.lock().take() else {
+            return;
+        };
+        if w.join().unwrap_or(false) {
+            // The next start may skip looking for unreferenced body files.
+            let next = self.files.next_id().to_string();
+            if let Err(e) = write_synced(&self.dir.join(CLEAN), next.as_bytes())
+                .and_then(|()| sync_dir(&self.dir))
+            {
+                tracing::warn!(error = %e, "cannot mark the data dir as cleanly stopped");
+            }
         }
     }
 }
@@ -318,7 +341,7 @@ fn write_loop(
     bodies: PathBuf,
     policy: Fsync,
     written: tokio::sync::watch::Sender<Written>,
-) {
+) -> bool {
     let syncer = (policy == Fsync::Batch)
         .then(|| journal.try_clone().ok())
         .flatten()
@@ -366,13 +389,27 @@ fn write_loop(
             written.send_replace(Written { seq, failed });
         }
         if stop {
-            // What is released from now on is the model being dropped: its files stay.
-            if let Some(s) = syncer {
-                s.stop();
-            } else if !failed {
-                let _ = journal.sync_data();
+            // A clean stop: everything written is flushed, the files released so far are
+            // deleted; what is released from now on is the model being dropped, whose files
+            // stay.
+            if failed {
+                return false;
             }
-            return;
+            return match syncer {
+                Some(s) => {
+                    s.after_sync(released);
+                    s.stop()
+                }
+                None => {
+                    let ok = journal.sync_data().is_ok();
+                    if ok {
+                        for id in released {
+                            let _ = std::fs::remove_file(files::path_in(&bodies, id));
+                        }
+                    }
+                    ok
+                }
+            };
         }
         if failed {
             continue;
@@ -392,7 +429,7 @@ fn write_loop(
 /// body files whose superseding records were written before the flush are deleted.
 struct Syncer {
     state: Arc<(Mutex<(Vec<u64>, bool)>, Condvar)>,
-    thread: std::thread::JoinHandle<()>,
+    thread: std::thread::JoinHandle<bool>,
 }
 
 impl Syncer {
@@ -409,13 +446,16 @@ impl Syncer {
             };
             if let Err(e) = sync_file_system(&journal, &bodies) {
                 tracing::error!(error = %e, "fsync failed");
+                if stop {
+                    return false;
+                }
                 continue;
-            }
-            if stop {
-                return;
             }
             for id in deletable {
                 let _ = std::fs::remove_file(files::path_in(&bodies, id));
+            }
+            if stop {
+                return true;
             }
         });
         Syncer { state, thread }
@@ -427,15 +467,11 @@ impl Syncer {
         }
     }
 
-    /// One last flush; released files are kept (see `write_loop`).
-    fn stop(self) {
-        {
-            let mut s = self.state.0.lock();
-            s.0.clear();
-            s.1 = true;
-        }
+    /// One last flush and the deletions it allows; whether it succeeded.
+    fn stop(self) -> bool {
+        self.state.0.lock().1 = true;
         self.state.1.notify_one();
-        let _ = self.thread.join();
+        self.thread.join().unwrap_or(false)
     }
 }
 
