@@ -31,7 +31,7 @@ impl Journal {
     pub(in crate::store) fn bucket(&self, b: &Bucket, state: &BucketState) {
         self.persist.record(&Rec::Bucket {
             run: self.run.to_string(),
-            bucket: BucketRec {
+            bucket: Box::new(BucketRec {
                 name: b.name.clone(),
                 region: b.region.clone(),
                 location_constraint: b.location_constraint.clone(),
@@ -51,7 +51,7 @@ impl Journal {
                 acl: crate::store::Acl::clone(&state.acl.acl()),
                 ownership: state.acl.ownership(),
                 notify: b.notifies(),
-            },
+            }),
         });
     }
 
@@ -67,7 +67,7 @@ impl Journal {
         self.persist.record(&Rec::Upload {
             run: self.run.to_string(),
             bucket: bucket.to_string(),
-            upload: UploadRec::of(upload),
+            upload: Box::new(UploadRec::of(upload)),
         });
     }
 
@@ -77,7 +77,7 @@ impl Journal {
             bucket: bucket.to_string(),
             key: key.to_string(),
             upload_id: upload_id.to_string(),
-            part: PartRec::of(part),
+            part: Box::new(PartRec::of(part)),
         });
     }
 
@@ -95,7 +95,7 @@ impl Persist {
     /// The run's settings as they are now: clock, modes, users, webhooks, chaos rules.
     pub(in crate::store) fn run(&self, run: &Run) {
         let (clock_now, frozen, rate) = run.clock.snapshot();
-        self.record(&Rec::Run(RunRec {
+        self.record(&Rec::Run(Box::new(RunRec {
             id: run.id.clone(),
             clock_now,
             frozen,
@@ -111,7 +111,7 @@ impl Persist {
                 .collect(),
             webhooks: run.events.webhooks(),
             chaos: serde_json::Value::Array(run.chaos.list()).to_string(),
-        }));
+        })));
     }
 
     pub(in crate::store) fn run_gone(&self, id: &str) {

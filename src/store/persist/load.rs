@@ -29,16 +29,19 @@ pub(super) struct Model {
     torn: bool,
 }
 
+/// An upload and its parts, by part number.
+type UploadModel = (Box<UploadRec>, BTreeMap<u32, Box<PartRec>>);
+
 #[derive(Default)]
 struct RunModel {
-    rec: Option<RunRec>,
+    rec: Option<Box<RunRec>>,
     buckets: BTreeMap<String, BucketModel>,
 }
 
 struct BucketModel {
-    rec: BucketRec,
+    rec: Box<BucketRec>,
     keys: BTreeMap<String, Vec<ObjectRec>>,
-    uploads: BTreeMap<(String, String), (UploadRec, BTreeMap<u32, PartRec>)>,
+    uploads: BTreeMap<(String, String), UploadModel>,
 }
 
 impl Model {
@@ -352,7 +355,7 @@ pub(super) fn open_for_append(path: &Path, model: &Model) -> std::io::Result<std
 
 /// The state read at start, as the store's own types.
 pub struct Loaded {
-    runs: Vec<(String, Option<RunRec>, Vec<Bucket>)>,
+    runs: Vec<(String, Option<Box<RunRec>>, Vec<Bucket>)>,
     /// Records read, for the start log.
     pub records: usize,
     pub objects: usize,

@@ -427,14 +427,17 @@ fn write_loop(
 
 /// `Fsync::Batch`'s flusher: every `BATCH_INTERVAL`, the file system is flushed, then the
 /// body files whose superseding records were written before the flush are deleted.
+/// The syncer's queue: files to delete after the next flush, and whether to stop.
+type SyncQueue = Arc<(Mutex<(Vec<u64>, bool)>, Condvar)>;
+
 struct Syncer {
-    state: Arc<(Mutex<(Vec<u64>, bool)>, Condvar)>,
+    state: SyncQueue,
     thread: std::thread::JoinHandle<bool>,
 }
 
 impl Syncer {
     fn spawn(journal: File, bodies: PathBuf) -> Syncer {
-        let state: Arc<(Mutex<(Vec<u64>, bool)>, Condvar)> = Arc::default();
+        let state: SyncQueue = Arc::default();
         let shared = state.clone();
         let thread = std::thread::spawn(move || loop {
             let (deletable, stop) = {

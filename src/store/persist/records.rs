@@ -22,13 +22,13 @@ use std::sync::Arc;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub(super) enum Rec {
-    Run(RunRec),
+    Run(Box<RunRec>),
     RunGone {
         id: String,
     },
     Bucket {
         run: String,
-        bucket: BucketRec,
+        bucket: Box<BucketRec>,
     },
     BucketGone {
         run: String,
@@ -44,14 +44,14 @@ pub(super) enum Rec {
     Upload {
         run: String,
         bucket: String,
-        upload: UploadRec,
+        upload: Box<UploadRec>,
     },
     Part {
         run: String,
         bucket: String,
         key: String,
         upload_id: String,
-        part: PartRec,
+        part: Box<PartRec>,
     },
     UploadGone {
         run: String,
@@ -233,7 +233,7 @@ impl UploadRec {
         }
     }
 
-    pub fn into_upload(self, parts: BTreeMap<u32, PartRec>, files: &mut FileMap) -> Upload {
+    pub fn into_upload(self, parts: BTreeMap<u32, Box<PartRec>>, files: &mut FileMap) -> Upload {
         let key: Arc<str> = Arc::from(self.key);
         Upload {
             upload_id: self.upload_id,
@@ -243,7 +243,7 @@ impl UploadRec {
             checksum_type: self.checksum_type,
             parts: parts
                 .into_iter()
-                .map(|(n, p)| (n, p.into_part(files)))
+                .map(|(n, p)| (n, (*p).into_part(files)))
                 .collect(),
             key_changed: false,
         }
