@@ -33,6 +33,10 @@ impl Files {
         }
     }
 
+    pub(super) fn set_next(&self, next: u64) {
+        self.next.store(next, Ordering::Relaxed);
+    }
+
     pub(super) fn next_id(&self) -> u64 {
         self.next.load(Ordering::Relaxed)
     }

@@ -6,10 +6,12 @@ use super::files::{self, Files};
 use super::records::{BucketRec, FileMap, ObjectRec, PartRec, Rec, RunRec, UploadRec};
 use super::{sync_dir, Journal, Persist, MAGIC};
 use crate::store::bucket::{Bucket, BucketState};
-use crate::store::object::ObjKey;
+use crate::store::keys::Keys;
+use crate::store::object::{ObjKey, Object};
 use crate::store::{Run, Store};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
+use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -20,9 +22,11 @@ const FRAME: usize = 8;
 const REWRITE_RATIO: usize = 2;
 const REWRITE_FLOOR: usize = 10_000;
 
-#[derive(Default)]
+/// The state as the journal's records leave it. Objects are built as their records are read
+/// (the key map is the bucket's own), so nothing is converted twice.
 pub(super) struct Model {
     runs: BTreeMap<String, RunModel>,
+    files: FileMap,
     records: usize,
     /// Bytes of whole records (a torn last record, from a crash mid-write, is cut off).
     valid_len: u64,
@@ -40,7 +44,7 @@ struct RunModel {
 
 struct BucketModel {
     rec: Box<BucketRec>,
-    keys: BTreeMap<String, Vec<ObjectRec>>,
+    keys: Keys,
     uploads: BTreeMap<(String, String), UploadModel>,
 }
 
@@ -63,7 +67,7 @@ impl Model {
                             bucket.name.clone(),
                             BucketModel {
                                 rec: bucket,
-                                keys: BTreeMap::new(),
+                                keys: Keys::default(),
                                 uploads: BTreeMap::new(),
                             },
                         );
@@ -81,13 +85,21 @@ impl Model {
                 key,
                 versions,
             } => {
-                if let Some(b) = self.bucket(&run, &bucket) {
-                    if versions.is_empty() {
-                        b.keys.remove(&key);
-                    } else {
-                        b.keys.insert(key, versions);
-                    }
-                }
+                let Some(b) = self
+                    .runs
+                    .get_mut(&run)
+                    .and_then(|r| r.buckets.get_mut(&bucket))
+                else {
+                    return;
+                };
+                let name: Arc<str> = Arc::from(key);
+                let files = &mut self.files;
+                let versions: Vec<Arc<Object>> = versions
+                    .into_iter()
+                    .map(|v| Arc::new(v.into_object(name.clone(), files)))
+                    .collect();
+                b.keys
+                    .update(&name, || ObjKey(name.clone()), |v| *v = versions);
             }
             Rec::Upload {
                 run,
@@ -140,7 +152,7 @@ impl Model {
                     .buckets
                     .values()
                     .map(|b| {
-                        1 + b.keys.len()
+                        1 + b.keys.all_from(Bound::Unbounded).count()
                             + b.uploads.values().map(|(_, p)| 1 + p.len()).sum::<usize>()
                     })
                     .sum::<usize>()
@@ -152,8 +164,10 @@ impl Model {
     fn each_file(&self, mut f: impl FnMut(u64)) {
         for r in self.runs.values() {
             for b in r.buckets.values() {
-                for v in b.keys.values().flatten() {
-                    v.body.iter().for_each(|r| f(r.0));
+                for (_, versions) in b.keys.all_from(Bound::Unbounded) {
+                    for v in versions {
+                        v.body.ranges().iter().for_each(|r| f(r.file.id()));
+                    }
                 }
                 for (u, parts) in b.uploads.values() {
                     u.template.body.iter().for_each(|r| f(r.0));
@@ -186,12 +200,12 @@ impl Model {
                     run: id.clone(),
                     bucket: b.rec.clone(),
                 });
-                for (key, versions) in &b.keys {
+                for (key, versions) in b.keys.all_from(Bound::Unbounded) {
                     out.push(Rec::Key {
                         run: id.clone(),
                         bucket: b.rec.name.clone(),
-                        key: key.clone(),
-                        versions: versions.clone(),
+                        key: key.0.to_string(),
+                        versions: versions.iter().map(|o| ObjectRec::of(o)).collect(),
                     });
                 }
                 for (u, parts) in b.uploads.values() {
@@ -224,8 +238,18 @@ pub(super) fn read(
     journal: &Path,
     bodies: &Path,
     clean: Option<u64>,
+    files: &Arc<Files>,
 ) -> Result<(Model, u64), String> {
-    let mut model = Model::default();
+    let mut model = Model {
+        runs: BTreeMap::new(),
+        files: FileMap {
+            files: files.clone(),
+            held: HashMap::new(),
+        },
+        records: 0,
+        valid_len: 0,
+        torn: false,
+    };
     match std::fs::read(journal) {
         Ok(data) => {
             decode(&data, &mut model).map_err(|e| format!("journal {}: {e}", journal.display()))?
@@ -362,11 +386,8 @@ pub struct Loaded {
 }
 
 impl Model {
-    pub(super) fn into_loaded(self, files: &Arc<Files>) -> Loaded {
-        let mut map = FileMap {
-            files: files.clone(),
-            held: HashMap::new(),
-        };
+    pub(super) fn into_loaded(self) -> Loaded {
+        let mut map = self.files;
         let mut objects = 0;
         let runs = self
             .runs
@@ -393,17 +414,12 @@ impl Model {
                         for (kind, cid, text) in b.rec.id_configs {
                             state.id_configs.insert((kind, cid), Arc::from(text));
                         }
-                        for (key, versions) in b.keys {
-                            objects += versions.len();
-                            let key: Arc<str> = Arc::from(key);
-                            let versions: Vec<_> = versions
-                                .into_iter()
-                                .map(|v| Arc::new(v.into_object(key.clone(), &mut map)))
-                                .collect();
-                            state
-                                .objects
-                                .update(&key, || ObjKey(key.clone()), |v| *v = versions);
-                        }
+                        objects += b
+                            .keys
+                            .all_from(Bound::Unbounded)
+                            .map(|(_, v)| v.len())
+                            .sum::<usize>();
+                        state.objects = b.keys;
                         for ((key, uid), (u, parts)) in b.uploads {
                             let upload = u.into_upload(parts, &mut map);
                             state.uploads.insert((ObjKey(Arc::from(key)), uid), upload);

@@ -199,13 +199,14 @@ impl Persist {
             std::fs::remove_file(&clean_path).map_err(|e| fail("cannot remove CLEAN", e))?;
             sync_dir(dir).map_err(|e| fail("cannot sync it", e))?;
         }
-        let (model, next_file) = load::read(&journal_path, &bodies, clean)?;
         let files = Arc::new(files::Files::new(
             bodies.clone(),
-            next_file,
+            0,
             policy == Fsync::Always,
             shared.clone(),
         ));
+        let (model, next_file) = load::read(&journal_path, &bodies, clean, &files)?;
+        files.set_next(next_file);
         let journal = load::open_for_append(&journal_path, &model)
             .map_err(|e| fail("cannot write the journal", e))?;
         let (tx, rx) = tokio::sync::watch::channel(Written::default());
@@ -225,7 +226,7 @@ impl Persist {
             dir: dir.to_path_buf(),
             _lock: lock,
         });
-        let loaded = model.into_loaded(&persist.files);
+        let loaded = model.into_loaded();
         Ok((persist, loaded))
     }
 

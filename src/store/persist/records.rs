@@ -99,7 +99,7 @@ pub(super) struct BucketRec {
 pub(super) enum EncRec {
     None,
     SseS3,
-    Other(Encryption),
+    Other(Box<Encryption>),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -111,7 +111,7 @@ pub(super) struct ObjectRec {
     pub etag: ETag,
     pub last_modified: Millis,
     /// `None`: no headers (the shared empty set).
-    pub headers: Option<ObjectHeaders>,
+    pub headers: Option<Box<ObjectHeaders>>,
     pub metadata: Vec<(String, String)>,
     pub storage_class: String,
     pub tags: Vec<(String, String)>,
@@ -119,7 +119,7 @@ pub(super) struct ObjectRec {
     pub encryption: EncRec,
     pub parts: Option<Vec<PartInfo>>,
     /// `None`: the shared `private` ACL.
-    pub acl: Option<Acl>,
+    pub acl: Option<Box<Acl>>,
     pub restore: Option<Restore>,
     pub retention: Option<Retention>,
     pub legal_hold: Option<bool>,
@@ -165,7 +165,7 @@ impl ObjectRec {
         let encryption = match &o.encryption {
             None => EncRec::None,
             Some(e) if Arc::ptr_eq(e, &Encryption::sse_s3()) => EncRec::SseS3,
-            Some(e) => EncRec::Other(Encryption::clone(e)),
+            Some(e) => EncRec::Other(Box::new(Encryption::clone(e))),
         };
         ObjectRec {
             version_id: o.version_id.to_string(),
@@ -174,14 +174,14 @@ impl ObjectRec {
             etag: o.etag,
             last_modified: o.last_modified,
             headers: (*o.headers != ObjectHeaders::default())
-                .then(|| ObjectHeaders::clone(&o.headers)),
+                .then(|| Box::new(ObjectHeaders::clone(&o.headers))),
             metadata: o.metadata.to_vec(),
             storage_class: o.storage_class.to_string(),
             tags: o.tags.to_vec(),
             checksum: o.checksum.clone(),
             encryption,
             parts: o.parts.as_ref().map(|p| p.to_vec()),
-            acl: (!Arc::ptr_eq(&o.acl, &Acl::private())).then(|| Acl::clone(&o.acl)),
+            acl: (!Arc::ptr_eq(&o.acl, &Acl::private())).then(|| Box::new(Acl::clone(&o.acl))),
             restore: o.restore.as_deref().copied(),
             retention: o.retention,
             legal_hold: o.legal_hold,
@@ -201,7 +201,7 @@ impl ObjectRec {
             body: files.body(&self.body),
             etag: self.etag,
             last_modified: self.last_modified,
-            headers: self.headers.unwrap_or_default().shared(),
+            headers: self.headers.map(|h| *h).unwrap_or_default().shared(),
             metadata: self.metadata.into(),
             storage_class: storage_class_named(&self.storage_class)
                 .unwrap_or(StorageClass::STANDARD),
@@ -210,10 +210,10 @@ impl ObjectRec {
             encryption: match self.encryption {
                 EncRec::None => None,
                 EncRec::SseS3 => Some(Encryption::sse_s3()),
-                EncRec::Other(e) => Some(Arc::new(e)),
+                EncRec::Other(e) => Some(Arc::new(*e)),
             },
             parts: self.parts.map(Arc::from),
-            acl: self.acl.map_or_else(Acl::private, Arc::new),
+            acl: self.acl.map_or_else(Acl::private, |a| Arc::new(*a)),
             restore: self.restore.map(Box::new),
             retention: self.retention,
             legal_hold: self.legal_hold,
