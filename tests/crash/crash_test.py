@@ -165,6 +165,7 @@ def main():
     data = tempfile.mkdtemp(prefix="s3twin-crash-")
     started = time.time()
     acked, maybe = {}, {}
+    proc = None
     try:
         proc, addr = start(args.bin, data, "batch")
         conn = http.client.HTTPConnection(*addr, timeout=10)
@@ -228,6 +229,9 @@ def main():
               f"in {time.time() - started:.1f} s")
         print(f"{args.rounds} passed, 0 failed")
     finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
         shutil.rmtree(data, ignore_errors=True)
 
 

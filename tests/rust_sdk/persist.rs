@@ -614,3 +614,61 @@ async fn a_clean_stop_deletes_released_bodies_and_the_next_start_trusts_it() {
     drop(s);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_mostly_superseded_journal_is_rewritten_at_start() {
+    let dir = temp_dir("persist-rewrite");
+    let arg = dir.to_str().expect("path").to_string();
+    let s = Spawned::start(&["--data-dir", &arg, "--fsync", "never"]);
+    let c = client(&s.endpoint(), true);
+    c.create_bucket()
+        .bucket("churn")
+        .send()
+        .await
+        .expect("create");
+    // 10,500 overwrites of 3 keys (past the rewrite floor of 10,000 records), 16 at a time.
+    let mut tasks = Vec::new();
+    for w in 0..16u32 {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in (w..10_500).step_by(16) {
+                c.put_object()
+                    .bucket("churn")
+                    .key(format!("k{}", i % 3))
+                    .body(ByteStream::from(format!("{i}").into_bytes()))
+                    .send()
+                    .await
+                    .expect("put");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let mut last = Vec::new();
+    for k in 0..3 {
+        last.push(bytes(&c, "churn", &format!("k{k}"), None).await);
+    }
+    drop(s);
+    let before = std::fs::metadata(dir.join("journal"))
+        .expect("journal")
+        .len();
+    for _ in 0..2 {
+        let s = Spawned::start(&["--data-dir", &arg]);
+        let after = std::fs::metadata(dir.join("journal"))
+            .expect("journal")
+            .len();
+        assert!(after * 100 < before, "rewritten: {before} → {after} bytes");
+        let c = client(&s.endpoint(), true);
+        for (k, want) in last.iter().enumerate() {
+            assert_eq!(&bytes(&c, "churn", &format!("k{k}"), None).await, want);
+        }
+        assert_eq!(
+            std::fs::read_dir(dir.join("bodies"))
+                .expect("bodies")
+                .count(),
+            3
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
