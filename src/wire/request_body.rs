@@ -292,10 +292,8 @@ where
         sha256: spec.content_sha256.as_ref().map(|_| Sha256::new()),
         checksum: algo.map(|a| a.hasher()),
         extra: extra_algo.map(|a| a.hasher()),
-        file: match files {
-            Some(f) => Some(f.create().map_err(body_file_error)?),
-            None => None,
-        },
+        files: files.cloned(),
+        file: None,
         file_error: None,
     };
     let too_large = |len: u64| {
@@ -382,9 +380,11 @@ where
     let default_checksum = extra_algo
         .zip(sink.extra.take().map(ChecksumHasher::finish))
         .map(|(a, d)| full_object(a, d));
-    let stored = match sink.file.take() {
-        Some(w) => Some(w.finish().map_err(body_file_error)?),
-        None => None,
+    let stored = match (sink.file.take(), &sink.files) {
+        (Some(w), _) => Some(w.finish().map_err(body_file_error)?),
+        // Nothing came: an empty body needs no file.
+        (None, Some(_)) => Some(crate::store::Body::default()),
+        (None, None) => None,
     };
     Ok(ReceivedBody {
         segments: sink.segments,
@@ -419,7 +419,8 @@ struct Sink {
     sha256: Option<Sha256>,
     checksum: Option<ChecksumHasher>,
     extra: Option<ChecksumHasher>,
-    /// The body file the segments go to as they fill (`--data-dir`).
+    /// Where bodies are written (`--data-dir`), and the body file, made at the first byte.
+    files: Option<std::sync::Arc<crate::store::persist::files::Files>>,
     file: Option<crate::store::persist::files::BodyWriter>,
     file_error: Option<std::io::Error>,
 }
@@ -456,7 +457,7 @@ impl Sink {
         if data.len() >= KEEP_FRAMES_FROM {
             self.flush(false);
             self.segments.push(data);
-            if self.file.is_some() {
+            if self.files.is_some() {
                 self.spill();
             }
             return;
@@ -474,7 +475,7 @@ impl Sink {
             self.gather = BytesMut::with_capacity(want.max(data.len()));
         }
         self.gather.extend_from_slice(&data);
-        if self.file.is_some() && self.gather.len() >= SPILL_AT {
+        if self.files.is_some() && self.gather.len() >= SPILL_AT {
             self.flush(false);
             self.spill();
         }
@@ -482,6 +483,21 @@ impl Sink {
 
     /// Writes the segments so far to the body file (`--data-dir`) and lets them go.
     fn spill(&mut self) {
+        let Some(files) = &self.files else {
+            return;
+        };
+        if self.segments.is_empty() || self.file_error.is_some() {
+            return;
+        }
+        if self.file.is_none() {
+            match files.create() {
+                Ok(w) => self.file = Some(w),
+                Err(e) => {
+                    self.file_error = Some(e);
+                    return;
+                }
+            }
+        }
         let Some(w) = self.file.as_mut() else {
             return;
         };

@@ -429,7 +429,8 @@ fn write_loop(
 /// `Fsync::Batch`'s flusher: every `BATCH_INTERVAL`, the file system is flushed, then the
 /// body files whose superseding records were written before the flush are deleted.
 /// The syncer's queue: files to delete after the next flush, and whether to stop.
-type SyncQueue = Arc<(Mutex<(Vec<u64>, bool)>, Condvar)>;
+/// (files to delete after the next flush, stop, something was written since the last one)
+type SyncQueue = Arc<(Mutex<(Vec<u64>, bool, bool)>, Condvar)>;
 
 struct Syncer {
     state: SyncQueue,
@@ -441,13 +442,17 @@ impl Syncer {
         let state: SyncQueue = Arc::default();
         let shared = state.clone();
         let thread = std::thread::spawn(move || loop {
-            let (deletable, stop) = {
+            let (deletable, stop, dirty) = {
                 let mut s = shared.0.lock();
                 if !s.1 {
                     shared.1.wait_for(&mut s, BATCH_INTERVAL);
                 }
-                (std::mem::take(&mut s.0), s.1)
+                (std::mem::take(&mut s.0), s.1, std::mem::take(&mut s.2))
             };
+            if !dirty && deletable.is_empty() && !stop {
+                // Nothing was written since the last flush.
+                continue;
+            }
             if let Err(e) = sync_file_system(&journal, &bodies) {
                 tracing::error!(error = %e, "fsync failed");
                 if stop {
@@ -465,10 +470,11 @@ impl Syncer {
         Syncer { state, thread }
     }
 
+    /// Notes a write, and the files whose deletion waits for the next flush.
     fn after_sync(&self, released: Vec<u64>) {
-        if !released.is_empty() {
-            self.state.0.lock().0.extend(released);
-        }
+        let mut s = self.state.0.lock();
+        s.2 = true;
+        s.0.extend(released);
     }
 
     /// One last flush and the deletions it allows; whether it succeeded.
