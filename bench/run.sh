@@ -65,7 +65,7 @@ if has s3s-fs; then
   fi
 fi
 
-if has s3twin && [ -z "${S3TWIN_BIN:-}" ]; then
+if { has s3twin || has s3twin-enforce; } && [ -z "${S3TWIN_BIN:-}" ]; then
   log "building s3twin (release)"
   cargo build --release --locked --quiet --bin s3twin
 fi

@@ -190,6 +190,26 @@ impl Clock {
         }
     }
 
+    /// Shows `now` (frozen there, or running from it at `rate`), whatever the clock showed:
+    /// only for a run that nothing has read yet (a run recreated from an export, whose
+    /// instant may be earlier than real time by now).
+    pub fn restore(&self, now: Millis, frozen: bool, rate: f64) -> Result<(), String> {
+        let rate = check_rate(rate)?;
+        if !(0..=MAX_INSTANT).contains(&now) {
+            return Err(format!(
+                "a clock instant is from 1970 to {}",
+                iso8601(MAX_INSTANT)
+            ));
+        }
+        let mut s = self.state.lock();
+        s.rate = rate;
+        s.frozen_at = frozen.then_some(now);
+        if !frozen {
+            s.run_from(now);
+        }
+        Ok(())
+    }
+
     /// Freezes the clock at its current instant, or lets it run again from there.
     pub fn freeze(&self, frozen: bool) -> Millis {
         let mut s = self.state.lock();

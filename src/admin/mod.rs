@@ -1,9 +1,10 @@
 //! The admin API (JSON, not S3) under `/_s3twin/`, with the seed documents' aliases
 //! `/_parlel/` and `/_clone/`: health, reset, runs, seeds, the clock and presigning, the
-//! request log and chaos rules.
+//! request log and chaos rules, and a run's export as a seed document.
 
 mod chaos;
 mod clock;
+pub(crate) mod export;
 mod notify;
 mod requests;
 mod runs;
@@ -22,7 +23,7 @@ const PREFIXES: [&str; 3] = ["/_s3twin/", "/_parlel/", "/_clone/"];
 
 /// Largest admin request body. Seed documents carry object bodies, but JSON is parsed into a
 /// tree that can take ~30x its bytes (`[0,0,…]`), so the bound is also a memory bound.
-const MAX_ADMIN_BODY: usize = 8 * 1024 * 1024;
+pub(crate) const MAX_ADMIN_BODY: usize = 8 * 1024 * 1024;
 
 /// What a run id may be (see `server::addressing::valid_run_id`).
 const RUN_ID_RULE: &str =
@@ -150,6 +151,16 @@ where
         (&Method::POST, "seed") => runs::seed(state, &req),
         (&Method::POST, "runs") => runs::create(state, &req),
         (&Method::GET, "runs") => runs::list(state),
+        (m, r) if export_of(r).is_some() => {
+            let id = export_of(r).unwrap_or_default();
+            if m != Method::GET {
+                error(405, "method not allowed for this admin route")
+            } else if !valid_run_id(id) {
+                error(400, RUN_ID_RULE)
+            } else {
+                export::export(state, &req, id)
+            }
+        }
         (&Method::DELETE, r) if r.starts_with("runs/") => runs::delete(state, &r["runs/".len()..]),
         (&Method::GET, "clock") => clock::get(state, &req),
         (&Method::POST, "clock") => clock::post(state, &req),
@@ -172,6 +183,11 @@ where
             &format!("no admin route {path}", path = parts.uri.path()),
         ),
     }
+}
+
+/// The run id of an export route (`runs/{id}/export`).
+fn export_of(route: &str) -> Option<&str> {
+    route.strip_prefix("runs/")?.strip_suffix("/export")
 }
 
 fn health(state: &AppState, run_id: Option<&str>) -> Resp {

@@ -69,8 +69,16 @@ pub fn create(state: &AppState, req: &AdminRequest) -> Resp {
             state.store.delete_run(&run_id);
             return error(400, &e);
         }
+        // The request's own fields win over the seed's (an export replayed with auth off).
+        if fields.get("strict").is_some_and(|v| !v.is_null()) {
+            run.set_strict(strict);
+        }
+        if fields.get("auth").is_some_and(|v| !v.is_null()) {
+            run.auth.set_mode(auth);
+        }
     }
     run.save_settings();
+    let auth = run.auth.mode();
     json(
         201,
         &json!({

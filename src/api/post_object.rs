@@ -55,7 +55,7 @@ fn authenticate_form(
         return Ok(Default::default());
     }
     let auth = crate::auth::post_form::authenticate(&ctx.state, &ctx.run, ctx.auth.peer, creds)?;
-    crate::auth::authorize::authorize_form(
+    crate::auth::authorize::authorize_resolved(
         &auth,
         &crate::auth::authorize::Request {
             run: &ctx.run,

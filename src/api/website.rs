@@ -13,6 +13,8 @@ use std::sync::Arc;
 
 /// Extras naming the error document that could not be served: rendered as its own section.
 const ERROR_DOCUMENT_KEY: &str = "ErrorDocumentKey";
+/// Extras saying the error document exists but the requester may not read it.
+const ERROR_DOCUMENT_DENIED: &str = "ErrorDocumentDenied";
 
 #[derive(Debug, Default)]
 struct Redirect {
@@ -197,6 +199,9 @@ pub fn serve(ctx: &Ctx) -> S3Result<Resp> {
         key.to_string()
     };
     if let Some(found) = bucket.get(&resolved) {
+        if let Err(denied) = readable(ctx, &resolved) {
+            return error_document(ctx, &bucket, &site, denied, head);
+        }
         if let Some(to) = &found.headers.website_redirect_location {
             let mut resp = empty(301);
             set_header(&mut resp, "location", to);
@@ -222,15 +227,49 @@ pub fn serve(ctx: &Ctx) -> S3Result<Resp> {
             rule.key_prefix.as_deref().unwrap_or(""),
         ));
     }
-    let not_found = S3Error::no_such_key(&resolved);
+    // Who may not list the bucket is told 403, not 404 (as GetObject answers).
+    let err = readable(ctx, &resolved)
+        .err()
+        .unwrap_or_else(|| S3Error::no_such_key(&resolved));
+    error_document(ctx, &bucket, &site, err, head)
+}
+
+/// Whether the request's principal may read `key` (enforce mode): s3:GetObject on it, as
+/// policies and ACLs grant it to the anonymous readers of a website.
+fn readable(ctx: &Ctx, key: &str) -> S3Result<()> {
+    crate::auth::authorize::authorize_resolved(
+        &ctx.auth,
+        &crate::auth::authorize::Request {
+            run: &ctx.run,
+            op: crate::server::router::Op::GetObject,
+            bucket: ctx.bucket.as_deref(),
+            key: Some(key),
+            headers: &ctx.headers,
+            query: &Query::default(),
+        },
+    )
+}
+
+/// `err` answered with the site's error document, when it has one the requester may read,
+/// with `err`'s status; else as the HTML error page.
+fn error_document(
+    ctx: &Ctx,
+    bucket: &Bucket,
+    site: &Site,
+    err: S3Error,
+    head: bool,
+) -> S3Result<Resp> {
     match &site.error {
-        Some(doc) if bucket.get(doc).is_some() => {
+        Some(doc) if bucket.get(doc).is_some() && readable(ctx, doc).is_ok() => {
             let mut resp = get(ctx, doc, head)?;
-            *resp.status_mut() = status(404);
+            *resp.status_mut() = status(err.code.status());
             Ok(resp)
         }
-        Some(doc) => Err(not_found.extra(ERROR_DOCUMENT_KEY, doc.clone())),
-        None => Err(not_found),
+        Some(doc) if bucket.get(doc).is_some() => {
+            Err(err.extra(ERROR_DOCUMENT_DENIED, doc.clone()))
+        }
+        Some(doc) => Err(err.extra(ERROR_DOCUMENT_KEY, doc.clone())),
+        None => Err(err),
     }
 }
 
@@ -254,8 +293,8 @@ pub fn error_page(err: &S3Error, request_id: &str, host_id: &str, head: bool) ->
     );
     let mut error_doc = None;
     for (name, value) in &err.extras {
-        if *name == ERROR_DOCUMENT_KEY {
-            error_doc = Some(value);
+        if *name == ERROR_DOCUMENT_KEY || *name == ERROR_DOCUMENT_DENIED {
+            error_doc = Some((*name == ERROR_DOCUMENT_DENIED, value));
         } else {
             page.push_str(&format!("<li>{name}: {}</li>\n", escape(value)));
         }
@@ -263,11 +302,15 @@ pub fn error_page(err: &S3Error, request_id: &str, host_id: &str, head: bool) ->
     page.push_str(&format!(
         "<li>RequestId: {request_id}</li>\n<li>HostId: {host_id}</li>\n</ul>\n"
     ));
-    if let Some(doc) = error_doc {
-        page.push_str(&format!(
+    match error_doc {
+        Some((false, doc)) => page.push_str(&format!(
             "<h3>An Error Occurred While Attempting to Retrieve a Custom Error Document</h3>\n<ul>\n<li>Code: NoSuchKey</li>\n<li>Message: The specified key does not exist.</li>\n<li>Key: {}</li>\n</ul>\n",
             escape(doc)
-        ));
+        )),
+        Some((true, _)) => page.push_str(
+            "<h3>An Error Occurred While Attempting to Retrieve a Custom Error Document</h3>\n<ul>\n<li>Code: AccessDenied</li>\n<li>Message: Access Denied</li>\n</ul>\n",
+        ),
+        None => {}
     }
     page.push_str("<hr/>\n</body>\n</html>\n");
     let mut resp = if head || code == 304 {

@@ -162,7 +162,7 @@ fn public_acl_headers(h: &HeaderMap) -> bool {
     })
 }
 
-fn facts(auth: &Auth, r: &Request) -> Facts {
+fn facts_of(auth: &Auth, r: &Request) -> Facts {
     let mut f = Facts::default();
     // An IPv4 client of a dual-stack listener arrives as `::ffff:a.b.c.d`.
     f.set(
@@ -240,8 +240,9 @@ fn facts(auth: &Auth, r: &Request) -> Facts {
 /// the run enforces auth. A copy also needs `s3:GetObject` (`…Version`) on its source.
 pub fn authorize(auth: &Auth, r: &Request) -> S3Result<()> {
     // A CORS preflight carries no credentials and is judged by the bucket's CORS rules alone;
-    // a POST form is judged once its fields are read (`authorize_form`).
-    if !auth.enforced() || matches!(r.op, Op::CorsPreflight | Op::PostObject) {
+    // a POST form is judged once its fields are read, a website request once the object it
+    // serves is known (`authorize_resolved`).
+    if !auth.enforced() || matches!(r.op, Op::CorsPreflight | Op::PostObject | Op::Website) {
         return Ok(());
     }
     judge(auth, r)?;
@@ -272,9 +273,11 @@ pub fn authorize(auth: &Auth, r: &Request) -> S3Result<()> {
     Ok(())
 }
 
-/// A POST form (enforce mode), as the principal its signature established, with the form's
-/// fields as the request's headers (`x-amz-acl`, `x-amz-server-side-encryption`…).
-pub fn authorize_form(auth: &Auth, r: &Request) -> S3Result<()> {
+/// A request judged once its handler knows what it acts on (enforce mode): a POST form as the
+/// principal its signature established, with the form's fields as the request's headers
+/// (`x-amz-acl`, `x-amz-server-side-encryption`…); a website request as GetObject of the
+/// object it serves (an index document for a folder).
+pub fn authorize_resolved(auth: &Auth, r: &Request) -> S3Result<()> {
     if !auth.enforced() {
         return Ok(());
     }
@@ -344,39 +347,80 @@ fn judge(auth: &Auth, r: &Request) -> S3Result<()> {
     {
         return Err(denied());
     }
-    let versioned = r.query.has("versionId");
-    let action = iam_action(r.op, versioned);
-    let resource = match r.key {
-        Some(k) => format!("arn:aws:s3:::{name}/{k}"),
-        None => format!("arn:aws:s3:::{name}"),
-    };
-    let mut facts = facts(auth, r);
     let object = r.key.and_then(|k| match r.query.get("versionId") {
         Some(v) => bucket.version(k, v),
         None => bucket.current(k),
     });
-    if let Some(o) = object.as_ref().filter(|o| !o.delete_marker) {
-        for (k, v) in o.tags.iter() {
-            facts.set(&format!("s3:ExistingObjectTag/{k}"), v.clone());
-        }
-    }
-    if let Some(policy) = policy_of(&bucket) {
-        let request = PolicyRequest {
-            principal: &auth.principal,
-            action: &action,
-            resource: &resource,
-            facts: &facts,
-        };
-        match evaluate(&policy, &request) {
-            Decision::Deny => return Err(denied()),
-            Decision::Allow { public } => {
-                // RestrictPublicBuckets: a public policy lets in only the owner's account.
-                if !(public && bpa.restrict_public_buckets && !owner) {
-                    return Ok(());
+    let policy = policy_of(&bucket);
+    // The condition keys are gathered only for a bucket with a policy: most requests (the
+    // owner's, in a bucket without one) need none, and they cost more than the rest.
+    let facts = std::cell::OnceCell::new();
+    let facts = || {
+        facts.get_or_init(|| {
+            let mut facts = facts_of(auth, r);
+            if let Some(o) = object.as_ref().filter(|o| !o.delete_marker) {
+                for (k, v) in o.tags.iter() {
+                    facts.set(&format!("s3:ExistingObjectTag/{k}"), v.clone());
                 }
             }
-            Decision::Silent => {}
+            facts
+        })
+    };
+    let policy_allows = |action: &str, resource: &str| -> Option<bool> {
+        let policy = policy.as_ref()?;
+        let request = PolicyRequest {
+            principal: &auth.principal,
+            action,
+            resource,
+            facts: facts(),
+        };
+        match evaluate(policy, &request) {
+            Decision::Deny => Some(false),
+            // RestrictPublicBuckets: a public policy lets in only the owner's account.
+            Decision::Allow { public } => {
+                (!(public && bpa.restrict_public_buckets && !owner)).then_some(true)
+            }
+            Decision::Silent => None,
         }
+    };
+    // Reading a key that does not exist: S3 answers 404 only to who may list the bucket, and
+    // 403 to the others, so that a public object's neighbours cannot be probed.
+    let missing = matches!(r.op, Op::GetObject | Op::HeadObject) && object.is_none();
+    let may_list = || {
+        owner
+            || match policy_allows("s3:ListBucket", &format!("arn:aws:s3:::{name}")) {
+                Some(allowed) => allowed,
+                None => {
+                    bucket.acls_enabled()
+                        && acl_eval::allows(
+                            &bucket_acl,
+                            &auth.principal,
+                            Permission::Read,
+                            bpa.ignore_public_acls,
+                        )
+                }
+            }
+    };
+    let action_and_resource = || {
+        let action = iam_action(r.op, r.query.has("versionId"));
+        let resource = match r.key {
+            Some(k) => format!("arn:aws:s3:::{name}/{k}"),
+            None => format!("arn:aws:s3:::{name}"),
+        };
+        (action, resource)
+    };
+    let decision = match policy {
+        Some(_) => {
+            let (action, resource) = action_and_resource();
+            policy_allows(&action, &resource)
+        }
+        None => None,
+    };
+    match decision {
+        Some(false) => return Err(denied()),
+        Some(true) if missing && !may_list() => return Err(denied()),
+        Some(true) => return Ok(()),
+        None => {}
     }
     // The bucket owner may do anything, but read an object another account owns (written
     // under ObjectWriter or BucketOwnerPreferred): that takes the object's ACL.

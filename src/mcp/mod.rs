@@ -1,16 +1,18 @@
 //! MCP (Model Context Protocol) for agents: the twin as tools, over stdio (`s3twin mcp`) and
 //! streamable HTTP (`/_s3twin/mcp`). The tools (`tools.rs`) drive the twin through its own
-//! S3 and admin API (`client.rs`), so they share every rule and error with SDK clients.
+//! S3 and admin API (`client.rs`), so they share every rule and error with SDK clients; the
+//! JSON-RPC layer (`protocol.rs`) is hand-written, small next to a general MCP SDK.
 
 mod client;
 pub mod http;
+pub mod protocol;
+mod stdio;
 mod tools;
 
 pub use client::Twin;
 pub use tools::{S3TwinMcp, MAX_GET};
 
 use crate::config::Config;
-use rmcp::ServiceExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -41,18 +43,12 @@ pub async fn serve_stdio(endpoint: Option<&str>, config: Config) -> Result<(), S
     if let Some(run) = run {
         tools.set_session_run(run);
     }
-    let served = tools
-        .serve(rmcp::transport::stdio())
+    // Until `initialize` names one, the newest version (no batches) is assumed.
+    let newest = protocol::VERSIONS[protocol::VERSIONS.len() - 1];
+    let session = protocol::Session::new(tools, newest);
+    let result = stdio::serve(session, tokio::io::stdin(), tokio::io::stdout())
         .await
         .map_err(|e| format!("MCP session: {e}"));
-    let result = match served {
-        Ok(service) => service
-            .waiting()
-            .await
-            .map(|_| ())
-            .map_err(|e| format!("MCP session: {e}")),
-        Err(e) => Err(e),
-    };
     if let Some(r) = running {
         r.stop().await;
     }

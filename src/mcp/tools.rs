@@ -6,11 +6,10 @@ use crate::config::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
 use crate::server::addressing::valid_run_id;
 use crate::wire::xml::Element;
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use http::Method;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
-use rmcp::{schemars, tool, tool_handler, tool_router, ErrorData, ServerHandler};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -31,7 +30,14 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 const KEY: &AsciiSet = &SEGMENT.remove(b'/');
 
-type ToolResult = Result<CallToolResult, ErrorData>;
+/// A tool's answer: its text, and whether it is a tool error (`isError`: S3 errors, bad
+/// arguments), which the agent reads rather than a protocol error.
+pub struct Outcome {
+    pub text: String,
+    pub is_error: bool,
+}
+
+type ToolResult = Outcome;
 
 /// The MCP server: the twin it drives and the run this session spawned last.
 #[derive(Clone)]
@@ -41,12 +47,16 @@ pub struct S3TwinMcp {
 }
 
 fn done(v: Result<Value, String>) -> ToolResult {
-    Ok(match v {
-        Ok(v) => CallToolResult::success(vec![ContentBlock::text(
-            serde_json::to_string_pretty(&v).unwrap_or_default(),
-        )]),
-        Err(e) => CallToolResult::error(vec![ContentBlock::text(e)]),
-    })
+    match v {
+        Ok(v) => Outcome {
+            text: serde_json::to_string_pretty(&v).unwrap_or_default(),
+            is_error: false,
+        },
+        Err(text) => Outcome {
+            text,
+            is_error: true,
+        },
+    }
 }
 
 fn s3_ok(answer: Answer) -> Result<Answer, String> {
@@ -129,7 +139,6 @@ fn object_headers(answer: &Answer) -> Map<String, Value> {
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
-#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpawnArgs {
     /// A preset name (e.g. "invoice-store") or a seed document {"buckets":[{"name":…,"objects":[{"key":…,"body":…}]}]}.
@@ -141,7 +150,6 @@ pub struct SpawnArgs {
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
-#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CloneSpawnArgs {
     /// The kind of clone: only "s3".
@@ -153,7 +161,6 @@ pub struct CloneSpawnArgs {
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
-#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RunArgs {
     /// The run (default: the run this session spawned, else "default").
@@ -161,7 +168,6 @@ pub struct RunArgs {
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
-#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateBucketArgs {
     /// A run's endpoint as spawn returned it (http://host:port/t/{runId}); its run is used when runId is not given.
@@ -175,7 +181,6 @@ pub struct CreateBucketArgs {
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
-#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PutArgs {
     /// The run (default: the run this session spawned, else "default").
@@ -193,7 +198,6 @@ pub struct PutArgs {
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
-#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ObjectArgs {
     /// The run (default: the run this session spawned, else "default").
@@ -205,7 +209,6 @@ pub struct ObjectArgs {
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
-#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GetArgs {
     /// The run (default: the run this session spawned, else "default").
@@ -219,7 +222,6 @@ pub struct GetArgs {
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
-#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListArgs {
     /// The run (default: the run this session spawned, else "default").
@@ -236,7 +238,6 @@ pub struct ListArgs {
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
-#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListVersionsArgs {
     /// The run (default: the run this session spawned, else "default").
@@ -252,7 +253,6 @@ pub struct ListVersionsArgs {
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
-#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PresignArgs {
     /// The run (default: the run this session spawned, else "default").
@@ -266,7 +266,6 @@ pub struct PresignArgs {
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
-#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LifecycleArgs {
     /// The run (default: the run this session spawned, else "default").
@@ -281,7 +280,6 @@ pub struct LifecycleArgs {
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
-#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AdvanceArgs {
     /// The run (default: the run this session spawned, else "default").
@@ -291,7 +289,6 @@ pub struct AdvanceArgs {
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
-#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChaosArgs {
     /// The run (default: the run this session spawned, else "default").
@@ -301,7 +298,16 @@ pub struct ChaosArgs {
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
-#[schemars(crate = "rmcp::schemars")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExportArgs {
+    /// The run (default: the run this session spawned, else "default").
+    pub run_id: Option<String>,
+    /// Bodies up to this many bytes are inline (base64); larger ones are left out with their
+    /// size and ETag. Default 1 MiB.
+    pub max_body_bytes: Option<u64>,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeedArgs {
     /// The run (default: the run this session spawned, else "default"); created if needed.
@@ -690,79 +696,51 @@ fn run_of_url(url: &str) -> Result<String, String> {
     }
 }
 
-#[tool_router]
 impl S3TwinMcp {
-    #[tool(
-        description = "Spawn a private S3 clone (kind \"s3\"), optionally seeded; returns runId, endpoint, credentials and region. Later tools default to this run."
-    )]
-    async fn molar_clone_spawn(&self, Parameters(a): Parameters<CloneSpawnArgs>) -> ToolResult {
+    async fn molar_clone_spawn(&self, a: CloneSpawnArgs) -> ToolResult {
         if let Some(kind) = a.kind.as_deref().filter(|k| *k != "s3") {
             return done(Err(format!("kind {kind:?} is not available: only \"s3\"")));
         }
         done(self.spawn(a.run_id, a.seed, None).await)
     }
 
-    #[tool(
-        description = "Create an isolated S3 run (own buckets, objects, clock), optionally seeded with a preset or seed document; returns runId, endpoint, credentials, region and the env vars for an AWS SDK. Later tools default to this run."
-    )]
-    async fn s3twin_spawn_run(&self, Parameters(a): Parameters<SpawnArgs>) -> ToolResult {
+    async fn s3twin_spawn_run(&self, a: SpawnArgs) -> ToolResult {
         done(self.spawn(a.run_id, a.seed, a.strict).await)
     }
 
-    #[tool(description = "Create a bucket (CreateBucket), optionally with versioning enabled.")]
-    async fn s3_create_bucket(&self, Parameters(a): Parameters<CreateBucketArgs>) -> ToolResult {
+    async fn s3_create_bucket(&self, a: CreateBucketArgs) -> ToolResult {
         done(self.create_bucket_impl(a).await)
     }
 
-    #[tool(
-        description = "Put an object (PutObject): body as text or bodyBase64, optional contentType and metadata; returns its ETag and versionId."
-    )]
-    async fn s3_put(&self, Parameters(a): Parameters<PutArgs>) -> ToolResult {
+    async fn s3_put(&self, a: PutArgs) -> ToolResult {
         done(self.put_impl(a).await)
     }
 
-    #[tool(
-        description = "List a bucket's objects (ListObjectsV2): keys with size, ETag and LastModified, common prefixes, and the token for the next page."
-    )]
-    async fn s3_list(&self, Parameters(a): Parameters<ListArgs>) -> ToolResult {
+    async fn s3_list(&self, a: ListArgs) -> ToolResult {
         done(self.list_impl(a).await)
     }
 
-    #[tool(
-        description = "Read an object (GetObject), whole or a range: body as text when it is UTF-8, else base64. Bodies over 1 MiB are refused: read them by range."
-    )]
-    async fn s3_get(&self, Parameters(a): Parameters<GetArgs>) -> ToolResult {
+    async fn s3_get(&self, a: GetArgs) -> ToolResult {
         done(self.get_impl(a).await)
     }
 
-    #[tool(
-        description = "Read an object's metadata without its body (HeadObject): size, type, ETag, LastModified, versionId, user metadata."
-    )]
-    async fn s3_head(&self, Parameters(a): Parameters<ObjectArgs>) -> ToolResult {
+    async fn s3_head(&self, a: ObjectArgs) -> ToolResult {
         done(self.head_impl(a).await)
     }
 
-    #[tool(description = "Delete an object (DeleteObject), or one version of it with versionId.")]
-    async fn s3_delete(&self, Parameters(a): Parameters<ObjectArgs>) -> ToolResult {
+    async fn s3_delete(&self, a: ObjectArgs) -> ToolResult {
         done(self.delete_impl(a).await)
     }
 
-    #[tool(description = "List the run's buckets (ListBuckets).")]
-    async fn s3_list_buckets(&self, Parameters(a): Parameters<RunArgs>) -> ToolResult {
+    async fn s3_list_buckets(&self, a: RunArgs) -> ToolResult {
         done(self.list_buckets_impl(a).await)
     }
 
-    #[tool(
-        description = "List a bucket's object versions and delete markers (ListObjectVersions)."
-    )]
-    async fn s3_list_versions(&self, Parameters(a): Parameters<ListVersionsArgs>) -> ToolResult {
+    async fn s3_list_versions(&self, a: ListVersionsArgs) -> ToolResult {
         done(self.list_versions_impl(a).await)
     }
 
-    #[tool(
-        description = "Make a SigV4 presigned URL for an object (GET, PUT, HEAD or DELETE), valid for expiresIn seconds of the run's clock."
-    )]
-    async fn s3_presign(&self, Parameters(a): Parameters<PresignArgs>) -> ToolResult {
+    async fn s3_presign(&self, a: PresignArgs) -> ToolResult {
         let mut body = json!({"bucket": a.bucket, "key": a.key});
         if let Some(m) = a.method {
             body["method"] = json!(m);
@@ -776,25 +754,18 @@ impl S3TwinMcp {
         )
     }
 
-    #[tool(
-        description = "Set a bucket's lifecycle (PutBucketLifecycleConfiguration): short form expirationDays with an optional prefix, or full rules in boto3's shape. Rules run when the clock moves."
-    )]
-    async fn s3_put_lifecycle(&self, Parameters(a): Parameters<LifecycleArgs>) -> ToolResult {
+    async fn s3_put_lifecycle(&self, a: LifecycleArgs) -> ToolResult {
         done(self.lifecycle_impl(a).await)
     }
 
-    #[tool(description = "Read the run's virtual clock: now, frozen, rate.")]
-    async fn clock_get(&self, Parameters(a): Parameters<RunArgs>) -> ToolResult {
+    async fn clock_get(&self, a: RunArgs) -> ToolResult {
         done(
             self.run_admin(Method::GET, "clock", a.run_id.as_deref(), None)
                 .await,
         )
     }
 
-    #[tool(
-        description = "Move the run's clock forward (e.g. \"8d\") and run what became due: lifecycle expirations, transitions, aborts. Returns the new time and what lifecycle did."
-    )]
-    async fn clock_advance(&self, Parameters(a): Parameters<AdvanceArgs>) -> ToolResult {
+    async fn clock_advance(&self, a: AdvanceArgs) -> ToolResult {
         let body = json!({ "advance": a.by });
         done(
             self.run_admin(Method::POST, "clock", a.run_id.as_deref(), Some(&body))
@@ -802,56 +773,57 @@ impl S3TwinMcp {
         )
     }
 
-    #[tool(
-        description = "Load a seed (preset name or seed document of buckets and objects) into a run, all or nothing."
-    )]
-    async fn seed(&self, Parameters(a): Parameters<SeedArgs>) -> ToolResult {
+    async fn seed(&self, a: SeedArgs) -> ToolResult {
         done(
             self.run_admin(Method::POST, "seed", a.run_id.as_deref(), Some(&a.seed))
                 .await,
         )
     }
 
-    #[tool(
-        description = "Read the run's event-notification delivery log (what webhooks were sent for puts, deletes, completed uploads)."
-    )]
-    async fn notifications_log(&self, Parameters(a): Parameters<RunArgs>) -> ToolResult {
+    async fn run_export(&self, a: ExportArgs) -> ToolResult {
+        let run = match self.run(a.run_id.as_deref()) {
+            Ok(r) => r,
+            Err(e) => return done(Err(e)),
+        };
+        let query = a
+            .max_body_bytes
+            .map_or(String::new(), |n| format!("?maxBodyBytes={n}"));
+        done(
+            self.twin
+                .admin(Method::GET, &format!("runs/{run}/export{query}"), None)
+                .await,
+        )
+    }
+
+    async fn notifications_log(&self, a: RunArgs) -> ToolResult {
         done(
             self.run_admin(Method::GET, "notifications", a.run_id.as_deref(), None)
                 .await,
         )
     }
 
-    #[tool(
-        description = "Read the run's recent request log: method, path, S3 operation, status, time and request ids."
-    )]
-    async fn requests_log(&self, Parameters(a): Parameters<RunArgs>) -> ToolResult {
+    async fn requests_log(&self, a: RunArgs) -> ToolResult {
         done(
             self.run_admin(Method::GET, "requests", a.run_id.as_deref(), None)
                 .await,
         )
     }
 
-    #[tool(
-        description = "Inject faults into the run (errors, latency) with rules or a preset, as the chaos admin route takes them."
-    )]
-    async fn chaos_set(&self, Parameters(a): Parameters<ChaosArgs>) -> ToolResult {
+    async fn chaos_set(&self, a: ChaosArgs) -> ToolResult {
         done(
             self.run_admin(Method::POST, "chaos", a.run_id.as_deref(), Some(&a.rules))
                 .await,
         )
     }
 
-    #[tool(description = "Remove every fault rule of the run.")]
-    async fn chaos_clear(&self, Parameters(a): Parameters<RunArgs>) -> ToolResult {
+    async fn chaos_clear(&self, a: RunArgs) -> ToolResult {
         done(
             self.run_admin(Method::DELETE, "chaos", a.run_id.as_deref(), None)
                 .await,
         )
     }
 
-    #[tool(description = "Empty a run: delete all its buckets and objects.")]
-    async fn reset_run(&self, Parameters(a): Parameters<RunArgs>) -> ToolResult {
+    async fn reset_run(&self, a: RunArgs) -> ToolResult {
         done(
             self.run_admin(Method::POST, "reset", a.run_id.as_deref(), None)
                 .await,
@@ -859,19 +831,162 @@ impl S3TwinMcp {
     }
 }
 
-#[tool_handler]
-impl ServerHandler for S3TwinMcp {
-    fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new("s3twin", env!("CARGO_PKG_VERSION")))
-            .with_instructions(
-                "s3twin: a local twin of Amazon S3. Spawn a run with s3twin_spawn_run (or \
-                 molar_clone_spawn), then use the s3_* tools on it; clock_advance moves its \
-                 virtual clock so lifecycle rules and presigned-URL expiry happen now. S3 \
-                 errors come back as 'Code: Message', as S3 sends them.",
-            )
-    }
+/// One MCP tool: what `tools/list` says of it and the handler `tools/call` runs.
+pub struct Tool {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// The JSON schema of its arguments (`inputSchema`).
+    pub schema: fn() -> Value,
+    pub call: fn(S3TwinMcp, Map<String, Value>) -> BoxFuture<'static, Outcome>,
 }
+
+/// The arguments as the tool's type: a missing, misspelt or mistyped one is a tool error
+/// naming it (not a protocol error: the model reads it and can correct the call).
+fn arguments<T: DeserializeOwned>(a: Map<String, Value>) -> Result<T, String> {
+    serde_json::from_value(Value::Object(a))
+        .map_err(|e| format!("failed to deserialize parameters: {e}"))
+}
+
+/// The draft 2020-12 schema of `T`, without the root's title and description (the Rust type's
+/// name and doc comment, noise to a model).
+fn schema<T: schemars::JsonSchema>() -> Value {
+    let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+    let mut schema = serde_json::to_value(generator.into_root_schema_for::<T>())
+        .unwrap_or_else(|_| json!({"type": "object"}));
+    if let Some(root) = schema.as_object_mut() {
+        root.remove("title");
+        root.remove("description");
+    }
+    schema
+}
+
+/// A table entry: `tool!(method, Args, "description")` calls `S3TwinMcp::method`.
+macro_rules! tool {
+    ($name:ident, $args:ty, $description:expr) => {
+        Tool {
+            name: stringify!($name),
+            description: $description,
+            schema: schema::<$args>,
+            call: |server, a| {
+                Box::pin(async move {
+                    match arguments::<$args>(a) {
+                        Ok(a) => server.$name(a).await,
+                        Err(e) => done(Err(e)),
+                    }
+                })
+            },
+        }
+    };
+}
+
+/// Every tool, in the order they were written.
+pub static TOOLS: &[Tool] = &[
+    tool!(
+        molar_clone_spawn,
+        CloneSpawnArgs,
+        "Spawn a private S3 clone (kind \"s3\"), optionally seeded; returns runId, endpoint, credentials and region. Later tools default to this run."
+    ),
+    tool!(
+        s3twin_spawn_run,
+        SpawnArgs,
+        "Create an isolated S3 run (own buckets, objects, clock), optionally seeded with a preset or seed document; returns runId, endpoint, credentials, region and the env vars for an AWS SDK. Later tools default to this run."
+    ),
+    tool!(
+        s3_create_bucket,
+        CreateBucketArgs,
+        "Create a bucket (CreateBucket), optionally with versioning enabled."
+    ),
+    tool!(
+        s3_put,
+        PutArgs,
+        "Put an object (PutObject): body as text or bodyBase64, optional contentType and metadata; returns its ETag and versionId."
+    ),
+    tool!(
+        s3_list,
+        ListArgs,
+        "List a bucket's objects (ListObjectsV2): keys with size, ETag and LastModified, common prefixes, and the token for the next page."
+    ),
+    tool!(
+        s3_get,
+        GetArgs,
+        "Read an object (GetObject), whole or a range: body as text when it is UTF-8, else base64. Bodies over 1 MiB are refused: read them by range."
+    ),
+    tool!(
+        s3_head,
+        ObjectArgs,
+        "Read an object's metadata without its body (HeadObject): size, type, ETag, LastModified, versionId, user metadata."
+    ),
+    tool!(
+        s3_delete,
+        ObjectArgs,
+        "Delete an object (DeleteObject), or one version of it with versionId."
+    ),
+    tool!(
+        s3_list_buckets,
+        RunArgs,
+        "List the run's buckets (ListBuckets)."
+    ),
+    tool!(
+        s3_list_versions,
+        ListVersionsArgs,
+        "List a bucket's object versions and delete markers (ListObjectVersions)."
+    ),
+    tool!(
+        s3_presign,
+        PresignArgs,
+        "Make a SigV4 presigned URL for an object (GET, PUT, HEAD or DELETE), valid for expiresIn seconds of the run's clock."
+    ),
+    tool!(
+        s3_put_lifecycle,
+        LifecycleArgs,
+        "Set a bucket's lifecycle (PutBucketLifecycleConfiguration): short form expirationDays with an optional prefix, or full rules in boto3's shape. Rules run when the clock moves."
+    ),
+    tool!(
+        clock_get,
+        RunArgs,
+        "Read the run's virtual clock: now, frozen, rate."
+    ),
+    tool!(
+        clock_advance,
+        AdvanceArgs,
+        "Move the run's clock forward (e.g. \"8d\") and run what became due: lifecycle expirations, transitions, aborts. Returns the new time and what lifecycle did."
+    ),
+    tool!(
+        seed,
+        SeedArgs,
+        "Load a seed (preset name or seed document of buckets and objects) into a run, all or nothing."
+    ),
+    tool!(
+        run_export,
+        ExportArgs,
+        "Export a run as a seed document (its clock, buckets, configurations, every version with its ETag, metadata and tags), which s3twin_spawn_run or seed take back to replay the state."
+    ),
+    tool!(
+        notifications_log,
+        RunArgs,
+        "Read the run's event-notification delivery log (what webhooks were sent for puts, deletes, completed uploads)."
+    ),
+    tool!(
+        requests_log,
+        RunArgs,
+        "Read the run's recent request log: method, path, S3 operation, status, time and request ids."
+    ),
+    tool!(
+        chaos_set,
+        ChaosArgs,
+        "Inject faults into the run (errors, latency) with rules or a preset, as the chaos admin route takes them."
+    ),
+    tool!(
+        chaos_clear,
+        RunArgs,
+        "Remove every fault rule of the run."
+    ),
+    tool!(
+        reset_run,
+        RunArgs,
+        "Empty a run: delete all its buckets and objects."
+    ),
+];
 
 #[cfg(test)]
 mod tests {

@@ -352,13 +352,19 @@ impl Run {
 
     /// Creates a bucket in `region` (or S3's `EU` alias of eu-west-1).
     pub fn create_bucket(&self, name: &str, region: &str) -> Created {
+        self.create_bucket_at(name, region, self.clock.now())
+    }
+
+    /// `create_bucket` with the creation instant given (a run imported from an export keeps
+    /// its buckets' creation dates).
+    pub fn create_bucket_at(&self, name: &str, region: &str, created: Millis) -> Created {
         let mut buckets = self.buckets.write();
         if let Some(existing) = buckets.get(name) {
             return Created::AlreadyOwned {
                 region: existing.region.clone(),
             };
         }
-        let mut bucket = Bucket::new(name, region, self.clock.now());
+        let mut bucket = Bucket::new(name, region, created);
         if let Some(j) = &self.journal {
             bucket.journal = Some(j.clone());
             j.bucket(&bucket, &bucket.state.lock());

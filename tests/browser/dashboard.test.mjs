@@ -155,6 +155,7 @@ test("a browser's visit to / lands on the dashboard, and its assets stay within 
   }
   for (const f of ["app.js", "runs.js", "bucket.js", "object.js", "clock.js", "activity.js", "style.css"]) assert.ok(seen.has(f), f);
   const gz = [...seen.values()].reduce((n, b) => n + zlib.gzipSync(b, { level: 9 }).length, 0);
+  console.log(`dashboard assets: ${gz} bytes gzipped`);
   assert.ok(gz <= 200 * 1024, `assets are ${gz} bytes gzipped`);
 });
 
@@ -168,6 +169,7 @@ test("the runs page renders within 300 ms and creates a run from a preset", asyn
     times.push(await page.evaluate(() => performance.getEntriesByName("s3twin:runs-rendered")[0]?.startTime));
   }
   const rendered = times.sort((a, b) => a - b)[1];
+  console.log(`runs page first render: ${times.map((t) => t?.toFixed(1)).join(", ")} ms (median ${rendered?.toFixed(1)})`);
   assert.ok(rendered !== undefined && rendered <= 300, `first render of the runs page at ${times} ms`);
   const row = page.locator(`tr[data-run="${run}"]`);
   assert.match(await row.innerText(), /\b2\b/); // its two buckets

@@ -191,6 +191,18 @@ async fn public_read_policy_and_block_public_access() {
             .0,
         403
     );
+    // A missing key is 403 to who may not list the bucket (GetObject's rule), 404 to the owner.
+    let (status, text) = anonymous(&t, "GET", &format!("/t/{run}/{b}/absent")).await;
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("<Code>AccessDenied</Code>"), "{text}");
+    let err = owner
+        .get_object()
+        .bucket(&b)
+        .key("absent")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_parts(&err), ("NoSuchKey".to_string(), 404));
     let status = owner
         .get_bucket_policy_status()
         .bucket(&b)

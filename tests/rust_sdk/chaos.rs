@@ -300,25 +300,7 @@ async fn preset_503_restore_refuses_every_restore() {
 
 async fn expire_in_two_days(c: &aws_sdk_s3::Client) -> String {
     let b = new_bucket(c, "early").await;
-    c.put_bucket_lifecycle_configuration()
-        .bucket(&b)
-        .lifecycle_configuration(
-            BucketLifecycleConfiguration::builder()
-                .rules(
-                    LifecycleRule::builder()
-                        .id("two-days")
-                        .status(ExpirationStatus::Enabled)
-                        .filter(LifecycleRuleFilter::builder().prefix("").build())
-                        .expiration(LifecycleExpiration::builder().days(2).build())
-                        .build()
-                        .expect("rule"),
-                )
-                .build()
-                .expect("cfg"),
-        )
-        .send()
-        .await
-        .expect("lifecycle");
+    put_expiration_rule(c, &b, "two-days", "", 2).await;
     put(c, &b, "k", b"x").await;
     b
 }

@@ -663,3 +663,30 @@ pub fn b64(d: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(d)
 }
+
+/// A lifecycle configuration of one rule expiring `prefix` after `days` days.
+pub async fn put_expiration_rule(c: &Client, bucket: &str, id: &str, prefix: &str, days: i32) {
+    use aws_sdk_s3::types::{
+        BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
+        LifecycleRuleFilter,
+    };
+    c.put_bucket_lifecycle_configuration()
+        .bucket(bucket)
+        .lifecycle_configuration(
+            BucketLifecycleConfiguration::builder()
+                .rules(
+                    LifecycleRule::builder()
+                        .id(id)
+                        .filter(LifecycleRuleFilter::builder().prefix(prefix).build())
+                        .status(ExpirationStatus::Enabled)
+                        .expiration(LifecycleExpiration::builder().days(days).build())
+                        .build()
+                        .expect("rule"),
+                )
+                .build()
+                .expect("config"),
+        )
+        .send()
+        .await
+        .expect("put lifecycle");
+}

@@ -190,35 +190,12 @@ async fn out_of_range_lifecycle_numbers_are_refused_and_nothing_expires() {
     assert_eq!(get_bytes(&t.client, &b, "logs/a").await, b"precious");
 }
 
-async fn put_expiration_rule(t: &Twin, bucket: &str, id: &str, prefix: &str, days: i32) {
-    t.client
-        .put_bucket_lifecycle_configuration()
-        .bucket(bucket)
-        .lifecycle_configuration(
-            BucketLifecycleConfiguration::builder()
-                .rules(
-                    LifecycleRule::builder()
-                        .id(id)
-                        .filter(LifecycleRuleFilter::builder().prefix(prefix).build())
-                        .status(ExpirationStatus::Enabled)
-                        .expiration(LifecycleExpiration::builder().days(days).build())
-                        .build()
-                        .expect("rule"),
-                )
-                .build()
-                .expect("config"),
-        )
-        .send()
-        .await
-        .expect("put lifecycle");
-}
-
 #[tokio::test]
 async fn expiry_beyond_year_9999_is_no_expiry_and_no_panic() {
     let t = Twin::start().await;
     for days in [i32::MAX, 3_000_000] {
         let b = new_bucket(&t.client, "lcfar").await;
-        put_expiration_rule(&t, &b, "far", "far/", days).await;
+        put_expiration_rule(&t.client, &b, "far", "far/", days).await;
         let out = t
             .client
             .put_object()
@@ -255,10 +232,10 @@ async fn a_replaced_lifecycle_document_takes_effect_at_once() {
         h.and_then(|v| v.split("rule-id=\"").nth(1))
             .map(|r| r.trim_end_matches('"').to_string())
     };
-    put_expiration_rule(&t, &b, "first", "a/", 5).await;
+    put_expiration_rule(&t.client, &b, "first", "a/", 5).await;
     let out = head(&t.client, &b, "a/x").await;
     assert_eq!(rule_of(out.expiration()).as_deref(), Some("first"));
-    put_expiration_rule(&t, &b, "second", "a/", 7).await;
+    put_expiration_rule(&t.client, &b, "second", "a/", 7).await;
     let out = head(&t.client, &b, "a/x").await;
     assert_eq!(rule_of(out.expiration()).as_deref(), Some("second"));
     t.client

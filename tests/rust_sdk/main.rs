@@ -14,6 +14,7 @@ mod chaos;
 mod cors;
 mod dashboard;
 mod encryption;
+mod export;
 mod fidelity;
 mod hardening;
 mod integrity;

@@ -133,3 +133,48 @@ async fn mcp_tools_work_in_an_enforcing_run() {
     assert_eq!(got["isError"], false, "{got}");
     assert!(text_of(&got).contains("signed by a tool"), "{got}");
 }
+
+/// `run_export` answers the export route's document, which the `seed` tool takes back.
+#[tokio::test]
+async fn mcp_run_export_replays_through_the_seed_tool() {
+    let t = Twin::start().await;
+    create_run(&t, "mcp-exp", json!({"seed": "invoice-store"})).await;
+    let result = call_tool(
+        &t,
+        "run_export",
+        json!({"runId": "mcp-exp", "maxBodyBytes": 64}),
+    )
+    .await;
+    assert_ne!(result["isError"], true, "{result}");
+    let doc: Value = serde_json::from_str(text_of(&result)).expect("a JSON document");
+    let objects = doc["buckets"][0]["objects"].as_array().expect("objects");
+    assert_eq!(objects.len(), 3);
+    // The sample PDFs are over 64 bytes: left out, with their size.
+    assert!(objects
+        .iter()
+        .all(|o| o["bodyOmitted"] == json!(true) && o["size"].as_u64() > Some(64)));
+    let result = call_tool(&t, "seed", json!({"runId": "mcp-exp-copy", "seed": doc})).await;
+    assert_ne!(result["isError"], true, "{result}");
+    let (a, b) = (run_client(&t, "mcp-exp"), run_client(&t, "mcp-exp-copy"));
+    let key = "2026/inv-001.pdf";
+    let (x, y) = (
+        a.head_object()
+            .bucket("invoices")
+            .key(key)
+            .send()
+            .await
+            .expect("head"),
+        b.head_object()
+            .bucket("invoices")
+            .key(key)
+            .send()
+            .await
+            .expect("head"),
+    );
+    assert_eq!(x.e_tag(), y.e_tag());
+    assert_eq!(x.content_length(), y.content_length());
+    assert_eq!(x.last_modified(), y.last_modified());
+    assert_eq!(x.metadata(), y.metadata());
+    let result = call_tool(&t, "run_export", json!({"runId": "no-such-run"})).await;
+    assert_eq!(result["isError"], true, "{result}");
+}

@@ -583,25 +583,7 @@ async fn lifecycle_expiration_and_restores_raise_events_on_the_run_clock() {
     let rx = Receiver::start(vec![]).await;
     hook(&t, "ev-l", QUEUE, &rx.url).await;
     let b = new_bucket(&c, "evl").await;
-    c.put_bucket_lifecycle_configuration()
-        .bucket(&b)
-        .lifecycle_configuration(
-            BucketLifecycleConfiguration::builder()
-                .rules(
-                    LifecycleRule::builder()
-                        .id("tmp")
-                        .status(ExpirationStatus::Enabled)
-                        .filter(LifecycleRuleFilter::builder().prefix("tmp/").build())
-                        .expiration(LifecycleExpiration::builder().days(1).build())
-                        .build()
-                        .expect("rule"),
-                )
-                .build()
-                .expect("lifecycle"),
-        )
-        .send()
-        .await
-        .expect("lifecycle");
+    put_expiration_rule(&c, &b, "tmp", "tmp/", 1).await;
     configure(
         &c,
         &b,
@@ -1024,25 +1006,7 @@ async fn lifecycle_expiry_in_a_versioned_bucket_creates_a_marker_event() {
     hook(&t, "ev-m", QUEUE, &rx.url).await;
     let b = new_bucket(&c, "evm").await;
     set_versioning(&c, &b, BucketVersioningStatus::Enabled).await;
-    c.put_bucket_lifecycle_configuration()
-        .bucket(&b)
-        .lifecycle_configuration(
-            BucketLifecycleConfiguration::builder()
-                .rules(
-                    LifecycleRule::builder()
-                        .id("all")
-                        .status(ExpirationStatus::Enabled)
-                        .filter(LifecycleRuleFilter::builder().prefix("").build())
-                        .expiration(LifecycleExpiration::builder().days(1).build())
-                        .build()
-                        .expect("rule"),
-                )
-                .build()
-                .expect("lifecycle"),
-        )
-        .send()
-        .await
-        .expect("lifecycle");
+    put_expiration_rule(&c, &b, "all", "", 1).await;
     configure(
         &c,
         &b,

@@ -401,3 +401,48 @@ async fn urls_the_server_hands_out_over_tls_are_https() {
     server.stop().await.ok();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn requests_over_tls_are_secure_transport_for_policies() {
+    let dir = temp_dir("tls-policy");
+    let server = S3Server::builder()
+        .port(0)
+        .tls(&dir)
+        .auth(s3twin::auth::identity::AuthMode::Enforce)
+        .build();
+    server.start().await.expect("server starts");
+    let ca = std::fs::read(server.ca_file().expect("a generated CA")).expect("CA file");
+    let c = https_client(&server.endpoint(), &ca);
+    let bucket = new_bucket(&c, "tls-policy").await;
+    put(&c, &bucket, "k", b"v").await;
+    let deny_when = |secure: &str| {
+        serde_json::json!({ "Statement": [{ "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+            "Resource": format!("arn:aws:s3:::{bucket}/*"),
+            "Condition": {"Bool": {"aws:SecureTransport": secure}} }] })
+        .to_string()
+    };
+    // AWS's "allow TLS requests only" policy lets an HTTPS request in…
+    c.put_bucket_policy()
+        .bucket(&bucket)
+        .policy(deny_when("false"))
+        .send()
+        .await
+        .expect("policy");
+    assert_eq!(get_bytes(&c, &bucket, "k").await, b"v");
+    // …because the key is really "true" (not merely absent): denying "true" denies it.
+    c.put_bucket_policy()
+        .bucket(&bucket)
+        .policy(deny_when("true"))
+        .send()
+        .await
+        .expect("policy");
+    let err = c
+        .get_object()
+        .bucket(&bucket)
+        .key("k")
+        .send()
+        .await
+        .expect_err("denied over TLS");
+    assert_eq!(error_parts(&err), ("AccessDenied".to_string(), 403));
+    server.stop().await.expect("stops");
+}

@@ -302,3 +302,118 @@ async fn website_endpoint_answers_cors_preflights() {
         Some("http://app.example")
     );
 }
+
+/// One website request for a run: `Host: {bucket}.s3-website.localhost`, path `/t/{run}…`.
+async fn run_site(t: &Twin, run: &str, bucket: &str, path: &str) -> (u16, String) {
+    site(t, "GET", bucket, &format!("/t/{run}{path}"), "").await
+}
+
+#[tokio::test]
+async fn enforced_runs_serve_only_what_anonymous_readers_may_read() {
+    let t = Twin::start().await;
+    let run = enforcing_run(&t, "site-auth").await;
+    let owner = run_client(&t, &run);
+    let b = new_bucket(&owner, "site").await;
+    owner
+        .delete_public_access_block()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("delete bpa");
+    let website = aws_sdk_s3::types::WebsiteConfiguration::builder()
+        .index_document(
+            aws_sdk_s3::types::IndexDocument::builder()
+                .suffix("index.html")
+                .build()
+                .expect("index"),
+        )
+        .error_document(
+            aws_sdk_s3::types::ErrorDocument::builder()
+                .key("error.html")
+                .build()
+                .expect("error"),
+        )
+        .build();
+    owner
+        .put_bucket_website()
+        .bucket(&b)
+        .website_configuration(website)
+        .send()
+        .await
+        .expect("website");
+    for (key, text) in [
+        ("index.html", "<h1>home</h1>"),
+        ("error.html", "<p>oops</p>"),
+        ("private/index.html", "<p>secret</p>"),
+    ] {
+        owner
+            .put_object()
+            .bucket(&b)
+            .key(key)
+            .content_type("text/html")
+            .body(text.as_bytes().to_vec().into())
+            .send()
+            .await
+            .expect("put");
+    }
+
+    // Nothing public yet: 403 AccessDenied as an HTML page; the error document is not
+    // readable either.
+    let (status, text) = run_site(&t, &run, &b, "/").await;
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("<li>Code: AccessDenied</li>"), "{text}");
+    assert!(
+        text.contains("Custom Error Document</h3>\n<ul>\n<li>Code: AccessDenied</li>"),
+        "{text}"
+    );
+
+    // A policy letting anyone read everything but private/: the index is served, a private
+    // page and a missing one are 403 (no s3:ListBucket), answered with the error document.
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            { "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+              "Resource": format!("arn:aws:s3:::{b}/*") },
+            { "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+              "Resource": format!("arn:aws:s3:::{b}/private/*") }
+        ]
+    });
+    owner
+        .put_bucket_policy()
+        .bucket(&b)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .expect("policy");
+    let (status, text) = run_site(&t, &run, &b, "/").await;
+    assert_eq!((status, body(&text)), (200, "<h1>home</h1>"), "{text}");
+    for path in ["/private/", "/absent.html"] {
+        let (status, text) = run_site(&t, &run, &b, path).await;
+        assert_eq!(
+            (status, body(&text)),
+            (403, "<p>oops</p>"),
+            "{path}: {text}"
+        );
+    }
+
+    // With s3:ListBucket granted too, a missing page is 404.
+    let mut listing = policy.clone();
+    listing["Statement"]
+        .as_array_mut()
+        .expect("statements")
+        .push(
+            serde_json::json!({ "Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket",
+            "Resource": format!("arn:aws:s3:::{b}") }),
+        );
+    owner
+        .put_bucket_policy()
+        .bucket(&b)
+        .policy(listing.to_string())
+        .send()
+        .await
+        .expect("policy");
+    let (status, text) = run_site(&t, &run, &b, "/absent.html").await;
+    assert_eq!((status, body(&text)), (404, "<p>oops</p>"), "{text}");
+    let (status, _) = run_site(&t, &run, &b, "/private/").await;
+    assert_eq!(status, 403);
+}

@@ -1,7 +1,7 @@
 //! A minimal S3-over-HTTP/1.1 client: one hyper connection per worker, reconnecting when the
 //! server closes it (some peers answer `Connection: close` to every request). Requests are
-//! unsigned, path-style, to 127.0.0.1 only; a fixed fake `Authorization` header is sent to the
-//! peers that want one to be present.
+//! path-style, to 127.0.0.1 only; unsigned, with a fixed fake `Authorization` header for the
+//! peers that want one to be present, or signed (SigV4) for the peer that verifies them.
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, StatusCode};
@@ -22,9 +22,18 @@ use tokio::net::TcpStream;
 #[derive(Debug, Clone)]
 pub struct Target {
     pub addr: SocketAddr,
+    pub auth: Auth,
+}
+
+/// How requests are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    None,
     /// A syntactically valid SigV4 header with a dummy signature, for peers that only check
     /// that one is present.
-    pub auth: Option<&'static str>,
+    Fake,
+    /// Really signed (SigV4, UNSIGNED-PAYLOAD) with this access key and secret.
+    SigV4(&'static str, &'static str),
 }
 
 pub const FAKE_SIGV4: &str = "AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=0000000000000000000000000000000000000000000000000000000000000000";
@@ -187,11 +196,30 @@ impl Conn {
             .method(method.clone())
             .uri(path)
             .header("host", &self.host);
-        if let Some(auth) = self.target.auth {
-            b = b
-                .header("authorization", auth)
-                .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
-                .header("x-amz-date", "20260101T000000Z");
+        match self.target.auth {
+            Auth::None => {}
+            Auth::Fake => {
+                b = b
+                    .header("authorization", FAKE_SIGV4)
+                    .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
+                    .header("x-amz-date", "20260101T000000Z");
+            }
+            Auth::SigV4(key, secret) => {
+                let date = crate::sigv4::amz_date();
+                let authorization = crate::sigv4::authorization(
+                    key,
+                    secret,
+                    method.as_str(),
+                    path,
+                    &self.host,
+                    &date,
+                    headers,
+                );
+                b = b
+                    .header("authorization", authorization)
+                    .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
+                    .header("x-amz-date", date);
+            }
         }
         if method == Method::PUT || method == Method::POST {
             b = b.header("content-length", len.to_string());

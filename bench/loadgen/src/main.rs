@@ -12,6 +12,7 @@ mod digest;
 mod peers;
 mod report;
 mod scenarios;
+mod sigv4;
 
 use peers::{Paths, Peer};
 use scenarios::{Bench, Plan};

@@ -1,7 +1,7 @@
 //! The servers under test: how to start each, when it is ready, how much memory and CPU its
 //! process tree uses, and how to stop it (by process group, i.e. by its PID).
 
-use crate::client::FAKE_SIGV4;
+use crate::client::{Auth, FAKE_SIGV4};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -16,14 +16,17 @@ pub enum Peer {
     S3twin,
     /// s3twin with `--data-dir` (journal and body files in the scenario's data directory).
     S3twinDisk,
+    /// s3twin with `--auth enforce`: every request's signature verified and authorized.
+    S3twinEnforce,
     Moto,
     S3rver,
     S3sFs,
 }
 
-pub const ALL: [Peer; 5] = [
+pub const ALL: [Peer; 6] = [
     Peer::S3twin,
     Peer::S3twinDisk,
+    Peer::S3twinEnforce,
     Peer::Moto,
     Peer::S3rver,
     Peer::S3sFs,
@@ -59,6 +62,7 @@ impl Peer {
         match self {
             Peer::S3twin => "s3twin",
             Peer::S3twinDisk => "s3twin-disk",
+            Peer::S3twinEnforce => "s3twin-enforce",
             Peer::Moto => "moto",
             Peer::S3rver => "s3rver",
             Peer::S3sFs => "s3s-fs",
@@ -71,18 +75,20 @@ impl Peer {
 
     /// moto refuses anonymous reads of private objects; any well-formed header will do.
     /// s3rver and s3s-fs (started without keys) serve anonymous requests and reject
-    /// signatures they cannot verify, so they get none.
-    pub fn auth(self) -> Option<&'static str> {
+    /// signatures they cannot verify, so they get none. s3twin-enforce verifies signatures:
+    /// its requests are signed as the default identity.
+    pub fn auth(self) -> Auth {
         match self {
-            Peer::Moto => Some(FAKE_SIGV4),
-            _ => None,
+            Peer::Moto => Auth::Fake,
+            Peer::S3twinEnforce => Auth::SigV4("parlel", "parlel"),
+            _ => Auth::None,
         }
     }
 
     /// What the readiness probe asks for.
     pub fn probe_path(self) -> &'static str {
         match self {
-            Peer::S3twin | Peer::S3twinDisk => "/_s3twin/health",
+            Peer::S3twin | Peer::S3twinDisk | Peer::S3twinEnforce => "/_s3twin/health",
             _ => "/",
         }
     }
@@ -94,7 +100,7 @@ impl Peer {
 
     pub fn installed(self, paths: &Paths) -> Result<(), String> {
         let p = match self {
-            Peer::S3twin | Peer::S3twinDisk => paths.s3twin(),
+            Peer::S3twin | Peer::S3twinDisk | Peer::S3twinEnforce => paths.s3twin(),
             Peer::Moto => paths.moto(),
             Peer::S3rver => paths.s3rver(),
             Peer::S3sFs => paths.s3s_fs(),
@@ -112,9 +118,12 @@ impl Peer {
     fn command(self, paths: &Paths, port: u16, data: Option<&Path>) -> Command {
         let port = port.to_string();
         match self {
-            Peer::S3twin => {
+            Peer::S3twin | Peer::S3twinEnforce => {
                 let mut c = Command::new(paths.s3twin());
                 c.args(["--host", "127.0.0.1", "--port", &port]);
+                if self == Peer::S3twinEnforce {
+                    c.args(["--auth", "enforce"]);
+                }
                 c.env("RUST_LOG", "warn");
                 c
             }
@@ -152,7 +161,7 @@ impl Peer {
 
     pub fn version(self, paths: &Paths) -> String {
         let out = match self {
-            Peer::S3twin | Peer::S3twinDisk => {
+            Peer::S3twin | Peer::S3twinDisk | Peer::S3twinEnforce => {
                 Command::new(paths.s3twin()).arg("--version").output()
             }
             Peer::Moto => Command::new(paths.python())
@@ -174,7 +183,9 @@ impl Peer {
     /// What it takes on disk: the binary for the Rust servers, the installed tree for the others.
     pub fn footprint(self, paths: &Paths) -> (String, u64) {
         match self {
-            Peer::S3twin | Peer::S3twinDisk => ("binary".into(), file_size(&paths.s3twin())),
+            Peer::S3twin | Peer::S3twinDisk | Peer::S3twinEnforce => {
+                ("binary".into(), file_size(&paths.s3twin()))
+            }
             Peer::S3sFs => ("binary".into(), file_size(&paths.s3s_fs())),
             Peer::Moto => ("venv".into(), dir_size(&paths.bench.join(".venv"))),
             Peer::S3rver => (
@@ -512,9 +523,9 @@ fn probe_until_ready(
             server.peer.probe_path(),
             server.addr
         );
-        if let Some(a) = server.peer.auth() {
+        if server.peer.auth() == Auth::Fake {
             r.push_str(&format!(
-                "Authorization: {a}\r\nx-amz-content-sha256: UNSIGNED-PAYLOAD\r\nx-amz-date: 20260101T000000Z\r\n"
+                "Authorization: {FAKE_SIGV4}\r\nx-amz-content-sha256: UNSIGNED-PAYLOAD\r\nx-amz-date: 20260101T000000Z\r\n"
             ));
         }
         r.push_str("\r\n");

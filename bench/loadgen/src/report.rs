@@ -237,11 +237,11 @@ pub fn targets(run: &Run) -> Vec<TargetCheck> {
             let mine = v(&id);
             let mut parts = Vec::new();
             let mut met = mine.map(|_| true);
-            // s3twin's own --data-dir column has targets of its own (below).
+            // s3twin's own columns (--data-dir, --auth enforce) have targets of their own.
             for (q, _) in run
                 .peers
                 .iter()
-                .filter(|(q, _)| *q != p && *q != Peer::S3twinDisk)
+                .filter(|(q, _)| *q != p && *q != Peer::S3twinDisk && *q != Peer::S3twinEnforce)
             {
                 let need = if *q == Peer::Moto { 20.0 } else { 1.5 };
                 match (mine, value(run, *q, &id)) {
@@ -298,6 +298,26 @@ pub fn targets(run: &Run) -> Vec<TargetCheck> {
                 ),
                 measured: format!("{} ops/s: {}", num(d), parts.join(", ")),
                 met: Some(met),
+            });
+        }
+    }
+    // Enforce mode (signatures verified, requests authorized) costs at most 30 %.
+    for op in ["put", "get"] {
+        for c in [1, 64] {
+            let id = format!("small.{op}.c{c}.ops");
+            let kept = match (v(&id), value(run, Peer::S3twinEnforce, &id)) {
+                (Some(a), Some(b)) if a > 0.0 => Some(b / a),
+                _ => None,
+            };
+            out.push(TargetCheck {
+                target: format!(
+                    "4 KiB {} ops/s, {c} conn., with --auth enforce: ≥ 0.7× without",
+                    op.to_uppercase()
+                ),
+                measured: kept
+                    .map(|k| format!("{} of s3twin's", ratio(k)))
+                    .unwrap_or_else(|| "–".into()),
+                met: kept.map(|k| k >= 0.7),
             });
         }
     }

@@ -5,6 +5,8 @@ what the tools did and said."""
 import base64
 import json
 import os
+import subprocess
+import threading
 import urllib.request
 
 import anyio
@@ -23,6 +25,7 @@ ALL_TOOLS = SEED_TOOLS | {
     "s3twin_spawn_run", "s3_get", "s3_head", "s3_delete", "s3_list_buckets",
     "s3_list_versions", "s3_presign", "s3_put_lifecycle", "clock_get", "clock_advance",
     "seed", "reset_run", "notifications_log", "requests_log", "chaos_set", "chaos_clear",
+    "run_export",
 }
 
 
@@ -258,3 +261,182 @@ def test_streamable_http_refuses_foreign_hosts():
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(req)
     assert e.value.code == 403
+
+
+# Raw JSON-RPC: the protocol's own errors, which an SDK client never provokes.
+
+MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+
+
+def rpc(body, headers=None, method="POST"):
+    """(status, headers, parsed JSON or raw bytes) of one request to /_s3twin/mcp."""
+    data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+    req = urllib.request.Request(f"{ENDPOINT}/_s3twin/mcp", data=data, method=method,
+                                 headers=MCP_HEADERS if headers is None else headers)
+    try:
+        with urllib.request.urlopen(req) as resp:
+            status, head, raw = resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as e:
+        status, head, raw = e.code, e.headers, e.read()
+    try:
+        return status, head, json.loads(raw)
+    except ValueError:
+        return status, head, raw
+
+
+def request(method, params=None, id=1):
+    msg = {"jsonrpc": "2.0", "id": id, "method": method}
+    if params is not None:
+        msg["params"] = params
+    return msg
+
+
+def initialize(version):
+    return request("initialize", {"protocolVersion": version, "capabilities": {},
+                                  "clientInfo": {"name": "raw", "version": "1"}})
+
+
+def test_http_lifecycle_and_version_negotiation():
+    for version in ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"):
+        status, head, body = rpc(initialize(version))
+        assert (status, head["Content-Type"]) == (200, "application/json"), body
+        result = body["result"]
+        assert result["protocolVersion"] == version
+        assert result["capabilities"] == {"tools": {}}
+        assert result["serverInfo"]["name"] == "s3twin" and result["serverInfo"]["version"]
+        assert "s3twin_spawn_run" in result["instructions"]
+    # A version the server does not know: it offers its newest.
+    assert rpc(initialize("2099-01-01"))[2]["result"]["protocolVersion"] == "2025-11-25"
+    status, _, body = rpc(request("ping", id="p-1"))
+    assert (status, body) == (200, {"jsonrpc": "2.0", "id": "p-1", "result": {}})
+    # Notifications and responses: 202, no body.
+    for message in ({"jsonrpc": "2.0", "method": "notifications/initialized"},
+                    {"jsonrpc": "2.0", "id": 9, "result": {}}):
+        status, _, body = rpc(message)
+        assert (status, body) == (202, b""), message
+    tools = rpc(request("tools/list"))[2]["result"]["tools"]
+    assert [t["name"] for t in tools] == sorted(ALL_TOOLS)
+    put = next(t for t in tools if t["name"] == "s3_put")["inputSchema"]
+    assert put["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert put["additionalProperties"] is False and put["required"] == ["bucket", "key"]
+    assert "title" not in put and put["properties"]["metadata"]["type"] == ["object", "null"]
+
+
+def test_http_jsonrpc_errors():
+    status, _, body = rpc(b'{"jsonrpc": "2.0", "id": 1, "method": ')
+    assert status == 400 and body["id"] is None and body["error"]["code"] == -32700, body
+    # Deeper than serde_json's 128 levels: a parse error, not a crash.
+    status, _, body = rpc(b"[" * 100_000)
+    assert status == 400 and body["error"]["code"] == -32700, body
+    status, _, body = rpc(request("resources/list", id=7))
+    assert status == 200 and body["id"] == 7 and body["error"]["code"] == -32601, body
+    body = rpc(request("tools/call", {"name": "no_such_tool", "arguments": {}}, id=8))[2]
+    assert (body["id"], body["error"]["code"], body["error"]["message"]) == (8, -32602, "tool not found")
+    for params in (None, {"arguments": {}}, {"name": "s3_list", "arguments": "bucket"}):
+        body = rpc(request("tools/call", params, id=9))[2]
+        assert body["error"]["code"] == -32602, (params, body)
+    for message in ({"id": 3, "method": "ping"}, {"jsonrpc": "2.0", "id": None, "method": "ping"},
+                    {"jsonrpc": "2.0", "id": 3, "method": 5}, "ping"):
+        status, _, body = rpc(message)
+        assert status == 400 and body["error"]["code"] == -32600, (message, body)
+    # Wrong argument types are tool errors the model can read, as missing ones are.
+    body = rpc(request("tools/call", {"name": "s3_list", "arguments": {"bucket": 5}}))[2]
+    assert body["result"]["isError"] is True
+    assert "invalid type: integer `5`, expected a string" in body["result"]["content"][0]["text"]
+
+
+def test_http_batches_follow_the_protocol_version():
+    batch = [request("ping", id=1), {"jsonrpc": "2.0", "method": "notifications/initialized"},
+             request("nope", id=2)]
+    # Without MCP-Protocol-Version the client is taken to speak 2025-03-26, which has batches.
+    for headers in (MCP_HEADERS, {**MCP_HEADERS, "MCP-Protocol-Version": "2025-03-26"}):
+        status, _, body = rpc(batch, headers)
+        assert status == 200 and isinstance(body, list), body
+        assert {a["id"]: ("result" in a, a.get("error", {}).get("code")) for a in body} == {
+            1: (True, None), 2: (False, -32601)}
+    status, _, body = rpc([{"jsonrpc": "2.0", "method": "notifications/initialized"}])
+    assert (status, body) == (202, b"")
+    assert rpc([])[2]["error"]["code"] == -32600
+    # Inside a batch an error is one answer among others: the batch itself is answered 200.
+    status, _, body = rpc([initialize("2025-03-26")])
+    assert status == 200 and body[0]["error"]["code"] == -32600, body
+    # 2025-06-18 removed batches.
+    status, _, body = rpc(batch, {**MCP_HEADERS, "MCP-Protocol-Version": "2025-06-18"})
+    assert status == 400 and body["error"]["code"] == -32600 and body["id"] is None, body
+
+
+def test_http_transport_refusals():
+    status, head, _ = rpc(None, {"Accept": "text/event-stream"}, method="GET")
+    assert (status, head["Allow"]) == (405, "POST")
+    ping = request("ping")
+    assert rpc(ping, {"Content-Type": "application/json", "Accept": "application/json"})[0] == 406
+    assert rpc(ping, {**MCP_HEADERS, "Accept": "application/json, text/event-stream;q=0"})[0] == 406
+    assert rpc(ping, {**MCP_HEADERS, "Content-Type": "text/plain"})[0] == 415
+    status, _, body = rpc(ping, {**MCP_HEADERS, "MCP-Protocol-Version": "1999-01-01"})
+    assert status == 400 and b"Unsupported MCP-Protocol-Version: 1999-01-01" in body
+    assert rpc(ping, {**MCP_HEADERS, "MCP-Protocol-Version": "2025-06-18"})[2]["result"] == {}
+    # initialize names its version in the body; a header that says otherwise is refused.
+    status, _, body = rpc(initialize("2025-06-18"), {**MCP_HEADERS, "MCP-Protocol-Version": "2025-03-26"})
+    assert status == 400 and body["error"]["code"] == -32600, body
+    big = json.dumps(request("tools/call", {"name": "seed", "arguments": {"seed": "x" * (8 << 20)}}))
+    assert rpc(big.encode())[0] == 413
+
+
+def test_stdio_jsonrpc_errors():
+    """Raw lines to `s3twin mcp`: every bad line gets its error, and the session goes on."""
+    proc = subprocess.Popen([BIN, "mcp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    # A line left unanswered would block readline: the watchdog ends the server, so the
+    # read returns empty and the test fails instead of hanging.
+    watchdog = threading.Timer(60, proc.kill)
+    watchdog.start()
+
+    def send(line, answered=True):
+        proc.stdin.write(line if isinstance(line, bytes) else json.dumps(line).encode())
+        proc.stdin.write(b"\n")
+        proc.stdin.flush()
+        return json.loads(proc.stdout.readline()) if answered else None
+
+    try:
+        # Before initialize the newest version is assumed: no batches.
+        assert send([request("ping")])["error"]["code"] == -32600
+        init = send(initialize("2025-03-26"))
+        assert init["result"]["protocolVersion"] == "2025-03-26"
+        send({"jsonrpc": "2.0", "method": "notifications/initialized"}, answered=False)
+        cut = send(b'{"jsonrpc": "2.0", "id": 1, ')
+        assert cut["id"] is None and cut["error"]["code"] == -32700, cut
+        bad = send(b"not json")
+        assert bad["id"] is None and bad["error"]["code"] == -32700
+        assert send({"foo": 1})["error"]["code"] == -32600
+        assert send(request("nope/nope", id=5))["error"]["code"] == -32601
+        assert send(request("tools/call", {"name": "nope"}, id=6))["error"]["code"] == -32602
+        # 2025-03-26 has batches.
+        answers = send([request("ping", id=7), request("ping", id=8)])
+        assert sorted(a["id"] for a in answers) == [7, 8]
+        # A line over 8 MiB is skipped whole and answered; the next one is read as usual.
+        long = send(b'{"jsonrpc":"2.0","id":9,"method":"ping","params":{"x":"' + b"a" * (8 << 20) + b'"}}')
+        assert long["id"] is None and long["error"]["code"] == -32600
+        assert send(request("ping", id=10)) == {"jsonrpc": "2.0", "id": 10, "result": {}}
+        assert send(b"[" * 100_000)["error"]["code"] == -32700
+    finally:
+        proc.stdin.close()
+        code = proc.wait(timeout=30)
+        watchdog.cancel()
+    assert code == 0
+
+
+def test_the_sdks_default_client_connects_over_both_transports():
+    """`mcp.Client` (mode "auto") probes `server/discover` first; s3twin answers it as an
+    unknown method (stdio) or refuses its 2026-07-28 header (HTTP), and the client falls back
+    to the initialize handshake at 2025-11-25."""
+    from mcp import Client
+
+    async def main():
+        for target in (f"{ENDPOINT}/_s3twin/mcp", StdioServerParameters(command=BIN, args=["mcp"])):
+            async with Client(target) as client:
+                assert client.session.initialize_result.protocol_version == "2025-11-25"
+                assert {t.name for t in (await client.list_tools()).tools} == ALL_TOOLS
+                listed = await client.call_tool("s3_list_buckets", {})
+                assert not listed.is_error and json.loads(listed.content[0].text)["runId"] == "default"
+
+    anyio.run(main)

@@ -657,7 +657,7 @@ describe("bad admin input", () => {
 
   test("seed with an unknown field → 400, no bucket created", async () => {
     const run = await createRun();
-    const res = await run.seed({ buckets: [{ name: "good-one", objects: [{ key: "a", body: "x", size: 1 }] }] });
+    const res = await run.seed({ buckets: [{ name: "good-one", objects: [{ key: "a", body: "x", colour: "red" }] }] });
     assertJsonError(res, 400);
     assert.deepEqual((await run.s3.send(new ListBucketsCommand({}))).Buckets ?? [], []);
   });
@@ -673,6 +673,43 @@ describe("bad admin input", () => {
 });
 
 describe("seeding", () => {
+  test("an exported run imports as a run the SDK cannot tell apart", async () => {
+    const src = await createRun();
+    await src.clockOk({ freeze: true });
+    const b = "js-export";
+    await src.s3.send(new CreateBucketCommand({ Bucket: b }));
+    await src.s3.send(
+      new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: "Enabled" } }),
+    );
+    await src.s3.send(
+      new PutObjectCommand({ Bucket: b, Key: "k", Body: "one", Metadata: { n: "1" }, Tagging: "z=1&a=2" }),
+    );
+    await src.clockOk({ advance: "1h" });
+    await src.s3.send(new PutObjectCommand({ Bucket: b, Key: "k", Body: "two", ContentType: "text/plain" }));
+    await src.s3.send(new DeleteObjectCommand({ Bucket: b, Key: "k" }));
+    const exp = await admin("GET", `/_s3twin/runs/${src.id}/export`);
+    assert.equal(exp.status, 200, exp.text);
+    const copy = await createRun({ seed: exp.json });
+    const state = async (run) => {
+      const v = await run.s3.send(new ListObjectVersionsCommand({ Bucket: b }));
+      const out = [
+        (v.Versions ?? []).map((x) => [x.Key, x.VersionId, x.ETag, x.Size, x.LastModified?.getTime(), x.IsLatest]),
+        (v.DeleteMarkers ?? []).map((m) => [m.Key, m.VersionId, m.IsLatest, m.LastModified?.getTime()]),
+      ];
+      for (const x of v.Versions ?? []) {
+        const h = await run.s3.send(new HeadObjectCommand({ Bucket: b, Key: x.Key, VersionId: x.VersionId }));
+        const g = await run.s3.send(new GetObjectCommand({ Bucket: b, Key: x.Key, VersionId: x.VersionId }));
+        const t = await run.s3.send(new GetObjectTaggingCommand({ Bucket: b, Key: x.Key, VersionId: x.VersionId }));
+        out.push([h.ETag, h.ContentType, h.Metadata, await g.Body.transformToString(), t.TagSet]);
+      }
+      return out;
+    };
+    const original = await state(src);
+    assert.equal(original[0].length, 2);
+    assert.equal(original[1].length, 1);
+    assert.deepEqual(await state(copy), original);
+  });
+
   test("a seed document creates buckets, objects, versioning and lifecycle", async () => {
     const run = await createRun();
     const rules = [
