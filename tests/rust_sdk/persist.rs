@@ -672,3 +672,96 @@ async fn a_mostly_superseded_journal_is_rewritten_at_start() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_run_imported_from_an_export_survives_a_kill_and_restart() {
+    let dir = temp_dir("persist-import");
+    let dir_arg = dir.to_str().expect("utf-8 path").to_string();
+    let (versions_before, settings_before);
+    {
+        let s = Spawned::start(&["--data-dir", &dir_arg]);
+        let (status, _) = admin(&s, "POST", "/_s3twin/runs", r#"{"runId": "orig"}"#).await;
+        assert_eq!(status, 201);
+        let c = client(&format!("{}/t/orig/", s.endpoint()), true);
+        c.create_bucket()
+            .bucket("exp")
+            .send()
+            .await
+            .expect("bucket");
+        c.put_bucket_versioning()
+            .bucket("exp")
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("versioning");
+        for body in [&b"first"[..], b"second"] {
+            c.put_object()
+                .bucket("exp")
+                .key("k")
+                .body(ByteStream::from(body.to_vec()))
+                .send()
+                .await
+                .expect("put");
+        }
+        let (status, _) = admin(
+            &s,
+            "POST",
+            "/_s3twin/clock?runId=orig",
+            r#"{"freeze": true}"#,
+        )
+        .await;
+        assert_eq!(status, 200);
+        let (status, doc) = admin(&s, "GET", "/_s3twin/runs/orig/export", "").await;
+        assert_eq!(status, 200, "{doc}");
+        let body = serde_json::json!({"runId": "copy", "seed": doc}).to_string();
+        let (status, made) = admin(&s, "POST", "/_s3twin/runs", &body).await;
+        assert_eq!(status, 201, "{made}");
+        let copy = client(&format!("{}/t/copy/", s.endpoint()), true);
+        versions_before = copy
+            .list_object_versions()
+            .bucket("exp")
+            .send()
+            .await
+            .expect("versions")
+            .versions()
+            .iter()
+            .map(|v| {
+                (
+                    v.version_id().map(str::to_string),
+                    v.e_tag().map(str::to_string),
+                )
+            })
+            .collect::<Vec<_>>();
+        settings_before = admin(&s, "GET", "/_s3twin/clock?runId=copy", "").await.1;
+        assert_eq!(versions_before.len(), 2);
+    } // killed (SIGKILL), no clean stop
+    let s = Spawned::start(&["--data-dir", &dir_arg]);
+    let copy = client(&format!("{}/t/copy/", s.endpoint()), true);
+    let versions_after = copy
+        .list_object_versions()
+        .bucket("exp")
+        .send()
+        .await
+        .expect("versions after restart")
+        .versions()
+        .iter()
+        .map(|v| {
+            (
+                v.version_id().map(str::to_string),
+                v.e_tag().map(str::to_string),
+            )
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(versions_after, versions_before);
+    assert_eq!(bytes(&copy, "exp", "k", None).await, b"second");
+    let oldest = versions_after[1].0.as_deref();
+    assert_eq!(bytes(&copy, "exp", "k", oldest).await, b"first");
+    // The imported (frozen) clock is the run's setting that was journaled with the seed.
+    let settings_after = admin(&s, "GET", "/_s3twin/clock?runId=copy", "").await.1;
+    assert_eq!(settings_after["now"], settings_before["now"]);
+    assert_eq!(settings_after["frozen"], serde_json::Value::Bool(true));
+}
