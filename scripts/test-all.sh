@@ -19,6 +19,11 @@ echo "== cargo test (unit + aws-sdk-s3 integration)"
 cargo test --locked
 record "cargo test" $?
 
+# --data-dir under SIGKILL: concurrent PUTs and multipart uploads killed at a random moment,
+# restarted, every acknowledged object checked; 20 rounds, 90 s at most (the seed is printed).
+timeout 120 python3 tests/crash/crash_test.py --rounds 20 --seed "${S3TWIN_CRASH_SEED:-$RANDOM}" --budget 90
+record "crash test (--data-dir, kill -9)" $?
+
 log=$(mktemp)
 ./target/release/s3twin --port 0 >"$log" 2>&1 &
 server_pid=$!

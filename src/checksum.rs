@@ -9,7 +9,7 @@ use sha1::Sha1;
 use sha2::Sha256;
 
 /// A checksum algorithm S3 accepts in `x-amz-checksum-*` / `x-amz-sdk-checksum-algorithm`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ChecksumAlgorithm {
     Crc32,
     Crc32c,
@@ -134,7 +134,7 @@ impl ChecksumHasher {
 }
 
 /// Whether a stored checksum covers the whole object or is a checksum of part checksums.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ChecksumType {
     FullObject,
     Composite,
@@ -150,7 +150,7 @@ impl ChecksumType {
 }
 
 /// A checksum kept with an object: algorithm, base64 value, type.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Checksum {
     pub algorithm: ChecksumAlgorithm,
     pub value: String,

@@ -162,6 +162,34 @@ impl Clock {
         Ok(s.now())
     }
 
+    /// What the clock shows, for the journal: (its instant now, frozen, rate).
+    pub fn snapshot(&self) -> (Millis, bool, f64) {
+        let s = self.state.lock();
+        (s.now(), s.frozen_at.is_some(), s.rate)
+    }
+
+    /// A clock restored from `snapshot` taken at real time `real_at`: a frozen one shows the
+    /// same instant, a running one what it would show now had it kept running (never less
+    /// than it showed).
+    pub fn restored(now: Millis, frozen: bool, rate: f64, real_at: Millis) -> Clock {
+        let rate = check_rate(rate).unwrap_or(1.0);
+        let mut s = ClockState {
+            rate,
+            ..ClockState::default()
+        };
+        let now = now.clamp(0, MAX_INSTANT);
+        if frozen {
+            s.frozen_at = Some(now);
+        } else {
+            let elapsed = real_now().saturating_sub(real_at).max(0) as f64 * rate;
+            let at = ((now as f64) + elapsed).min(MAX_INSTANT as f64) as Millis;
+            s.run_from(at);
+        }
+        Clock {
+            state: Mutex::new(s),
+        }
+    }
+
     /// Shows `now` (frozen there, or running from it at `rate`), whatever the clock showed:
     /// only for a run that nothing has read yet (a run recreated from an export, whose
     /// instant may be earlier than real time by now).

@@ -49,6 +49,10 @@ pub struct Config {
     pub users: Vec<crate::auth::identity::UserSpec>,
     /// Serve HTTPS instead of HTTP (`--tls`), with this certificate.
     pub tls: Option<crate::server::tls::Source>,
+    /// Keep state in this directory across restarts (`--data-dir`); `None`: in memory.
+    pub data_dir: Option<std::path::PathBuf>,
+    /// When the data directory's journal is fsynced (`--fsync`).
+    pub fsync: crate::store::persist::Fsync,
 }
 
 impl Config {
@@ -89,6 +93,8 @@ impl Default for Config {
             auth: crate::auth::identity::AuthMode::None,
             users: Vec::new(),
             tls: None,
+            data_dir: None,
+            fsync: crate::store::persist::Fsync::default(),
         }
     }
 }

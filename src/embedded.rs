@@ -21,6 +21,8 @@ pub struct S3Server {
     state: Arc<AppState>,
     running: Mutex<Option<Running>>,
     addr: parking_lot::Mutex<Option<SocketAddr>>,
+    /// Why the data directory could not be opened (then the server does not start).
+    open_error: Option<String>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -156,11 +158,34 @@ impl S3ServerBuilder {
         self
     }
 
+    /// Keeps state in `dir` across restarts (`--data-dir`), with this fsync policy.
+    pub fn data_dir(
+        mut self,
+        dir: impl Into<std::path::PathBuf>,
+        fsync: crate::store::persist::Fsync,
+    ) -> Self {
+        self.config.data_dir = Some(dir.into());
+        self.config.fsync = fsync;
+        self
+    }
+
+    /// The server; a data directory that cannot be used is `start`'s error.
     pub fn build(self) -> S3Server {
+        let (state, open_error) = match AppState::open(self.config.clone()) {
+            Ok(state) => (state, None),
+            Err(e) => (
+                AppState::new(Config {
+                    data_dir: None,
+                    ..self.config
+                }),
+                Some(e),
+            ),
+        };
         S3Server {
-            state: Arc::new(AppState::new(self.config)),
+            state: Arc::new(state),
             running: Mutex::new(None),
             addr: parking_lot::Mutex::new(None),
+            open_error,
         }
     }
 }
@@ -177,6 +202,9 @@ impl S3Server {
 
     /// Binds and starts serving on the current tokio runtime. Starting twice is a no-op.
     pub async fn start(&self) -> io::Result<()> {
+        if let Some(e) = &self.open_error {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, e.clone()));
+        }
         let mut running = self.running.lock().await;
         if running.is_some() {
             return Ok(());
@@ -368,7 +396,9 @@ impl RunHandle {
 
     /// Maps a notification destination ARN to an `http://` webhook URL for this run.
     pub fn set_webhook(&self, arn: &str, url: &str) -> Result<(), String> {
-        self.run.events.set_webhook(arn, url)
+        self.run.events.set_webhook(arn, url)?;
+        self.run.save_settings();
+        Ok(())
     }
 
     /// The run's delivery log (as `GET /_s3twin/notifications` lists it), once `count`
@@ -387,6 +417,7 @@ impl RunHandle {
     pub fn advance_clock(&self, by: &str) -> Result<(), String> {
         let ms = crate::clock::parse_duration(by)?;
         let now = self.run.clock.advance(ms)?;
+        self.run.save_settings();
         crate::lifecycle::run_due(&self.run, now);
         Ok(())
     }
@@ -394,7 +425,9 @@ impl RunHandle {
     /// Runs the run's clock `rate` times faster than real time (1 to 1,000,000; 1 is real
     /// time); lifecycle rules then apply as the sped-up time passes.
     pub fn set_clock_rate(&self, rate: f64) -> Result<(), String> {
-        self.run.clock.set_rate(rate).map(|_| ())
+        self.run.clock.set_rate(rate)?;
+        self.run.save_settings();
+        Ok(())
     }
 
     pub fn reset(&self) {

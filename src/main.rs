@@ -131,6 +131,15 @@ struct ServeArgs {
     /// pipe (a test helper) takes the server down with it, even when it is killed.
     #[arg(long)]
     exit_with_stdin: bool,
+    /// Keep every run, bucket, object, upload, clock, webhook and chaos rule in this
+    /// directory (created if missing) across restarts; bodies are files there. Default: all
+    /// state in memory.
+    #[arg(long, env = "S3TWIN_DATA_DIR")]
+    data_dir: Option<std::path::PathBuf>,
+    /// With --data-dir: fsync the journal before every answer (always), at most every 100 ms
+    /// (batch), or never. No policy loses an acknowledged write when the process is killed.
+    #[arg(long, env = "S3TWIN_FSYNC", default_value = "batch", value_parser = s3twin::store::persist::Fsync::parse)]
+    fsync: s3twin::store::persist::Fsync,
     /// Serve HTTPS (HTTP/1.1) instead of HTTP, with a certificate for localhost, 127.0.0.1,
     /// ::1, *.localhost, *.s3.localhost and each --domain, signed by a local CA made on first
     /// use (see --tls-dir).
@@ -312,6 +321,8 @@ fn main() -> ExitCode {
         auth: args.auth,
         users: args.users,
         tls,
+        data_dir: args.data_dir,
+        fsync: args.fsync,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -369,7 +380,10 @@ async fn serve(config: Config, seed: Option<String>, exit_with_stdin: bool) -> s
         )
     })?;
     let region = config.region.clone();
-    let state = std::sync::Arc::new(s3twin::server::AppState::new(config));
+    let state = std::sync::Arc::new(
+        s3twin::server::AppState::open(config)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
+    );
     if let Some(seed) = seed {
         // A preset name, or a path to a JSON seed document.
         let doc = match std::fs::read_to_string(&seed) {
@@ -385,6 +399,7 @@ async fn serve(config: Config, seed: Option<String>, exit_with_stdin: bool) -> s
         })?;
     }
     let scheme = state.config.scheme();
+    let state_for_stop = state.clone();
     let running = s3twin::server::spawn(listener, state)?;
     let endpoint = format!("{scheme}://{}", running.local_addr);
     // The generated CA, for clients to trust (a certificate of your own is trusted your way).
@@ -417,6 +432,7 @@ async fn serve(config: Config, seed: Option<String>, exit_with_stdin: bool) -> s
     }
     tracing::info!("stopping");
     running.stop().await;
+    state_for_stop.store.shutdown();
     Ok(())
 }
 

@@ -28,7 +28,9 @@ pub fn post(state: &AppState, req: &AdminRequest) -> Resp {
         Value::Array(_) => chaos::parse_list(body),
         _ => chaos::parse(body),
     };
-    match specs.and_then(|s| run.chaos.add(s)) {
+    let added = specs.and_then(|s| run.chaos.add(s));
+    run.save_settings();
+    match added {
         Ok(added) => json(201, &json!({ "runId": run.id, "added": added })),
         Err(e) => error(400, &e),
     }
@@ -42,10 +44,14 @@ pub fn delete(state: &AppState, req: &AdminRequest) -> Resp {
     match req.query.get("id") {
         None => {
             let n = run.chaos.clear();
+            run.save_settings();
             json(200, &json!({ "runId": run.id, "removed": n }))
         }
         Some(id) => match id.parse::<u64>() {
-            Ok(n) if run.chaos.remove(n) => json(200, &json!({ "runId": run.id, "removed": 1 })),
+            Ok(n) if run.chaos.remove(n) => {
+                run.save_settings();
+                json(200, &json!({ "runId": run.id, "removed": 1 }))
+            }
             Ok(n) => error(404, &format!("no chaos rule {n} in run {:?}", run.id)),
             Err(_) => error(400, "id must be a rule id (an integer)"),
         },

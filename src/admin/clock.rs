@@ -103,6 +103,8 @@ pub fn post(state: &AppState, req: &AdminRequest) -> Resp {
         (None, Some(t)) => run.clock.set(t),
         (None, None) => Ok(run.now()),
     };
+    // A freeze or rate applied before a refused move is kept, so it is saved either way.
+    run.save_settings();
     if let Err(e) = moved {
         return error(400, &e);
     }

@@ -49,13 +49,17 @@ pub fn webhooks(state: &AppState, req: &AdminRequest) -> Resp {
                 return error(400, "arn and url are required strings");
             };
             match run.events.set_webhook(arn, url) {
-                Ok(()) => json(200, &webhooks_json(&run)),
+                Ok(()) => {
+                    run.save_settings();
+                    json(200, &webhooks_json(&run))
+                }
                 Err(e) => error(400, &e),
             }
         }
         http::Method::DELETE => match req.query.get("arn") {
             Some(arn) => {
                 if run.events.remove_webhook(arn) {
+                    run.save_settings();
                     json(200, &webhooks_json(&run))
                 } else {
                     error(404, &format!("no webhook for {arn:?}"))
@@ -63,6 +67,7 @@ pub fn webhooks(state: &AppState, req: &AdminRequest) -> Resp {
             }
             None => {
                 run.events.clear_webhooks();
+                run.save_settings();
                 json(200, &webhooks_json(&run))
             }
         },

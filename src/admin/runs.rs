@@ -77,6 +77,7 @@ pub fn create(state: &AppState, req: &AdminRequest) -> Resp {
             run.auth.set_mode(auth);
         }
     }
+    run.save_settings();
     let auth = run.auth.mode();
     json(
         201,
@@ -174,6 +175,7 @@ pub fn add_user(state: &AppState, req: &AdminRequest) -> Resp {
     };
     let identity = spec.identity(&state.config.account_id);
     run.auth.add_user(spec);
+    run.save_settings();
     json(201, &identity_json(&identity))
 }
 

@@ -13,11 +13,9 @@ use crate::error::{Code, S3Error, S3Result};
 use crate::events::EventName;
 use crate::server::query::url_encode;
 use crate::server::response::{empty, set_header, xml, Resp};
-use crate::store::{
-    Body, CompleteClaims, CompletedPart, Object, Part, UploadSummary, MAX_PART_NUMBER,
-};
+use crate::store::{CompleteClaims, CompletedPart, Object, Part, UploadSummary, MAX_PART_NUMBER};
 use crate::wire::headers::parse_range;
-use crate::wire::request_body::{receive, BodySpec};
+use crate::wire::request_body::{receive, receive_into, BodySpec};
 use crate::wire::xml::{self as xmlp, XmlWriter};
 use md5::{Digest, Md5};
 
@@ -146,7 +144,8 @@ pub async fn upload_part(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
             )));
         }
     }
-    let received = receive(body, &spec, Some(kept), MAX_PUT_SIZE).await?;
+    let mut received =
+        receive_into(body, &spec, Some(kept), MAX_PUT_SIZE, ctx.run.body_files()).await?;
     let client_sent = spec.header_checksum.is_some() || spec.trailer_checksum.is_some();
     let checksum = received.checksum_for(kept);
     let client_checksum = received
@@ -158,7 +157,7 @@ pub async fn upload_part(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
         number,
         etag: hex::encode(tag),
         md5: tag,
-        body: Body::from_segments(received.segments),
+        body: received.take_body(),
         last_modified: ctx.run.now(),
         checksum,
         client_checksum,
@@ -221,14 +220,14 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
             }
         }
     };
-    // The part shares the source's segments; only hashes read the bytes.
-    let segments: Vec<_> = source.body.slices(start, end).collect();
+    // The part shares the source's segments or file ranges; only hashes read the bytes.
+    let shared = source.body.range(start, end);
     let mut md5 = Md5::new();
     let kept = upload.kept_algorithm();
     let mut hasher = kept.hasher();
-    for s in &segments {
-        md5.update(s);
-        hasher.update(s);
+    for s in shared.slices(0, shared.len()) {
+        md5.update(&s);
+        hasher.update(&s);
     }
     let md5 = part_etag(&upload, md5.finalize().into());
     let checksum = Some(Checksum {
@@ -240,7 +239,7 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
         number,
         etag: hex::encode(md5),
         md5,
-        body: Body::from_segments(segments),
+        body: shared,
         last_modified: ctx.run.now(),
         checksum,
         client_checksum: None,

@@ -16,7 +16,7 @@ use crate::store::{
     Versioning,
 };
 use crate::wire::headers::{self, encode_metadata_value, parse_range, parse_tagging};
-use crate::wire::request_body::{receive, BodySpec};
+use crate::wire::request_body::{receive_into, BodySpec};
 use http::{header, HeaderMap, HeaderValue};
 use std::sync::Arc;
 
@@ -158,17 +158,18 @@ pub async fn put_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let requested = object_lock::requested_lock(ctx, lock.as_deref())?;
     object_lock::check_integrity_header(&spec, &requested, lock.as_deref())?;
     object_lock::stamp(&mut object, requested);
-    let received = receive(
+    let mut received = receive_into(
         body,
         &spec,
         Some(ChecksumAlgorithm::Crc64Nvme),
         MAX_PUT_SIZE,
+        ctx.run.body_files(),
     )
     .await?;
     let client_checksum = spec.header_checksum.is_some() || spec.trailer_checksum.is_some();
     object.etag = sse::etag(&encryption, received.md5);
     object.encryption = Some(encryption);
-    object.body = Body::from_segments(received.segments);
+    object.body = received.take_body();
     object.checksum = received.checksum;
     object.last_modified = ctx.run.now();
     object_lock::apply_default(&mut object, lock.as_deref());

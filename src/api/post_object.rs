@@ -9,8 +9,8 @@ use crate::checksum::ChecksumAlgorithm;
 use crate::error::{Code, S3Error, S3Result};
 use crate::server::query::{url_encode, Query};
 use crate::server::response::{empty, set_header, xml, Resp};
-use crate::store::{Body, Object};
-use crate::wire::request_body::{receive, BodySpec};
+use crate::store::Object;
+use crate::wire::request_body::{receive_into, BodySpec};
 use crate::wire::xml::XmlWriter;
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
@@ -478,9 +478,16 @@ async fn receive_form(
     let max = range.map_or(MAX_PUT_SIZE, |(_, max)| max.min(MAX_PUT_SIZE));
     let received = {
         let body = StreamBody::new((&mut file_stream).map_ok(Frame::data));
-        receive(body, &spec, Some(ChecksumAlgorithm::Crc64Nvme), max).await
+        receive_into(
+            body,
+            &spec,
+            Some(ChecksumAlgorithm::Crc64Nvme),
+            max,
+            ctx.run.body_files(),
+        )
+        .await
     };
-    let received = match received {
+    let mut received = match received {
         Ok(r) => r,
         Err(e) if e.code == Code::EntityTooLarge => {
             // Read the rest of the file (kept nowhere) to report its size, as S3 does.
@@ -500,7 +507,7 @@ async fn receive_form(
     }
     object.etag = sse::etag(&encryption, received.md5);
     object.encryption = Some(encryption);
-    object.body = Body::from_segments(received.segments);
+    object.body = received.take_body();
     object.checksum = received.checksum;
     object.last_modified = ctx.run.now();
     object_lock::apply_default(&mut object, lock.as_deref());

@@ -129,6 +129,8 @@ pub fn apply(run: &Run, region: &str, mut doc: SeedDoc) -> Result<Summary, Strin
             .restore(now, frozen, rate)
             .map_err(|e| format!("clock: {e}"))?;
     }
+    // The run's settings as the seed left them, journaled (`--data-dir`).
+    run.save_settings();
     let mut summary = Summary {
         buckets: 0,
         objects: 0,

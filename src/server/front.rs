@@ -60,6 +60,26 @@ fn log_start(
     }
 }
 
+/// `handle`; with `--data-dir`, the answer waits until the journal holds what the request
+/// changed (as the fsync policy says). Without it, this is one `Option` check.
+pub async fn handle_durable(
+    state: Arc<AppState>,
+    peer: super::Peer,
+    req: Request<Incoming>,
+) -> Result<Response<Outgoing>, ChaosReset> {
+    let Some(persist) = state.store.persist().cloned() else {
+        return handle(state, peer, req).await;
+    };
+    let (resp, seq) = crate::store::persist::scope(handle(state, peer, req)).await;
+    if persist.written(seq).await.is_ok() {
+        return resp;
+    }
+    let ids = RequestIds::new();
+    let err = S3Error::internal("the change could not be written to the data directory");
+    let resp = error_response(&err, ids.request_id(), ids.host_id(), false);
+    Ok(resp.map(|b| Outgoing::new(b, None, None)))
+}
+
 pub async fn handle(
     state: Arc<AppState>,
     peer: super::Peer,

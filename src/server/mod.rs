@@ -69,6 +69,28 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The state of a server: in memory, or read from `config.data_dir` (a start error when
+    /// that directory cannot be used).
+    pub fn open(config: Config) -> Result<Self, String> {
+        let Some(dir) = config.data_dir.clone() else {
+            return Ok(AppState::new(config));
+        };
+        let started = Instant::now();
+        let (persist, loaded) = crate::store::persist::Persist::open(&dir, config.fsync)?;
+        let (records, objects) = (loaded.records, loaded.objects);
+        let mut state = AppState::new(config);
+        state.store = std::mem::take(&mut state.store).with_persist(persist, loaded);
+        tracing::info!(
+            dir = %dir.display(),
+            records,
+            objects,
+            ms = started.elapsed().as_millis() as u64,
+            "data dir loaded"
+        );
+        Ok(state)
+    }
+
+    /// A server whose state lives in memory (`config.data_dir` is not read: see `open`).
     pub fn new(config: Config) -> Self {
         let mut store = Store::with_default_clock_rate(config.clock_rate)
             .with_request_log(config.request_log_size)
@@ -141,7 +163,7 @@ macro_rules! connection {
             addr: $addr,
             secure: $secure,
         };
-        let svc = service_fn(move |req| front::handle(state.clone(), peer, req));
+        let svc = service_fn(move |req| front::handle_durable(state.clone(), peer, req));
         $http.serve_connection(TokioIo::new(conn_io::ConnIo::new($stream)), svc)
     }};
 }

@@ -23,7 +23,7 @@ pub const EC2_BUNDLE_READER_NAME: &str = "za-team";
 /// Most grants one ACL may hold.
 pub const MAX_GRANTS: usize = 100;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Permission {
     FullControl,
     Write,
@@ -57,7 +57,7 @@ impl Permission {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Grantee {
     CanonicalUser {
         id: String,
@@ -105,7 +105,7 @@ impl Grantee {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Grant {
     pub grantee: Grantee,
     pub permission: Permission,
@@ -120,7 +120,7 @@ impl Grant {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Owner {
     pub id: String,
     pub display_name: String,
@@ -137,7 +137,7 @@ impl Owner {
 }
 
 /// An access control list: the resource's owner and the grants, in the order they were given.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Acl {
     pub owner: Owner,
     pub grants: Vec<Grant>,
@@ -280,7 +280,7 @@ impl CannedAcl {
 }
 
 /// S3 Object Ownership, a bucket setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ObjectOwnership {
     /// ACLs are disabled (the default for new buckets since April 2023).
     BucketOwnerEnforced,
@@ -325,6 +325,20 @@ impl Default for AclState {
     }
 }
 
+impl AclState {
+    pub(super) fn from_parts(acl: Arc<Acl>, ownership: Option<ObjectOwnership>) -> AclState {
+        AclState { acl, ownership }
+    }
+
+    pub(super) fn acl(&self) -> Arc<Acl> {
+        self.acl.clone()
+    }
+
+    pub(super) fn ownership(&self) -> Option<ObjectOwnership> {
+        self.ownership
+    }
+}
+
 impl Bucket {
     /// The bucket's object-ownership setting; `None` once its ownership controls were deleted.
     pub fn object_ownership(&self) -> Option<ObjectOwnership> {
@@ -333,7 +347,9 @@ impl Bucket {
 
     /// Sets (`Some`) or deletes (`None`) the bucket's ownership controls.
     pub fn set_object_ownership(&self, ownership: Option<ObjectOwnership>) {
-        self.state.lock().acl.ownership = ownership;
+        let mut state = self.state.lock();
+        state.acl.ownership = ownership;
+        self.journal_settings(&state);
     }
 
     /// Whether the bucket accepts ACLs (every setting but `BucketOwnerEnforced`).
@@ -347,7 +363,9 @@ impl Bucket {
     }
 
     pub fn set_acl(&self, acl: Arc<Acl>) {
-        self.state.lock().acl.acl = acl;
+        let mut state = self.state.lock();
+        state.acl.acl = acl;
+        self.journal_settings(&state);
     }
 }
 

@@ -1,13 +1,30 @@
-//! Object bodies: immutable, reference-counted byte segments. A copy of an object shares its
-//! segments; a GET (or a range of it) walks them without copying.
+//! Object bodies: immutable and shared. In memory they are reference-counted byte segments;
+//! with `--data-dir` they are ranges of body files (`persist::files`). A copy of an object
+//! shares its segments or ranges; a multipart Complete lists its parts' ones; a GET (or a
+//! range of it) walks them: slices of memory without copying, or a file read in chunks.
 
-use bytes::Bytes;
+use super::persist::files::BodyFile;
+use bytes::{Bytes, BytesMut};
 use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 pub struct Body {
-    segments: Arc<[Bytes]>,
+    repr: Repr,
     len: u64,
+}
+
+#[derive(Clone, Debug)]
+enum Repr {
+    Memory(Arc<[Bytes]>),
+    Files(Arc<[FileRange]>),
+}
+
+/// `len` bytes of a body file from `offset`.
+#[derive(Clone, Debug)]
+pub struct FileRange {
+    pub file: Arc<BodyFile>,
+    pub offset: u64,
+    pub len: u64,
 }
 
 impl Default for Body {
@@ -15,7 +32,7 @@ impl Default for Body {
     fn default() -> Self {
         static EMPTY: std::sync::OnceLock<Arc<[Bytes]>> = std::sync::OnceLock::new();
         Body {
-            segments: EMPTY.get_or_init(|| Arc::from(Vec::new())).clone(),
+            repr: Repr::Memory(EMPTY.get_or_init(|| Arc::from(Vec::new())).clone()),
             len: 0,
         }
     }
@@ -29,9 +46,35 @@ impl Body {
         }
         let len = segments.iter().map(|s| s.len() as u64).sum();
         Body {
-            segments: segments.into(),
+            repr: Repr::Memory(segments.into()),
             len,
         }
+    }
+
+    /// A body made of file ranges (empty ones are dropped).
+    pub fn from_ranges(mut ranges: Vec<FileRange>) -> Self {
+        ranges.retain(|r| r.len > 0);
+        if ranges.is_empty() {
+            return Body::default();
+        }
+        let len = ranges.iter().fold(0u64, |a, r| a.saturating_add(r.len));
+        Body {
+            repr: Repr::Files(ranges.into()),
+            len,
+        }
+    }
+
+    /// The file ranges of a file-backed body (empty for bodies in memory).
+    pub fn ranges(&self) -> &[FileRange] {
+        match &self.repr {
+            Repr::Files(r) => r,
+            Repr::Memory(_) => &[],
+        }
+    }
+
+    /// Whether the bytes live in memory (every body without `--data-dir`, and empty ones).
+    pub fn in_memory(&self) -> bool {
+        matches!(self.repr, Repr::Memory(_))
     }
 
     pub fn len(&self) -> u64 {
@@ -42,33 +85,92 @@ impl Body {
         self.len == 0
     }
 
-    /// The bytes in `start..end` as a sequence of shared slices (no copy).
+    /// The bodies one after another, sharing their segments or ranges (multipart Complete):
+    /// no byte is copied. Bodies of both kinds (never mixed in one server) are read into
+    /// memory.
+    pub fn concat<'a>(bodies: impl IntoIterator<Item = &'a Body>) -> Body {
+        let bodies: Vec<&Body> = bodies.into_iter().filter(|b| !b.is_empty()).collect();
+        if bodies.iter().all(|b| !b.in_memory()) {
+            return Body::from_ranges(
+                bodies
+                    .iter()
+                    .flat_map(|b| b.ranges().iter().cloned())
+                    .collect(),
+            );
+        }
+        Body::from_segments(bodies.iter().flat_map(|b| b.slices(0, b.len())).collect())
+    }
+
+    /// The bytes in `start..end` as a body of their own, sharing this one's storage.
+    pub fn range(&self, start: u64, end: u64) -> Body {
+        let end = end.min(self.len);
+        match &self.repr {
+            Repr::Memory(_) => Body::from_segments(self.slices(start, end).collect()),
+            Repr::Files(ranges) => {
+                let mut out = Vec::new();
+                let mut at = 0u64;
+                for r in ranges.iter() {
+                    let (from, to) = (at, at.saturating_add(r.len));
+                    at = to;
+                    let (s, e) = (start.max(from), end.min(to));
+                    if s < e {
+                        out.push(FileRange {
+                            file: r.file.clone(),
+                            offset: r.offset + (s - from),
+                            len: e - s,
+                        });
+                    }
+                }
+                Body::from_ranges(out)
+            }
+        }
+    }
+
+    /// The bytes in `start..end` as a sequence of pieces: shared slices of memory (no copy),
+    /// or chunks read from the body files as the iterator is consumed (bounded memory).
     pub fn slices(&self, start: u64, end: u64) -> BodySlices {
+        let remaining = end.min(self.len).saturating_sub(start);
+        let from = match &self.repr {
+            Repr::Memory(segments) => From::Memory(segments.clone()),
+            Repr::Files(ranges) => From::Files(ranges.clone(), None),
+        };
         BodySlices {
-            segments: self.segments.clone(),
+            from,
             index: 0,
             skip: start,
-            remaining: end.min(self.len).saturating_sub(start),
+            remaining,
         }
     }
 
     /// The whole body in one buffer. Only for small bodies (tests, admin views).
     pub fn to_bytes(&self) -> Bytes {
-        if self.segments.len() == 1 {
-            return self.segments[0].clone();
+        if let Repr::Memory(segments) = &self.repr {
+            if segments.len() == 1 {
+                return segments[0].clone();
+            }
         }
-        let mut out = Vec::with_capacity(self.len as usize);
-        for s in self.segments.iter() {
-            out.extend_from_slice(s);
+        let mut out = Vec::with_capacity(usize::try_from(self.len).unwrap_or(0));
+        for s in self.slices(0, self.len) {
+            out.extend_from_slice(&s);
         }
         out.into()
     }
 }
 
-/// Iterator over the shared slices of a byte range of a body.
+/// Largest chunk a GET of a file-backed body reads at once.
+const READ_CHUNK: u64 = 256 * 1024;
+
+#[derive(Debug)]
+enum From {
+    Memory(Arc<[Bytes]>),
+    /// The ranges and the file being read (opened on first use, one at a time).
+    Files(Arc<[FileRange]>, Option<(u64, std::fs::File)>),
+}
+
+/// Iterator over the pieces of a byte range of a body.
 #[derive(Debug)]
 pub struct BodySlices {
-    segments: Arc<[Bytes]>,
+    from: From,
     index: usize,
     skip: u64,
     remaining: u64,
@@ -85,21 +187,69 @@ impl Iterator for BodySlices {
 
     fn next(&mut self) -> Option<Bytes> {
         while self.remaining > 0 {
-            let seg = self.segments.get(self.index)?;
-            self.index += 1;
-            let seg_len = seg.len() as u64;
+            let seg_len = match &self.from {
+                From::Memory(s) => s.get(self.index)?.len() as u64,
+                From::Files(r, _) => r.get(self.index)?.len,
+            };
             if self.skip >= seg_len {
                 self.skip -= seg_len;
+                self.index += 1;
                 continue;
             }
-            let start = self.skip as usize;
-            let take = (seg_len - self.skip).min(self.remaining) as usize;
-            self.skip = 0;
-            self.remaining -= take as u64;
-            return Some(seg.slice(start..start + take));
+            let take = (seg_len - self.skip).min(self.remaining);
+            let piece = match &mut self.from {
+                From::Memory(s) => {
+                    let start = self.skip as usize;
+                    let piece = s[self.index].slice(start..start + take as usize);
+                    self.index += 1;
+                    self.skip = 0;
+                    piece
+                }
+                From::Files(ranges, open) => {
+                    let range = &ranges[self.index];
+                    let take = take.min(READ_CHUNK);
+                    let piece = match read_range(range, open, self.skip, take) {
+                        Ok(p) => p,
+                        Err(e) => {
+                            // The response ends short; the client sees a broken body.
+                            tracing::error!(error = %e, file = range.file.id(), "body file read failed");
+                            self.remaining = 0;
+                            return None;
+                        }
+                    };
+                    self.skip += take;
+                    if self.skip == seg_len {
+                        self.index += 1;
+                        self.skip = 0;
+                    }
+                    piece
+                }
+            };
+            self.remaining -= piece.len() as u64;
+            return Some(piece);
         }
         None
     }
+}
+
+/// Reads `len` bytes at `skip` into `range`, reusing the open file when it is the same one.
+fn read_range(
+    range: &FileRange,
+    open: &mut Option<(u64, std::fs::File)>,
+    skip: u64,
+    len: u64,
+) -> std::io::Result<Bytes> {
+    use std::os::unix::fs::FileExt;
+    if open.as_ref().is_none_or(|(id, _)| *id != range.file.id()) {
+        *open = Some((range.file.id(), range.file.open()?));
+    }
+    let Some((_, file)) = open.as_ref() else {
+        return Err(std::io::Error::other("body file not open"));
+    };
+    // `len` is at most READ_CHUNK.
+    let mut buf = BytesMut::zeroed(len as usize);
+    file.read_exact_at(&mut buf, range.offset + skip)?;
+    Ok(buf.freeze())
 }
 
 #[cfg(test)]
@@ -121,5 +271,8 @@ mod tests {
         assert_eq!(all, b"hello world");
         assert_eq!(body.slices(11, 11).count(), 0);
         assert_eq!(&body.to_bytes()[..], b"hello world");
+        assert_eq!(&body.range(2, 8).to_bytes()[..], b"llo wo");
+        let both = Body::concat([&body, &Body::default(), &body.range(0, 5)]);
+        assert_eq!(&both.to_bytes()[..], b"hello worldhello");
     }
 }

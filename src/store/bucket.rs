@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Versioning {
     #[default]
     Unversioned,
@@ -31,6 +31,8 @@ pub struct Bucket {
     /// A notification configuration is stored: the one flag writes read before anything is
     /// built for events (see `config.rs`).
     pub(super) notify: std::sync::atomic::AtomicBool,
+    /// Where the bucket's changes are journaled (`--data-dir`).
+    pub(super) journal: Option<super::persist::Journal>,
 }
 
 #[derive(Default)]
@@ -96,6 +98,39 @@ impl Bucket {
             created,
             state: Mutex::new(BucketState::default()),
             notify: Default::default(),
+            journal: None,
+        }
+    }
+
+    /// Journals the bucket's settings as `state` has them (after a change, under its lock).
+    pub(super) fn journal_settings(&self, state: &BucketState) {
+        if let Some(j) = &self.journal {
+            j.bucket(self, state);
+        }
+    }
+
+    /// Journals every version of `key` as `state` has them.
+    fn journal_key(&self, state: &BucketState, key: &str) {
+        if let Some(j) = &self.journal {
+            j.key(&self.name, key, state.objects.get(key));
+        }
+    }
+
+    /// Marks a mutation in progress (`--data-dir`): released body files wait for its record.
+    pub(super) fn begin(&self) -> Option<super::persist::Mutation<'_>> {
+        self.journal.as_ref().map(|j| j.begin())
+    }
+
+    /// A body held in memory written to a body file first (`--data-dir`): seeds and
+    /// embedded puts arrive in memory.
+    pub(super) fn stored_body(&self, body: super::body::Body) -> S3Result<super::body::Body> {
+        match &self.journal {
+            Some(j) if body.in_memory() && !body.is_empty() => j
+                .persist
+                .files
+                .write_all(&body)
+                .map_err(|e| S3Error::internal(format!("cannot write a body file: {e}"))),
+            _ => Ok(body),
         }
     }
 
@@ -129,6 +164,7 @@ impl Bucket {
         if mfa_delete.is_some() {
             s.mfa_delete = mfa_delete;
         }
+        self.journal_settings(&s);
     }
 
     /// The current version of a key, delete marker included.
@@ -162,6 +198,10 @@ impl Bucket {
         mut object: Object,
         check: impl FnOnce(Option<&Object>) -> S3Result<()>,
     ) -> S3Result<Arc<Object>> {
+        if self.journal.is_some() {
+            object.body = self.stored_body(std::mem::take(&mut object.body))?;
+        }
+        let _m = self.begin();
         let mut state = self.lock_live()?;
         let versioning = state.versioning;
         let key = object.key.clone();
@@ -189,13 +229,18 @@ impl Bucket {
             },
         )?;
         state.note_key_changed(&key);
+        self.journal_key(&state, &key);
         Ok(stored)
     }
 
     /// Appends a version exactly as given (its version id, ETag and dates kept), as the new
     /// current version of its key, replacing a version of the same id: how an exported run
     /// is recreated. The caller orders a key's versions oldest first.
-    pub fn import_version(&self, object: Object) -> S3Result<Arc<Object>> {
+    pub fn import_version(&self, mut object: Object) -> S3Result<Arc<Object>> {
+        if self.journal.is_some() {
+            object.body = self.stored_body(std::mem::take(&mut object.body))?;
+        }
+        let _m = self.begin();
         let mut state = self.lock_live()?;
         let key = object.key.clone();
         let object = Arc::new(object);
@@ -208,6 +253,7 @@ impl Bucket {
             },
         );
         state.note_key_changed(&key);
+        self.journal_key(&state, &key);
         Ok(object)
     }
 
@@ -242,12 +288,14 @@ impl Bucket {
     /// `delete`, the delete marker (if one is stacked) owned as `acl` says (the deleter's
     /// account; the account's `private` ACL when `None`).
     pub fn delete_by(&self, key: &str, now: Millis, acl: Option<Arc<Acl>>) -> S3Result<Deleted> {
+        let _m = self.begin();
         let mut state = self.lock_live()?;
         state.note_key_changed(key);
         let versioning = state.versioning;
         match versioning {
             Versioning::Unversioned => {
                 state.objects.remove(key);
+                self.journal_key(&state, key);
                 Ok(Deleted::default())
             }
             Versioning::Enabled | Versioning::Suspended => {
@@ -271,6 +319,7 @@ impl Bucket {
                         versions.push(marker);
                     },
                 );
+                self.journal_key(&state, key);
                 Ok(Deleted {
                     version_id: Some(id),
                     delete_marker: true,
@@ -289,6 +338,7 @@ impl Bucket {
         now: Millis,
         bypass: Bypass,
     ) -> S3Result<Deleted> {
+        let _m = self.begin();
         let mut state = self.lock_live()?;
         let mut out = Deleted {
             version_id: Some(version_id.to_string()),
@@ -303,6 +353,7 @@ impl Bucket {
         });
         removed.unwrap_or(Ok(()))?;
         state.note_key_changed(key);
+        self.journal_key(&state, key);
         Ok(out)
     }
 
@@ -315,8 +366,9 @@ impl Bucket {
         version_id: Option<&str>,
         f: impl FnOnce(&mut Object) -> Result<(), E>,
     ) -> Option<Result<Arc<Object>, E>> {
+        let _m = self.begin();
         let mut state = self.state.lock();
-        state
+        let changed = state
             .objects
             .update_existing(key, |versions| {
                 let entry = match version_id {
@@ -332,16 +384,28 @@ impl Bucket {
                     entry.clone()
                 }))
             })
-            .flatten()
+            .flatten();
+        if matches!(changed, Some(Ok(_))) {
+            self.journal_key(&state, key);
+        }
+        changed
     }
 
     /// Visits every key's versions (oldest first) under the bucket lock; the visitor may change
     /// or remove them. Keys left without versions are dropped.
     pub fn visit_versions(&self, mut f: impl FnMut(&str, &mut Vec<Arc<Object>>)) {
-        self.state
-            .lock()
-            .objects
-            .visit(|key, versions| f(key, versions));
+        let _m = self.begin();
+        let mut state = self.state.lock();
+        match &self.journal {
+            None => state.objects.visit(|key, versions| f(key, versions)),
+            Some(j) => state.objects.visit(|key, versions| {
+                let before: Vec<*const Object> = versions.iter().map(Arc::as_ptr).collect();
+                f(key, versions);
+                if !versions.iter().map(Arc::as_ptr).eq(before.iter().copied()) {
+                    j.key(&self.name, key, Some(versions));
+                }
+            }),
+        }
     }
 
     /// Drops the uploads `expired` picks, under the bucket lock; returns how many.
@@ -349,9 +413,17 @@ impl Bucket {
         &self,
         mut expired: impl FnMut(&super::multipart::Upload) -> bool,
     ) -> usize {
+        let _m = self.begin();
         let mut state = self.state.lock();
         let before = state.uploads.len();
-        state.uploads.retain(|_, u| !expired(u));
+        let journal = self.journal.as_ref();
+        state.uploads.retain(|(k, id), u| {
+            let drop = expired(u);
+            if let (true, Some(j)) = (drop, journal) {
+                j.upload_gone(&self.name, &k.0, id);
+            }
+            !drop
+        });
         before - state.uploads.len()
     }
 }

@@ -5,7 +5,9 @@ use super::bucket::Bucket;
 use std::any::Any;
 use std::sync::{Arc, OnceLock};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum ConfigKind {
     Accelerate,
     Cors,
@@ -27,7 +29,9 @@ pub enum ConfigKind {
 
 /// Configuration families a bucket holds many of, each document filed under its id
 /// (`?metrics&id=…`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum IdConfigKind {
     Analytics,
     IntelligentTiering,
@@ -47,6 +51,19 @@ pub struct IdConfigPage {
 pub(super) struct StoredDoc {
     text: Arc<str>,
     parsed: Arc<OnceLock<Arc<dyn Any + Send + Sync>>>,
+}
+
+impl StoredDoc {
+    pub(super) fn new(text: String) -> StoredDoc {
+        StoredDoc {
+            text: text.into(),
+            parsed: Arc::default(),
+        }
+    }
+
+    pub(super) fn text(&self) -> &str {
+        &self.text
+    }
 }
 
 impl Bucket {
@@ -83,7 +100,9 @@ impl Bucket {
     /// Says whether the stored notification configuration configures anything (an empty
     /// one turns notifications off: writes then skip them at the flag).
     pub fn set_notifies(&self, on: bool) {
+        let state = self.state.lock();
         self.notify.store(on, std::sync::atomic::Ordering::Relaxed);
+        self.journal_settings(&state);
     }
 
     /// Stores (`Some`) or removes (`None`) a document.
@@ -103,6 +122,7 @@ impl Bucket {
             ),
             None => state.configs.remove(&kind),
         };
+        self.journal_settings(&state);
     }
 }
 
@@ -127,16 +147,18 @@ impl Bucket {
             return false;
         }
         state.id_configs.insert(key, doc.into());
+        self.journal_settings(&state);
         true
     }
 
     /// Removes the document filed under `id`; `false` if there was none.
     pub fn delete_id_config(&self, kind: IdConfigKind, id: &str) -> bool {
-        self.state
-            .lock()
-            .id_configs
-            .remove(&(kind, id.to_string()))
-            .is_some()
+        let mut state = self.state.lock();
+        let removed = state.id_configs.remove(&(kind, id.to_string())).is_some();
+        if removed {
+            self.journal_settings(&state);
+        }
+        removed
     }
 
     /// Up to `max` documents of a kind whose ids sort after `after`.

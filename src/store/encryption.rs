@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SseKind {
     /// SSE-S3 (`AES256`), S3's default since 2023.
     S3,
@@ -28,7 +28,7 @@ impl SseKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Encryption {
     pub kind: SseKind,
     /// The KMS key's ARN (SSE-KMS / DSSE-KMS).

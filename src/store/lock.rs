@@ -6,7 +6,7 @@
 use super::object::Object;
 use crate::clock::{Millis, DAY_MS, MAX_INSTANT};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum LockMode {
     /// Removable or shortenable by a request that bypasses governance retention.
     Governance,
@@ -32,7 +32,7 @@ impl LockMode {
 }
 
 /// A version's retention: protected in `mode` until `until` (exclusive).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Retention {
     pub mode: LockMode,
     pub until: Millis,

@@ -13,13 +13,14 @@ mod list;
 mod lock;
 mod multipart;
 mod object;
+pub mod persist;
 mod versions;
 
 pub use acl::{
     Acl, CannedAcl, Grant, Grantee, ObjectOwnership, Owner, Permission, GROUPS, MAX_GRANTS,
     OWNER_ID, OWNER_NAME,
 };
-pub use body::{Body, BodySlices};
+pub use body::{Body, BodySlices, FileRange};
 pub use bucket::{Bucket, Deleted, Versioning};
 pub use config::{ConfigKind, IdConfigKind, IdConfigPage};
 pub use encryption::{Encryption, SseKind};
@@ -57,6 +58,18 @@ pub struct Store {
     events: crate::events::Settings,
     /// The auth mode new runs start with (`--auth`).
     default_auth: crate::auth::identity::AuthMode,
+    /// The data directory (`--data-dir`); `None` keeps everything in memory.
+    persist: Option<Arc<persist::Persist>>,
+}
+
+impl Drop for Store {
+    /// The journal writer stops before the model is dropped: the bodies the drop lets go
+    /// are still referenced by the journal, so their files must stay.
+    fn drop(&mut self) {
+        if let Some(p) = &self.persist {
+            p.shutdown();
+        }
+    }
 }
 
 impl Default for Store {
@@ -68,6 +81,7 @@ impl Default for Store {
             request_log_capacity: crate::reqlog::DEFAULT_CAPACITY,
             events: crate::events::Settings::default(),
             default_auth: crate::auth::identity::AuthMode::None,
+            persist: None,
         }
     }
 }
@@ -80,10 +94,9 @@ impl Store {
     /// A store whose default run's clock runs `rate` times faster than real time (checked by
     /// `clock::check_rate`; a bad rate leaves it at real time).
     pub fn with_default_clock_rate(rate: f64) -> Self {
-        Store {
-            default_clock_rate: (rate != 1.0).then_some(rate),
-            ..Store::default()
-        }
+        let mut store = Store::default();
+        store.default_clock_rate = (rate != 1.0).then_some(rate);
+        store
     }
 
     /// Each run's request log keeps `capacity` entries (0 turns it off).
@@ -109,8 +122,24 @@ impl Store {
         self.default_auth = mode;
     }
 
+    /// The data directory, when state persists.
+    pub fn persist(&self) -> Option<&Arc<persist::Persist>> {
+        self.persist.as_ref()
+    }
+
+    /// Writes what is queued and stops journaling (a clean stop).
+    pub fn shutdown(&self) {
+        if let Some(p) = &self.persist {
+            p.shutdown();
+        }
+    }
+
     fn new_run(&self, id: &str) -> Arc<Run> {
-        let run = Run::new(id, self.request_log_capacity, &self.events);
+        let mut run = Run::new(id, self.request_log_capacity, &self.events);
+        run.journal = self.persist.as_ref().map(|p| persist::Journal {
+            persist: p.clone(),
+            run: Arc::from(id),
+        });
         run.auth.set_mode(self.default_auth);
         if id == DEFAULT_RUN {
             if let Some(rate) = self.default_clock_rate {
@@ -119,6 +148,9 @@ impl Store {
             if !self.default_chaos.is_empty() {
                 let _ = run.chaos.add(self.default_chaos.clone());
             }
+        }
+        if let Some(p) = &self.persist {
+            p.run(&run);
         }
         Arc::new(run)
     }
@@ -148,14 +180,25 @@ impl Store {
 
     /// Drops every run and everything in it.
     pub fn reset_all(&self) {
-        self.runs.write().clear();
+        let _m = self.persist.as_ref().map(|p| p.begin());
+        let mut runs = self.runs.write();
+        if let Some(p) = &self.persist {
+            for id in runs.keys() {
+                p.run_gone(id);
+            }
+        }
+        runs.clear();
     }
 
     /// Empties one run (buckets, objects, clock); returns whether it existed.
     pub fn reset_run(&self, id: &str) -> bool {
+        let _m = self.persist.as_ref().map(|p| p.begin());
         let mut runs = self.runs.write();
         let existed = runs.contains_key(id);
         if existed {
+            if let Some(p) = &self.persist {
+                p.run_gone(id);
+            }
             runs.insert(id.to_string(), self.new_run(id));
         }
         existed
@@ -174,7 +217,13 @@ impl Store {
 
     /// Deletes a run and everything in it; returns whether it existed.
     pub fn delete_run(&self, id: &str) -> bool {
-        self.runs.write().remove(id).is_some()
+        let _m = self.persist.as_ref().map(|p| p.begin());
+        let mut runs = self.runs.write();
+        let gone = runs.remove(id);
+        if let (Some(p), Some(_)) = (&self.persist, &gone) {
+            p.run_gone(id);
+        }
+        gone.is_some()
     }
 
     /// Drops every run but the default one that no request has used for `idle` (real time);
@@ -182,9 +231,13 @@ impl Store {
     pub fn expire_idle_runs(&self, idle: std::time::Duration) -> Vec<String> {
         let cutoff = real_secs().saturating_sub(idle.as_secs() as i64);
         let mut gone = Vec::new();
+        let _m = self.persist.as_ref().map(|p| p.begin());
         self.runs.write().retain(|id, run| {
             let keep = id == DEFAULT_RUN || run.last_used.load(Ordering::Relaxed) > cutoff;
             if !keep {
+                if let Some(p) = &self.persist {
+                    p.run_gone(id);
+                }
                 gone.push(id.clone());
             }
             keep
@@ -225,6 +278,10 @@ pub struct Run {
     last_used: AtomicI64,
     /// The run's auth mode and its own users.
     pub auth: crate::auth::identity::RunAuth,
+    /// Where the run's changes are journaled (`--data-dir`).
+    journal: Option<persist::Journal>,
+    /// Orders the records of the run's settings (see `save_settings`).
+    settings: parking_lot::Mutex<()>,
 }
 
 /// Real time in whole seconds.
@@ -244,7 +301,23 @@ impl Run {
             strict: std::sync::atomic::AtomicBool::new(false),
             last_used: AtomicI64::new(real_secs()),
             auth: Default::default(),
+            journal: None,
+            settings: parking_lot::Mutex::new(()),
         }
+    }
+
+    /// Journals the run's settings (clock, strict and auth modes, users, webhooks, chaos
+    /// rules) after a change to them; nothing without `--data-dir`.
+    pub fn save_settings(&self) {
+        if let Some(j) = &self.journal {
+            let _order = self.settings.lock();
+            j.persist.run(self);
+        }
+    }
+
+    /// Where new bodies are written (`--data-dir`); `None`: they stay in memory.
+    pub fn body_files(&self) -> Option<&Arc<persist::files::Files>> {
+        self.journal.as_ref().map(|j| &j.persist.files)
     }
 
     /// Marks the run as used now; writes only when the second changed, so that concurrent
@@ -291,7 +364,11 @@ impl Run {
                 region: existing.region.clone(),
             };
         }
-        let bucket = Bucket::new(name, region, created);
+        let mut bucket = Bucket::new(name, region, created);
+        if let Some(j) = &self.journal {
+            bucket.journal = Some(j.clone());
+            j.bucket(&bucket, &bucket.state.lock());
+        }
         buckets.insert(name.to_string(), Arc::new(bucket));
         Created::New
     }
@@ -313,6 +390,9 @@ impl Run {
                 )
             };
             return Err(e.extra("BucketName", name));
+        }
+        if let Some(j) = &self.journal {
+            j.bucket_gone(name);
         }
         buckets.remove(name);
         Ok(())

@@ -159,8 +159,9 @@ impl Bucket {
         let mut state = self.lock_live()?;
         let upload_id = ids::upload_id();
         let key = ObjKey(template.key.clone());
+        let entry = (key, upload_id.clone());
         state.uploads.insert(
-            (key, upload_id.clone()),
+            entry.clone(),
             Upload {
                 upload_id: upload_id.clone(),
                 initiated: now,
@@ -171,6 +172,9 @@ impl Bucket {
                 key_changed: false,
             },
         );
+        if let (Some(j), Some(u)) = (&self.journal, state.uploads.get(&entry)) {
+            j.upload(&self.name, u);
+        }
         Ok(upload_id)
     }
 
@@ -195,22 +199,35 @@ impl Bucket {
             .ok_or_else(|| no_such_upload(upload_id))
     }
 
-    pub fn put_part(&self, key: &str, upload_id: &str, part: Part) -> S3Result<()> {
+    pub fn put_part(&self, key: &str, upload_id: &str, mut part: Part) -> S3Result<()> {
+        if self.journal.is_some() {
+            part.body = self.stored_body(std::mem::take(&mut part.body))?;
+        }
+        let _m = self.begin();
         let mut state = self.lock_live()?;
         let upload = state
             .uploads
             .get_mut(&(ObjKey(Arc::from(key)), upload_id.to_string()))
             .ok_or_else(|| no_such_upload(upload_id))?;
+        if let Some(j) = &self.journal {
+            j.part(&self.name, key, upload_id, &part);
+        }
         upload.parts.insert(part.number, part);
         Ok(())
     }
 
     pub fn abort_upload(&self, key: &str, upload_id: &str) -> S3Result<()> {
-        self.lock_live()?
+        let _m = self.begin();
+        let mut state = self.lock_live()?;
+        let removed = state
             .uploads
             .remove(&(ObjKey(Arc::from(key)), upload_id.to_string()))
             .map(|_| ())
-            .ok_or_else(|| no_such_upload(upload_id))
+            .ok_or_else(|| no_such_upload(upload_id));
+        if let (Ok(()), Some(j)) = (&removed, &self.journal) {
+            j.upload_gone(&self.name, key, upload_id);
+        }
+        removed
     }
 
     /// Completes an upload into an object (not yet stored: the caller stores it with its
@@ -325,10 +342,6 @@ impl Bucket {
         if let (Some(algo), Some(computed)) = (declared, &checksum) {
             check_claimed_checksum(algo, computed, claims)?;
         }
-        let segments = chosen
-            .iter()
-            .flat_map(|p| p.body.slices(0, p.body.len()))
-            .collect();
         let parts: Arc<[PartInfo]> = chosen
             .iter()
             .map(|p| PartInfo {
@@ -339,7 +352,7 @@ impl Bucket {
             })
             .collect();
         Ok(Object {
-            body: Body::from_segments(segments),
+            body: Body::concat(chosen.iter().map(|p| &p.body)),
             etag,
             last_modified: now,
             checksum,
@@ -357,10 +370,14 @@ impl Bucket {
         wanted: &[CompletedPart],
         stored: &Object,
     ) {
+        let _m = self.begin();
         let mut state = self.state.lock();
-        state
+        let removed = state
             .uploads
             .remove(&(ObjKey(Arc::from(key)), upload_id.to_string()));
+        if let (Some(_), Some(j)) = (&removed, &self.journal) {
+            j.upload_gone(&self.name, key, upload_id);
+        }
         if state.completed.len() >= REMEMBERED_COMPLETIONS {
             state.completed.pop_front();
         }

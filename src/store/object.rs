@@ -13,7 +13,7 @@ pub const NULL_VERSION: &str = "null";
 
 /// An entity tag, kept binary: the MD5 of the object, or for a multipart object the MD5 of its
 /// parts' MD5s and the part count. Shown as hex (`…-N` for multipart).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ETag {
     pub md5: [u8; 16],
     /// The number of parts of a multipart object; 0 otherwise.
@@ -206,7 +206,7 @@ pub fn storage_class_named(name: &str) -> Option<StorageClass> {
 }
 
 /// The HTTP-visible properties of an object that S3 stores verbatim.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ObjectHeaders {
     pub content_type: Option<String>,
     pub content_encoding: Option<String>,
@@ -230,7 +230,7 @@ impl ObjectHeaders {
 }
 
 /// One part of a multipart object, as GetObject?partNumber and GetObjectAttributes show it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PartInfo {
     pub number: u32,
     pub size: u64,
@@ -273,7 +273,7 @@ pub struct Object {
 
 /// A RestoreObject of an archived (GLACIER / DEEP_ARCHIVE) object: readable from
 /// `ready_at` until `expires_at`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Restore {
     pub ready_at: Millis,
     pub expires_at: Millis,

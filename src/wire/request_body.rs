@@ -27,10 +27,13 @@ pub struct BodySpec {
     pub content_sha256: Option<Vec<u8>>,
 }
 
-/// A body as stored: its frames, length, MD5 and the checksum kept with the object.
+/// A body as stored: its frames (or its body file, with `--data-dir`), length, MD5 and the
+/// checksum kept with the object.
 #[derive(Debug)]
 pub struct ReceivedBody {
     pub segments: Vec<Bytes>,
+    /// The body, when it was written to a body file as it came.
+    pub stored: Option<crate::store::Body>,
     pub len: u64,
     pub md5: [u8; 16],
     /// The checksum kept with the object: the client's, else the default one.
@@ -47,6 +50,14 @@ impl ReceivedBody {
             .flatten()
             .find(|c| c.algorithm == algo)
             .cloned()
+    }
+
+    /// The body as the store keeps it: the file it was written to, or its frames.
+    pub fn take_body(&mut self) -> crate::store::Body {
+        match self.stored.take() {
+            Some(body) => body,
+            None => crate::store::Body::from_segments(std::mem::take(&mut self.segments)),
+        }
     }
 
     pub fn md5_hex(&self) -> String {
@@ -243,6 +254,22 @@ where
     B: HttpBody<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    receive_into(body, spec, default_checksum, max_len, None).await
+}
+
+/// `receive`, writing the body to a new body file as it streams when `files` is given
+/// (`--data-dir`): memory stays bounded by one gathering buffer whatever the body's size.
+pub async fn receive_into<B>(
+    body: B,
+    spec: &BodySpec,
+    default_checksum: Option<ChecksumAlgorithm>,
+    max_len: u64,
+    files: Option<&std::sync::Arc<crate::store::persist::files::Files>>,
+) -> S3Result<ReceivedBody>
+where
+    B: HttpBody<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     if let Some(len) = spec.length {
         if len > max_len {
             return Err(S3Error::new(Code::EntityTooLarge)
@@ -265,6 +292,9 @@ where
         sha256: spec.content_sha256.as_ref().map(|_| Sha256::new()),
         checksum: algo.map(|a| a.hasher()),
         extra: extra_algo.map(|a| a.hasher()),
+        files: files.cloned(),
+        file: None,
+        file_error: None,
     };
     let too_large = |len: u64| {
         S3Error::new(Code::EntityTooLarge)
@@ -282,6 +312,9 @@ where
             Some(d) => d.feed(data, &mut |piece| sink.push(piece))?,
             None => sink.push(data),
         }
+        if let Some(e) = sink.file_error.take() {
+            return Err(body_file_error(e));
+        }
         if sink.over {
             return Err(match spec.length {
                 Some(declared) if declared <= max_len => S3Error::new(Code::IncompleteBody),
@@ -298,6 +331,10 @@ where
         }
     }
     sink.flush(true);
+    sink.spill();
+    if let Some(e) = sink.file_error.take() {
+        return Err(body_file_error(e));
+    }
 
     let md5: [u8; 16] = sink.md5.finalize().into();
     if let (Some(claimed), Some(hasher)) = (&spec.content_sha256, sink.sha256.take()) {
@@ -343,8 +380,15 @@ where
     let default_checksum = extra_algo
         .zip(sink.extra.take().map(ChecksumHasher::finish))
         .map(|(a, d)| full_object(a, d));
+    let stored = match (sink.file.take(), &sink.files) {
+        (Some(w), _) => Some(w.finish().map_err(body_file_error)?),
+        // Nothing came: an empty body needs no file.
+        (None, Some(_)) => Some(crate::store::Body::default()),
+        (None, None) => None,
+    };
     Ok(ReceivedBody {
         segments: sink.segments,
+        stored,
         len: sink.len,
         md5,
         checksum,
@@ -375,6 +419,18 @@ struct Sink {
     sha256: Option<Sha256>,
     checksum: Option<ChecksumHasher>,
     extra: Option<ChecksumHasher>,
+    /// Where bodies are written (`--data-dir`), and the body file, made at the first byte.
+    files: Option<std::sync::Arc<crate::store::persist::files::Files>>,
+    file: Option<crate::store::persist::files::BodyWriter>,
+    file_error: Option<std::io::Error>,
+}
+
+/// Bytes gathered before they are written to the body file.
+const SPILL_AT: usize = 1024 * 1024;
+
+fn body_file_error(e: std::io::Error) -> S3Error {
+    tracing::error!(error = %e, "body file write failed");
+    S3Error::internal(format!("cannot write the body: {e}"))
 }
 
 impl Sink {
@@ -401,6 +457,9 @@ impl Sink {
         if data.len() >= KEEP_FRAMES_FROM {
             self.flush(false);
             self.segments.push(data);
+            if self.files.is_some() {
+                self.spill();
+            }
             return;
         }
         if self.gather.capacity() - self.gather.len() < data.len() {
@@ -416,6 +475,39 @@ impl Sink {
             self.gather = BytesMut::with_capacity(want.max(data.len()));
         }
         self.gather.extend_from_slice(&data);
+        if self.files.is_some() && self.gather.len() >= SPILL_AT {
+            self.flush(false);
+            self.spill();
+        }
+    }
+
+    /// Writes the segments so far to the body file (`--data-dir`) and lets them go.
+    fn spill(&mut self) {
+        let Some(files) = &self.files else {
+            return;
+        };
+        if self.segments.is_empty() || self.file_error.is_some() {
+            return;
+        }
+        if self.file.is_none() {
+            match files.create() {
+                Ok(w) => self.file = Some(w),
+                Err(e) => {
+                    self.file_error = Some(e);
+                    return;
+                }
+            }
+        }
+        let Some(w) = self.file.as_mut() else {
+            return;
+        };
+        for s in self.segments.drain(..) {
+            if self.file_error.is_none() {
+                if let Err(e) = w.write(&s) {
+                    self.file_error = Some(e);
+                }
+            }
+        }
     }
 
     /// Moves gathered bytes into a segment. At the end (`last`), a buffer much larger than

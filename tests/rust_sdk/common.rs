@@ -360,6 +360,14 @@ impl Spawned {
             .expect("VmHWM")
     }
 
+    /// Stops it with SIGTERM (a clean stop) and waits for it to exit.
+    pub fn terminate(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+
     pub fn is_alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }

@@ -26,6 +26,7 @@ mod notifications;
 mod object_lock;
 mod objects;
 mod pagination;
+mod persist;
 mod post_object;
 mod request_log;
 mod runs;

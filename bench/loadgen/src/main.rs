@@ -203,7 +203,7 @@ fn main() -> ExitCode {
     }
     let peers = args.peers.clone().unwrap_or_else(|| {
         if args.quick {
-            vec![Peer::S3twin]
+            vec![Peer::S3twin, Peer::S3twinDisk]
         } else {
             peers::ALL.to_vec()
         }

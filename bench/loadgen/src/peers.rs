@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Peer {
     S3twin,
+    /// s3twin with `--data-dir` (journal and body files in the scenario's data directory).
+    S3twinDisk,
     /// s3twin with `--auth enforce`: every request's signature verified and authorized.
     S3twinEnforce,
     Moto,
@@ -24,8 +26,9 @@ pub enum Peer {
     BareHyper,
 }
 
-pub const ALL: [Peer; 6] = [
+pub const ALL: [Peer; 7] = [
     Peer::S3twin,
+    Peer::S3twinDisk,
     Peer::S3twinEnforce,
     Peer::Moto,
     Peer::S3rver,
@@ -66,6 +69,7 @@ impl Peer {
     pub fn name(self) -> &'static str {
         match self {
             Peer::S3twin => "s3twin",
+            Peer::S3twinDisk => "s3twin-disk",
             Peer::S3twinEnforce => "s3twin-enforce",
             Peer::Moto => "moto",
             Peer::S3rver => "s3rver",
@@ -108,19 +112,19 @@ impl Peer {
     /// What the readiness probe asks for.
     pub fn probe_path(self) -> &'static str {
         match self {
-            Peer::S3twin | Peer::S3twinEnforce => "/_s3twin/health",
+            Peer::S3twin | Peer::S3twinDisk | Peer::S3twinEnforce => "/_s3twin/health",
             _ => "/",
         }
     }
 
     /// Whether objects live on disk (their RSS then excludes the data).
     pub fn disk_backed(self) -> bool {
-        matches!(self, Peer::S3rver | Peer::S3sFs)
+        matches!(self, Peer::S3rver | Peer::S3sFs | Peer::S3twinDisk)
     }
 
     pub fn installed(self, paths: &Paths) -> Result<(), String> {
         let p = match self {
-            Peer::S3twin | Peer::S3twinEnforce => paths.s3twin(),
+            Peer::S3twin | Peer::S3twinDisk | Peer::S3twinEnforce => paths.s3twin(),
             Peer::Moto => paths.moto(),
             Peer::S3rver => paths.s3rver(),
             Peer::S3sFs => paths.s3s_fs(),
@@ -145,6 +149,13 @@ impl Peer {
                 if self == Peer::S3twinEnforce {
                     c.args(["--auth", "enforce"]);
                 }
+                c.env("RUST_LOG", "warn");
+                c
+            }
+            Peer::S3twinDisk => {
+                let mut c = Command::new(paths.s3twin());
+                c.args(["--host", "127.0.0.1", "--port", &port, "--data-dir"]);
+                c.arg(data.expect("a data directory"));
                 c.env("RUST_LOG", "warn");
                 c
             }
@@ -180,7 +191,7 @@ impl Peer {
 
     pub fn version(self, paths: &Paths) -> String {
         let out = match self {
-            Peer::S3twin | Peer::S3twinEnforce => {
+            Peer::S3twin | Peer::S3twinDisk | Peer::S3twinEnforce => {
                 Command::new(paths.s3twin()).arg("--version").output()
             }
             Peer::Moto => Command::new(paths.python())
@@ -204,7 +215,9 @@ impl Peer {
     /// What it takes on disk: the binary for the Rust servers, the installed tree for the others.
     pub fn footprint(self, paths: &Paths) -> (String, u64) {
         match self {
-            Peer::S3twin | Peer::S3twinEnforce => ("binary".into(), file_size(&paths.s3twin())),
+            Peer::S3twin | Peer::S3twinDisk | Peer::S3twinEnforce => {
+                ("binary".into(), file_size(&paths.s3twin()))
+            }
             Peer::S3sFs => ("binary".into(), file_size(&paths.s3s_fs())),
             Peer::BareHyper => ("binary".into(), file_size(&paths.bare())),
             Peer::Moto => ("venv".into(), dir_size(&paths.bench.join(".venv"))),

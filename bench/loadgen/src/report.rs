@@ -237,13 +237,14 @@ pub fn targets(run: &Run) -> Vec<TargetCheck> {
             let mine = v(&id);
             let mut parts = Vec::new();
             let mut met = mine.map(|_| true);
-            // s3twin-enforce is s3twin itself and bare-hyper no S3 server: each has its own
-            // target below.
-            for (q, _) in run
-                .peers
-                .iter()
-                .filter(|(q, _)| !matches!(q, Peer::S3twin | Peer::S3twinEnforce | Peer::BareHyper))
-            {
+            // s3twin's own columns (--data-dir, --auth enforce) and bare-hyper (no S3 server)
+            // have targets of their own.
+            for (q, _) in run.peers.iter().filter(|(q, _)| {
+                !matches!(
+                    q,
+                    Peer::S3twin | Peer::S3twinDisk | Peer::S3twinEnforce | Peer::BareHyper
+                )
+            }) {
                 let need = if *q == Peer::Moto { 20.0 } else { 1.5 };
                 match (mine, value(run, *q, &id)) {
                     (Some(a), Some(b)) if b > 0.0 => {
@@ -268,6 +269,37 @@ pub fn targets(run: &Run) -> Vec<TargetCheck> {
                     parts.join(", ")
                 },
                 met: if parts.is_empty() { None } else { met },
+            });
+        }
+    }
+    // --data-dir (issue 18): at least twice a file-backed peer, within 3× of memory mode.
+    for op in ["put", "get"] {
+        for c in [1, 64] {
+            let id = format!("small.{op}.c{c}.ops");
+            let disk = value(run, Peer::S3twinDisk, &id);
+            let Some(d) = disk else {
+                continue;
+            };
+            let mut parts = Vec::new();
+            let mut met = true;
+            if let Some(m) = v(&id).filter(|m| *m > 0.0) {
+                parts.push(format!("{} of memory mode (needs ≥ 0.33×)", ratio(d / m)));
+                met &= d / m >= 1.0 / 3.0;
+            }
+            match value(run, Peer::S3sFs, &id) {
+                Some(f) if f > 0.0 => {
+                    parts.push(format!("{} vs s3s-fs (needs 2×)", ratio(d / f)));
+                    met &= d / f >= 2.0;
+                }
+                _ => parts.push("– vs s3s-fs".into()),
+            }
+            out.push(TargetCheck {
+                target: format!(
+                    "--data-dir 4 KiB {} ops/s, {c} conn.: ≥ 2× s3s-fs, within 3× of memory mode",
+                    op.to_uppercase()
+                ),
+                measured: format!("{} ops/s: {}", num(d), parts.join(", ")),
+                met: Some(met),
             });
         }
     }

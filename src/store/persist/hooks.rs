@@ -1,0 +1,120 @@
+//! The records the store's mutations queue: each builds the new state of what changed from
+//! the model, under the lock that guarded the change (so records of one entity are queued in
+//! the order of its changes).
+
+use super::records::{BucketRec, ObjectRec, PartRec, Rec, RunRec, UploadRec};
+use super::{Journal, Persist};
+use crate::store::bucket::{Bucket, BucketState};
+use crate::store::multipart::{Part, Upload};
+use crate::store::{Object, Run};
+use std::sync::Arc;
+
+impl Journal {
+    /// Every version of `key` as it is now (none: the key is gone).
+    pub(in crate::store) fn key(
+        &self,
+        bucket: &str,
+        key: &str,
+        versions: Option<&Vec<Arc<Object>>>,
+    ) {
+        self.persist.record(&Rec::Key {
+            run: self.run.to_string(),
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            versions: versions
+                .map(|v| v.iter().map(|o| ObjectRec::of(o)).collect())
+                .unwrap_or_default(),
+        });
+    }
+
+    /// The bucket's settings as they are now.
+    pub(in crate::store) fn bucket(&self, b: &Bucket, state: &BucketState) {
+        self.persist.record(&Rec::Bucket {
+            run: self.run.to_string(),
+            bucket: Box::new(BucketRec {
+                name: b.name.clone(),
+                region: b.region.clone(),
+                location_constraint: b.location_constraint.clone(),
+                created: b.created,
+                versioning: state.versioning,
+                mfa_delete: state.mfa_delete.clone(),
+                configs: state
+                    .configs
+                    .iter()
+                    .map(|(k, d)| (*k, d.text().to_string()))
+                    .collect(),
+                id_configs: state
+                    .id_configs
+                    .iter()
+                    .map(|((k, id), d)| (*k, id.clone(), d.to_string()))
+                    .collect(),
+                acl: crate::store::Acl::clone(&state.acl.acl()),
+                ownership: state.acl.ownership(),
+                notify: b.notifies(),
+            }),
+        });
+    }
+
+    pub(in crate::store) fn bucket_gone(&self, name: &str) {
+        self.persist.record(&Rec::BucketGone {
+            run: self.run.to_string(),
+            name: name.to_string(),
+        });
+    }
+
+    /// A new upload (its parts are recorded one by one).
+    pub(in crate::store) fn upload(&self, bucket: &str, upload: &Upload) {
+        self.persist.record(&Rec::Upload {
+            run: self.run.to_string(),
+            bucket: bucket.to_string(),
+            upload: Box::new(UploadRec::of(upload)),
+        });
+    }
+
+    pub(in crate::store) fn part(&self, bucket: &str, key: &str, upload_id: &str, part: &Part) {
+        self.persist.record(&Rec::Part {
+            run: self.run.to_string(),
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            upload_id: upload_id.to_string(),
+            part: Box::new(PartRec::of(part)),
+        });
+    }
+
+    pub(in crate::store) fn upload_gone(&self, bucket: &str, key: &str, upload_id: &str) {
+        self.persist.record(&Rec::UploadGone {
+            run: self.run.to_string(),
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            upload_id: upload_id.to_string(),
+        });
+    }
+}
+
+impl Persist {
+    /// The run's settings as they are now: clock, modes, users, webhooks, chaos rules.
+    pub(in crate::store) fn run(&self, run: &Run) {
+        let (clock_now, frozen, rate) = run.clock.snapshot();
+        self.record(&Rec::Run(Box::new(RunRec {
+            id: run.id.clone(),
+            clock_now,
+            frozen,
+            rate,
+            real_at: crate::clock::real_now(),
+            strict: run.strict(),
+            enforce: run.auth.mode() == crate::auth::identity::AuthMode::Enforce,
+            users: run
+                .auth
+                .users()
+                .into_iter()
+                .map(|u| (u.access_key, u.secret_key, u.name, u.account_id))
+                .collect(),
+            webhooks: run.events.webhooks(),
+            chaos: serde_json::Value::Array(run.chaos.list()).to_string(),
+        })));
+    }
+
+    pub(in crate::store) fn run_gone(&self, id: &str) {
+        self.record(&Rec::RunGone { id: id.to_string() });
+    }
+}

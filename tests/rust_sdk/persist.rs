@@ -1,0 +1,767 @@
+//! `--data-dir`: state written through the SDK survives the process being killed (SIGKILL,
+//! no clean stop) and started again on the same directory, byte for byte.
+
+use crate::common::{client, raw, temp_dir, upload_parts, Spawned};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{
+    BucketLifecycleConfiguration, BucketVersioningStatus, CompletedMultipartUpload,
+    CorsConfiguration, CorsRule, ExpirationStatus, LifecycleExpiration, LifecycleRule,
+    LifecycleRuleFilter, ObjectCannedAcl, ObjectOwnership, OwnershipControls,
+    OwnershipControlsRule, Tag, Tagging, VersioningConfiguration,
+};
+
+/// A JSON admin call to a spawned server.
+async fn admin(s: &Spawned, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        s.addr,
+        body.len()
+    );
+    let (status, text) = raw(&s.addr, req.as_bytes()).await;
+    let json = text
+        .find("\r\n\r\n")
+        .and_then(|i| serde_json::from_str(&text[i + 4..]).ok())
+        .unwrap_or(serde_json::Value::Null);
+    (status, json)
+}
+
+fn data(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(2654435761).to_le_bytes()[1] ^ seed)
+        .collect()
+}
+
+async fn bytes(c: &aws_sdk_s3::Client, b: &str, k: &str, version: Option<&str>) -> Vec<u8> {
+    c.get_object()
+        .bucket(b)
+        .key(k)
+        .set_version_id(version.map(str::to_string))
+        .send()
+        .await
+        .expect("get")
+        .body
+        .collect()
+        .await
+        .expect("body")
+        .into_bytes()
+        .to_vec()
+}
+
+#[tokio::test]
+async fn everything_survives_a_kill_and_restart() {
+    let dir = temp_dir("persist");
+    let dir_arg = dir.to_str().expect("utf-8 path").to_string();
+    let big = data(3 * 1024 * 1024 + 17, 7);
+    let part1 = data(1024 * 1024 + 5, 1);
+    let part2 = data(333, 2);
+    let (v1, upload_id, completed);
+    {
+        let s = Spawned::start(&["--data-dir", &dir_arg]);
+        let c = client(&s.endpoint(), true);
+        c.create_bucket()
+            .bucket("keep")
+            .send()
+            .await
+            .expect("create");
+        c.put_bucket_versioning()
+            .bucket("keep")
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("versioning");
+        c.put_bucket_ownership_controls()
+            .bucket("keep")
+            .ownership_controls(
+                OwnershipControls::builder()
+                    .rules(
+                        OwnershipControlsRule::builder()
+                            .object_ownership(ObjectOwnership::ObjectWriter)
+                            .build()
+                            .expect("rule"),
+                    )
+                    .build()
+                    .expect("controls"),
+            )
+            .send()
+            .await
+            .expect("ownership");
+        v1 = c
+            .put_object()
+            .bucket("keep")
+            .key("doc.txt")
+            .content_type("text/plain")
+            .metadata("colour", "blue")
+            .tagging("a=1&b=two")
+            .body(ByteStream::from_static(b"first version"))
+            .send()
+            .await
+            .expect("put v1")
+            .version_id
+            .expect("version id");
+        c.put_object()
+            .bucket("keep")
+            .key("doc.txt")
+            .body(ByteStream::from_static(b"second version"))
+            .send()
+            .await
+            .expect("put v2");
+        c.put_object()
+            .bucket("keep")
+            .key("big.bin")
+            .acl(ObjectCannedAcl::PublicRead)
+            .body(big.clone().into())
+            .send()
+            .await
+            .expect("put big");
+        c.copy_object()
+            .bucket("keep")
+            .key("copy.bin")
+            .copy_source("keep/big.bin")
+            .send()
+            .await
+            .expect("copy");
+        c.put_object()
+            .bucket("keep")
+            .key("gone.txt")
+            .body(ByteStream::from_static(b"deleted"))
+            .send()
+            .await
+            .expect("put gone");
+        c.delete_object()
+            .bucket("keep")
+            .key("gone.txt")
+            .send()
+            .await
+            .expect("delete (marker)");
+        c.put_bucket_tagging()
+            .bucket("keep")
+            .tagging(
+                Tagging::builder()
+                    .tag_set(
+                        Tag::builder()
+                            .key("team")
+                            .value("storage")
+                            .build()
+                            .expect("tag"),
+                    )
+                    .build()
+                    .expect("tagging"),
+            )
+            .send()
+            .await
+            .expect("bucket tagging");
+        c.put_bucket_cors()
+            .bucket("keep")
+            .cors_configuration(
+                CorsConfiguration::builder()
+                    .cors_rules(
+                        CorsRule::builder()
+                            .allowed_methods("GET")
+                            .allowed_origins("https://example.com")
+                            .build()
+                            .expect("cors rule"),
+                    )
+                    .build()
+                    .expect("cors"),
+            )
+            .send()
+            .await
+            .expect("cors");
+        c.put_bucket_lifecycle_configuration()
+            .bucket("keep")
+            .lifecycle_configuration(
+                BucketLifecycleConfiguration::builder()
+                    .rules(
+                        LifecycleRule::builder()
+                            .id("old-logs")
+                            .filter(LifecycleRuleFilter::builder().prefix("logs/").build())
+                            .status(ExpirationStatus::Enabled)
+                            .expiration(LifecycleExpiration::builder().days(30).build())
+                            .build()
+                            .expect("rule"),
+                    )
+                    .build()
+                    .expect("lifecycle"),
+            )
+            .send()
+            .await
+            .expect("lifecycle");
+        c.put_bucket_policy()
+            .bucket("keep")
+            .policy(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::keep/*"}]}"#)
+            .send()
+            .await
+            .expect("policy");
+        let upload = c
+            .create_multipart_upload()
+            .bucket("keep")
+            .key("parts.bin")
+            .content_type("application/x-parts")
+            .send()
+            .await
+            .expect("create upload");
+        upload_id = upload.upload_id.expect("upload id");
+        completed = upload_parts(
+            &c,
+            "keep",
+            "parts.bin",
+            &upload_id,
+            &[part1.clone(), part2.clone()],
+        )
+        .await;
+        // A second run with a frozen clock.
+        let (st, _) = admin(&s, "POST", "/_s3twin/runs", r#"{"runId":"frozen"}"#).await;
+        assert_eq!(st, 201);
+        let (st, clock) = admin(
+            &s,
+            "POST",
+            "/_s3twin/clock?runId=frozen",
+            r#"{"set":"2030-01-02T03:04:05Z","freeze":true}"#,
+        )
+        .await;
+        assert_eq!(st, 200, "{clock}");
+        let rc = client(&format!("{}/t/frozen/", s.endpoint()), true);
+        rc.create_bucket()
+            .bucket("other")
+            .send()
+            .await
+            .expect("run bucket");
+        rc.put_object()
+            .bucket("other")
+            .key("k")
+            .body(ByteStream::from_static(b"in a run"))
+            .send()
+            .await
+            .expect("run put");
+        // `s` is dropped here: SIGKILL, no clean stop.
+    }
+
+    let s = Spawned::start(&["--data-dir", &dir_arg]);
+    let c = client(&s.endpoint(), true);
+    // Versions, metadata, tags.
+    assert_eq!(bytes(&c, "keep", "doc.txt", None).await, b"second version");
+    assert_eq!(
+        bytes(&c, "keep", "doc.txt", Some(&v1)).await,
+        b"first version"
+    );
+    let head = c
+        .head_object()
+        .bucket("keep")
+        .key("doc.txt")
+        .version_id(&v1)
+        .send()
+        .await
+        .expect("head v1");
+    assert_eq!(head.content_type(), Some("text/plain"));
+    assert_eq!(
+        head.metadata()
+            .and_then(|m| m.get("colour"))
+            .map(String::as_str),
+        Some("blue")
+    );
+    let tags = c
+        .get_object_tagging()
+        .bucket("keep")
+        .key("doc.txt")
+        .version_id(&v1)
+        .send()
+        .await
+        .expect("tags");
+    let tags: Vec<_> = tags
+        .tag_set()
+        .iter()
+        .map(|t| (t.key(), t.value()))
+        .collect();
+    assert_eq!(tags, [("a", "1"), ("b", "two")]);
+    let versions = c
+        .list_object_versions()
+        .bucket("keep")
+        .send()
+        .await
+        .expect("versions");
+    assert_eq!(versions.versions().len(), 5, "doc ×2, big, copy, gone");
+    assert_eq!(versions.delete_markers().len(), 1);
+    assert!(c
+        .get_object()
+        .bucket("keep")
+        .key("gone.txt")
+        .send()
+        .await
+        .is_err());
+    // Bodies byte-exact, the copy too, and a range across the read chunks.
+    assert!(bytes(&c, "keep", "big.bin", None).await == big);
+    assert!(bytes(&c, "keep", "copy.bin", None).await == big);
+    let range = c
+        .get_object()
+        .bucket("keep")
+        .key("big.bin")
+        .range("bytes=262140-262150")
+        .send()
+        .await
+        .expect("range")
+        .body
+        .collect()
+        .await
+        .expect("range body")
+        .into_bytes();
+    assert_eq!(&range[..], &big[262140..=262150]);
+    // ACLs and ownership.
+    let acl = c
+        .get_object_acl()
+        .bucket("keep")
+        .key("big.bin")
+        .send()
+        .await
+        .expect("acl");
+    assert!(
+        acl.grants().iter().any(|g| g
+            .grantee()
+            .and_then(|g| g.uri())
+            .is_some_and(|u| u.ends_with("/global/AllUsers"))),
+        "{acl:?}"
+    );
+    let own = c
+        .get_bucket_ownership_controls()
+        .bucket("keep")
+        .send()
+        .await
+        .expect("ownership");
+    assert_eq!(
+        own.ownership_controls()
+            .and_then(|o| o.rules().first())
+            .map(|r| r.object_ownership().clone()),
+        Some(ObjectOwnership::ObjectWriter)
+    );
+    // Bucket configurations.
+    let v = c
+        .get_bucket_versioning()
+        .bucket("keep")
+        .send()
+        .await
+        .expect("versioning");
+    assert_eq!(v.status(), Some(&BucketVersioningStatus::Enabled));
+    let t = c
+        .get_bucket_tagging()
+        .bucket("keep")
+        .send()
+        .await
+        .expect("tagging");
+    assert_eq!(t.tag_set()[0].value(), "storage");
+    let cors = c
+        .get_bucket_cors()
+        .bucket("keep")
+        .send()
+        .await
+        .expect("cors");
+    assert_eq!(
+        cors.cors_rules()[0].allowed_origins(),
+        ["https://example.com"]
+    );
+    let lc = c
+        .get_bucket_lifecycle_configuration()
+        .bucket("keep")
+        .send()
+        .await
+        .expect("lifecycle");
+    assert_eq!(lc.rules()[0].id(), Some("old-logs"));
+    let policy = c
+        .get_bucket_policy()
+        .bucket("keep")
+        .send()
+        .await
+        .expect("policy");
+    assert!(policy.policy().unwrap_or_default().contains("s3:GetObject"));
+    // The run, its frozen clock and its bucket.
+    let (st, clock) = admin(&s, "GET", "/_s3twin/clock?runId=frozen", "").await;
+    assert_eq!(st, 200);
+    assert_eq!(clock["frozen"], true);
+    assert_eq!(clock["now"], "2030-01-02T03:04:05.000Z");
+    let rc = client(&format!("{}/t/frozen/", s.endpoint()), true);
+    assert_eq!(bytes(&rc, "other", "k", None).await, b"in a run");
+    let head = rc
+        .head_object()
+        .bucket("other")
+        .key("k")
+        .send()
+        .await
+        .expect("run head");
+    assert_eq!(
+        head.last_modified().map(|d| d.secs()),
+        Some(1_893_553_445),
+        "written at the frozen instant"
+    );
+    // The upload in progress: listed with its parts, and it completes.
+    let parts = c
+        .list_parts()
+        .bucket("keep")
+        .key("parts.bin")
+        .upload_id(&upload_id)
+        .send()
+        .await
+        .expect("list parts");
+    assert_eq!(parts.parts().len(), 2);
+    c.complete_multipart_upload()
+        .bucket("keep")
+        .key("parts.bin")
+        .upload_id(&upload_id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(completed))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("complete after restart");
+    let mut whole = part1.clone();
+    whole.extend_from_slice(&part2);
+    assert!(bytes(&c, "keep", "parts.bin", None).await == whole);
+    drop(s);
+
+    // Once more: the completed object, and no upload left.
+    let s = Spawned::start(&["--data-dir", &dir_arg]);
+    let c = client(&s.endpoint(), true);
+    assert!(bytes(&c, "keep", "parts.bin", None).await == whole);
+    let head = c
+        .head_object()
+        .bucket("keep")
+        .key("parts.bin")
+        .send()
+        .await
+        .expect("head");
+    assert_eq!(head.content_type(), Some("application/x-parts"));
+    assert_eq!(head.e_tag().map(|e| e.ends_with("-2\"")), Some(true));
+    let uploads = c
+        .list_multipart_uploads()
+        .bucket("keep")
+        .send()
+        .await
+        .expect("uploads");
+    assert!(uploads.uploads().is_empty());
+    drop(s);
+    // Deleting every version frees the body files (after the journal stops naming them).
+    let s = Spawned::start(&["--data-dir", &dir_arg]);
+    let c = client(&s.endpoint(), true);
+    let versions = c
+        .list_object_versions()
+        .bucket("keep")
+        .send()
+        .await
+        .expect("versions");
+    for v in versions.versions() {
+        c.delete_object()
+            .bucket("keep")
+            .key(v.key().unwrap_or_default())
+            .version_id(v.version_id().unwrap_or_default())
+            .send()
+            .await
+            .expect("delete version");
+    }
+    let rc = client(&format!("{}/t/frozen/", s.endpoint()), true);
+    rc.delete_object()
+        .bucket("other")
+        .key("k")
+        .send()
+        .await
+        .expect("run delete");
+    let bodies = dir.join("bodies");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::fs::read_dir(&bodies).expect("bodies").count() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "body files left behind"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn start_error(args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_s3twin"))
+        .args(["--port", "0"])
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run s3twin");
+    assert!(!out.status.success(), "it started");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn a_foreign_damaged_or_busy_data_dir_is_a_start_error() {
+    let foreign = temp_dir("persist-foreign");
+    std::fs::create_dir_all(&foreign).expect("dir");
+    std::fs::write(foreign.join("notes.txt"), "mine").expect("write");
+    let err = start_error(&["--data-dir", foreign.to_str().expect("path")]);
+    assert!(err.contains("not an s3twin data directory"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(foreign.join("notes.txt")).expect("kept"),
+        "mine"
+    );
+
+    let dir = temp_dir("persist-busy");
+    let arg = dir.to_str().expect("path").to_string();
+    {
+        let s = Spawned::start(&["--data-dir", &arg]);
+        let err = start_error(&["--data-dir", &arg]);
+        assert!(err.contains("another s3twin is using it"), "{err}");
+        let c = client(&s.endpoint(), true);
+        c.create_bucket()
+            .bucket("bk1")
+            .send()
+            .await
+            .expect("create");
+        for i in 0..3 {
+            c.put_object()
+                .bucket("bk1")
+                .key(format!("k{i}"))
+                .body(ByteStream::from_static(b"x"))
+                .send()
+                .await
+                .expect("put");
+        }
+    }
+    // A byte flipped inside a record that is not the last one.
+    let journal = dir.join("journal");
+    let mut bytes = std::fs::read(&journal).expect("journal");
+    bytes[20] ^= 0xff;
+    std::fs::write(&journal, &bytes).expect("damage");
+    let err = start_error(&["--data-dir", &arg]);
+    assert!(err.contains("damaged record"), "{err}");
+    // A torn last record (a crash mid-write) is cut off, and the rest is read.
+    bytes[20] ^= 0xff;
+    let torn = bytes.len() - 3;
+    std::fs::write(&journal, &bytes[..torn]).expect("tear");
+    let s = Spawned::start(&["--data-dir", &arg]);
+    let c = client(&s.endpoint(), true);
+    let list = c
+        .list_objects_v2()
+        .bucket("bk1")
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(
+        list.contents().len(),
+        2,
+        "the torn last put is gone, the others stay"
+    );
+    drop(s);
+    // Another format.
+    std::fs::write(dir.join("FORMAT"), "s3twin-data 99\n").expect("format");
+    let err = start_error(&["--data-dir", &arg]);
+    assert!(err.contains("unsupported format"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&foreign);
+}
+
+#[tokio::test]
+async fn a_clean_stop_deletes_released_bodies_and_the_next_start_trusts_it() {
+    let dir = temp_dir("persist-clean");
+    let arg = dir.to_str().expect("path").to_string();
+    let mut s = Spawned::start(&["--data-dir", &arg]);
+    let c = client(&s.endpoint(), true);
+    c.create_bucket()
+        .bucket("tidy")
+        .send()
+        .await
+        .expect("create");
+    for (k, v) in [("a", "old"), ("b", "bee"), ("a", "new")] {
+        c.put_object()
+            .bucket("tidy")
+            .key(k)
+            .body(ByteStream::from_static(v.as_bytes()))
+            .send()
+            .await
+            .expect("put");
+    }
+    c.delete_object()
+        .bucket("tidy")
+        .key("b")
+        .send()
+        .await
+        .expect("delete");
+    s.terminate();
+    let bodies = std::fs::read_dir(dir.join("bodies"))
+        .expect("bodies")
+        .count();
+    assert_eq!(bodies, 1, "only the body of a's current version is left");
+    assert!(dir.join("CLEAN").exists(), "a clean stop is marked");
+    let s = Spawned::start(&["--data-dir", &arg]);
+    assert!(!dir.join("CLEAN").exists(), "the mark is removed at start");
+    let c = client(&s.endpoint(), true);
+    assert_eq!(bytes(&c, "tidy", "a", None).await, b"new");
+    assert!(c
+        .head_object()
+        .bucket("tidy")
+        .key("b")
+        .send()
+        .await
+        .is_err());
+    // A new body after a clean start does not reuse a live file's number.
+    c.put_object()
+        .bucket("tidy")
+        .key("c")
+        .body(ByteStream::from_static(b"sea"))
+        .send()
+        .await
+        .expect("put c");
+    assert_eq!(bytes(&c, "tidy", "a", None).await, b"new");
+    assert_eq!(bytes(&c, "tidy", "c", None).await, b"sea");
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_mostly_superseded_journal_is_rewritten_at_start() {
+    let dir = temp_dir("persist-rewrite");
+    let arg = dir.to_str().expect("path").to_string();
+    let s = Spawned::start(&["--data-dir", &arg, "--fsync", "never"]);
+    let c = client(&s.endpoint(), true);
+    c.create_bucket()
+        .bucket("churn")
+        .send()
+        .await
+        .expect("create");
+    // 10,500 overwrites of 3 keys (past the rewrite floor of 10,000 records), 16 at a time.
+    let mut tasks = Vec::new();
+    for w in 0..16u32 {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in (w..10_500).step_by(16) {
+                c.put_object()
+                    .bucket("churn")
+                    .key(format!("k{}", i % 3))
+                    .body(ByteStream::from(format!("{i}").into_bytes()))
+                    .send()
+                    .await
+                    .expect("put");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let mut last = Vec::new();
+    for k in 0..3 {
+        last.push(bytes(&c, "churn", &format!("k{k}"), None).await);
+    }
+    drop(s);
+    let before = std::fs::metadata(dir.join("journal"))
+        .expect("journal")
+        .len();
+    for _ in 0..2 {
+        let s = Spawned::start(&["--data-dir", &arg]);
+        let after = std::fs::metadata(dir.join("journal"))
+            .expect("journal")
+            .len();
+        assert!(after * 100 < before, "rewritten: {before} → {after} bytes");
+        let c = client(&s.endpoint(), true);
+        for (k, want) in last.iter().enumerate() {
+            assert_eq!(&bytes(&c, "churn", &format!("k{k}"), None).await, want);
+        }
+        assert_eq!(
+            std::fs::read_dir(dir.join("bodies"))
+                .expect("bodies")
+                .count(),
+            3
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_run_imported_from_an_export_survives_a_kill_and_restart() {
+    let dir = temp_dir("persist-import");
+    let dir_arg = dir.to_str().expect("utf-8 path").to_string();
+    let (versions_before, settings_before);
+    {
+        let s = Spawned::start(&["--data-dir", &dir_arg]);
+        let (status, _) = admin(&s, "POST", "/_s3twin/runs", r#"{"runId": "orig"}"#).await;
+        assert_eq!(status, 201);
+        let c = client(&format!("{}/t/orig/", s.endpoint()), true);
+        c.create_bucket()
+            .bucket("exp")
+            .send()
+            .await
+            .expect("bucket");
+        c.put_bucket_versioning()
+            .bucket("exp")
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("versioning");
+        for body in [&b"first"[..], b"second"] {
+            c.put_object()
+                .bucket("exp")
+                .key("k")
+                .body(ByteStream::from(body.to_vec()))
+                .send()
+                .await
+                .expect("put");
+        }
+        let (status, _) = admin(
+            &s,
+            "POST",
+            "/_s3twin/clock?runId=orig",
+            r#"{"freeze": true}"#,
+        )
+        .await;
+        assert_eq!(status, 200);
+        let (status, doc) = admin(&s, "GET", "/_s3twin/runs/orig/export", "").await;
+        assert_eq!(status, 200, "{doc}");
+        let body = serde_json::json!({"runId": "copy", "seed": doc}).to_string();
+        let (status, made) = admin(&s, "POST", "/_s3twin/runs", &body).await;
+        assert_eq!(status, 201, "{made}");
+        let copy = client(&format!("{}/t/copy/", s.endpoint()), true);
+        versions_before = copy
+            .list_object_versions()
+            .bucket("exp")
+            .send()
+            .await
+            .expect("versions")
+            .versions()
+            .iter()
+            .map(|v| {
+                (
+                    v.version_id().map(str::to_string),
+                    v.e_tag().map(str::to_string),
+                )
+            })
+            .collect::<Vec<_>>();
+        settings_before = admin(&s, "GET", "/_s3twin/clock?runId=copy", "").await.1;
+        assert_eq!(versions_before.len(), 2);
+    } // killed (SIGKILL), no clean stop
+    let s = Spawned::start(&["--data-dir", &dir_arg]);
+    let copy = client(&format!("{}/t/copy/", s.endpoint()), true);
+    let versions_after = copy
+        .list_object_versions()
+        .bucket("exp")
+        .send()
+        .await
+        .expect("versions after restart")
+        .versions()
+        .iter()
+        .map(|v| {
+            (
+                v.version_id().map(str::to_string),
+                v.e_tag().map(str::to_string),
+            )
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(versions_after, versions_before);
+    assert_eq!(bytes(&copy, "exp", "k", None).await, b"second");
+    let oldest = versions_after[1].0.as_deref();
+    assert_eq!(bytes(&copy, "exp", "k", oldest).await, b"first");
+    // The imported (frozen) clock is the run's setting that was journaled with the seed.
+    let settings_after = admin(&s, "GET", "/_s3twin/clock?runId=copy", "").await.1;
+    assert_eq!(settings_after["now"], settings_before["now"]);
+    assert_eq!(settings_after["frozen"], serde_json::Value::Bool(true));
+}
