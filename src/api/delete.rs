@@ -60,8 +60,10 @@ pub async fn delete_objects(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
             "Missing required header for this request: Content-MD5",
         ));
     }
-    let bypass = super::object_lock::bypass(ctx, &bucket)?;
+    // The body is read before the header checks that can refuse, so that a refusal leaves
+    // the connection usable (an unread body would close it).
     let doc = receive(body, &spec, None, MAX_XML_BODY).await?.into_bytes();
+    let bypass = super::object_lock::bypass(ctx, &bucket)?;
     let root = xml::parse(&doc)?;
     if root.name != "Delete" {
         return Err(S3Error::malformed_xml());

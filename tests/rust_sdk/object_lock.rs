@@ -815,3 +815,39 @@ async fn raw_lock_errors_and_headers() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_refused_bypass_on_delete_objects_keeps_the_connection_usable() {
+    use md5::{Digest, Md5};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = Twin::start().await;
+    let plain = new_bucket(&t.client, "bypass-conn").await;
+    // 1,000 keys with long names: a body far larger than what is buffered with the headers.
+    let objects: String = (0..1000)
+        .map(|i| format!("<Object><Key>some/rather/long/prefix/of/a/key/that/takes/room/key-{i:04}</Key></Object>"))
+        .collect();
+    let body = format!("<Delete><Quiet>true</Quiet>{objects}</Delete>");
+    let md5 = b64(&Md5::digest(body.as_bytes()));
+    let mut sock = tokio::net::TcpStream::connect(t.addr())
+        .await
+        .expect("connect");
+    let refused = format!(
+        "POST /{plain}?delete HTTP/1.1\r\nHost: {}\r\nContent-MD5: {md5}\r\nx-amz-bypass-governance-retention: true\r\nContent-Length: {}\r\n\r\n{body}",
+        t.addr(),
+        body.len()
+    );
+    let head = format!(
+        "HEAD /{plain} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        t.addr()
+    );
+    sock.write_all(refused.as_bytes()).await.expect("first");
+    sock.write_all(head.as_bytes()).await.expect("second");
+    let mut out = Vec::new();
+    let _ = sock.read_to_end(&mut out).await;
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+    assert!(text.contains("<Code>InvalidArgument</Code>"), "{text}");
+    // The second request on the same connection is answered.
+    assert_eq!(text.matches("HTTP/1.1 ").count(), 2, "{text}");
+    assert!(text.contains("HTTP/1.1 200"), "{text}");
+}
