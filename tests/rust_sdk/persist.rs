@@ -673,6 +673,27 @@ async fn a_mostly_superseded_journal_is_rewritten_at_start() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Every version of `bucket` as (version id, ETag), newest first.
+async fn version_ids_and_etags(
+    c: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> Vec<(Option<String>, Option<String>)> {
+    c.list_object_versions()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("versions")
+        .versions()
+        .iter()
+        .map(|v| {
+            (
+                v.version_id().map(str::to_string),
+                v.e_tag().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn a_run_imported_from_an_export_survives_a_kill_and_restart() {
     let dir = temp_dir("persist-import");
@@ -721,41 +742,13 @@ async fn a_run_imported_from_an_export_survives_a_kill_and_restart() {
         let (status, made) = admin(&s, "POST", "/_s3twin/runs", &body).await;
         assert_eq!(status, 201, "{made}");
         let copy = client(&format!("{}/t/copy/", s.endpoint()), true);
-        versions_before = copy
-            .list_object_versions()
-            .bucket("exp")
-            .send()
-            .await
-            .expect("versions")
-            .versions()
-            .iter()
-            .map(|v| {
-                (
-                    v.version_id().map(str::to_string),
-                    v.e_tag().map(str::to_string),
-                )
-            })
-            .collect::<Vec<_>>();
+        versions_before = version_ids_and_etags(&copy, "exp").await;
         settings_before = admin(&s, "GET", "/_s3twin/clock?runId=copy", "").await.1;
         assert_eq!(versions_before.len(), 2);
     } // killed (SIGKILL), no clean stop
     let s = Spawned::start(&["--data-dir", &dir_arg]);
     let copy = client(&format!("{}/t/copy/", s.endpoint()), true);
-    let versions_after = copy
-        .list_object_versions()
-        .bucket("exp")
-        .send()
-        .await
-        .expect("versions after restart")
-        .versions()
-        .iter()
-        .map(|v| {
-            (
-                v.version_id().map(str::to_string),
-                v.e_tag().map(str::to_string),
-            )
-        })
-        .collect::<Vec<_>>();
+    let versions_after = version_ids_and_etags(&copy, "exp").await;
     assert_eq!(versions_after, versions_before);
     assert_eq!(bytes(&copy, "exp", "k", None).await, b"second");
     let oldest = versions_after[1].0.as_deref();
