@@ -644,6 +644,51 @@ fn once(
     })
 }
 
+/// One request on `c` (JSON to the admin API, bytes elsewhere); `Err` unless it answered `want` (any 2xx when `None`).
+pub(crate) async fn send(
+    c: &mut Conn,
+    method: Method,
+    path: &str,
+    body: Option<Bytes>,
+    want: Option<u16>,
+) -> Result<Answer, Cell> {
+    let ctype = if path.starts_with("/_s3twin/") {
+        "application/json"
+    } else {
+        "application/octet-stream"
+    };
+    let headers: &[(&str, &str)] = if body.is_some() {
+        &[("content-type", ctype)]
+    } else {
+        &[]
+    };
+    let a = c
+        .request(
+            method.clone(),
+            path,
+            headers,
+            &|| match &body {
+                Some(b) => ReqBody::Full(Some(b.clone())),
+                None => ReqBody::Empty,
+            },
+            Keep::Body,
+        )
+        .await
+        .map_err(|e| Cell::Failed(format!("{method} {path}: {e}")))?;
+    let fine = match want {
+        Some(code) => a.status.as_u16() == code,
+        None => a.ok(),
+    };
+    if fine {
+        Ok(a)
+    } else {
+        Err(Cell::Invalid(format!(
+            "{method} {path} answered {}",
+            a.describe()
+        )))
+    }
+}
+
 fn create_bucket(b: &Bench, s: &Server) -> Result<(), Cell> {
     once(b, &target(s), Method::PUT, &format!("/{BUCKET}"), None).map(|_| ())
 }

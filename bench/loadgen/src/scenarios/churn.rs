@@ -8,8 +8,8 @@
 //! - moto, 10 PUTs: CreateBucket, 10 PutObjects, the listing, `POST /moto-api/reset` (moto has
 //!   no namespaces: a reset is how a test starts afresh).
 
-use super::{check_alive, say, start, target, Bench, Cell, Sheet};
-use crate::client::{Conn, Keep, ReqBody};
+use super::{check_alive, say, send, start, target, Bench, Cell, Sheet};
+use crate::client::Conn;
 use crate::peers::Peer;
 use bytes::Bytes;
 use http::Method;
@@ -136,51 +136,6 @@ fn cycles(b: &Bench, s: &super::Server, v: Variant) -> Result<(u64, Duration, St
         }
         Ok((n, started.elapsed(), steps))
     })
-}
-
-/// One request; `Err` unless it answered `want` (any 2xx when `None`).
-async fn send(
-    c: &mut Conn,
-    method: Method,
-    path: &str,
-    body: Option<Bytes>,
-    want: Option<u16>,
-) -> Result<crate::client::Answer, Cell> {
-    let ctype = if path.starts_with("/_s3twin/") {
-        "application/json"
-    } else {
-        "application/octet-stream"
-    };
-    let headers: &[(&str, &str)] = if body.is_some() {
-        &[("content-type", ctype)]
-    } else {
-        &[]
-    };
-    let a = c
-        .request(
-            method.clone(),
-            path,
-            headers,
-            &|| match &body {
-                Some(b) => ReqBody::Full(Some(b.clone())),
-                None => ReqBody::Empty,
-            },
-            Keep::Body,
-        )
-        .await
-        .map_err(|e| Cell::Failed(format!("{method} {path}: {e}")))?;
-    let fine = match want {
-        Some(code) => a.status.as_u16() == code,
-        None => a.ok(),
-    };
-    if fine {
-        Ok(a)
-    } else {
-        Err(Cell::Invalid(format!(
-            "{method} {path} answered {}",
-            a.describe()
-        )))
-    }
 }
 
 async fn cycle(

@@ -9,7 +9,7 @@
 //! the counts are for spotting regressions from commit to commit, not for absolute speed.
 
 use super::{say, target, Bench, Cell, Server, Sheet};
-use crate::client::{pattern, Conn, Keep, ReqBody};
+use crate::client::{pattern, Conn};
 use crate::peers::Peer;
 use bytes::Bytes;
 use http::Method;
@@ -180,30 +180,7 @@ async fn send(
     body: Option<Bytes>,
     len: Option<u64>,
 ) -> Result<usize, Cell> {
-    let headers: &[(&str, &str)] = if body.is_some() {
-        &[("content-type", "application/octet-stream")]
-    } else {
-        &[]
-    };
-    let a = c
-        .request(
-            method.clone(),
-            path,
-            headers,
-            &|| match &body {
-                Some(b) => ReqBody::Full(Some(b.clone())),
-                None => ReqBody::Empty,
-            },
-            Keep::Body,
-        )
-        .await
-        .map_err(|e| Cell::Failed(format!("{method} {path}: {e}")))?;
-    if !a.ok() {
-        return Err(Cell::Invalid(format!(
-            "{method} {path} answered {}",
-            a.describe()
-        )));
-    }
+    let a = super::send(c, method.clone(), path, body, None).await?;
     if len.is_some_and(|l| l != a.len) {
         return Err(Cell::Invalid(format!(
             "{method} {path}: {} bytes, expected {len:?}",
