@@ -222,6 +222,13 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
     };
     // The part shares the source's segments or file ranges; only hashes read the bytes.
     let shared = source.body.range(start, end);
+    // A slot of a pack is reclaimed whole: part of one gets a slot of its own (`--data-dir`).
+    let shared = match ctx.run.body_files() {
+        Some(f) => f
+            .own_slots(shared)
+            .map_err(|e| S3Error::internal(format!("cannot write the body: {e}")))?,
+        None => shared,
+    };
     let mut md5 = Md5::new();
     let kept = upload.kept_algorithm();
     let mut hasher = kept.hasher();

@@ -164,7 +164,7 @@ const READ_CHUNK: u64 = 256 * 1024;
 enum From {
     Memory(Arc<[Bytes]>),
     /// The ranges and the file being read (opened on first use, one at a time).
-    Files(Arc<[FileRange]>, Option<(u64, std::fs::File)>),
+    Files(Arc<[FileRange]>, Option<(u64, Arc<std::fs::File>)>),
 }
 
 /// Iterator over the pieces of a byte range of a body.
@@ -235,7 +235,7 @@ impl Iterator for BodySlices {
 /// Reads `len` bytes at `skip` into `range`, reusing the open file when it is the same one.
 fn read_range(
     range: &FileRange,
-    open: &mut Option<(u64, std::fs::File)>,
+    open: &mut Option<(u64, Arc<std::fs::File>)>,
     skip: u64,
     len: u64,
 ) -> std::io::Result<Bytes> {

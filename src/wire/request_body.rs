@@ -294,6 +294,7 @@ where
         extra: extra_algo.map(|a| a.hasher()),
         files: files.cloned(),
         file: None,
+        written: 0,
         file_error: None,
     };
     let too_large = |len: u64| {
@@ -331,6 +332,14 @@ where
         }
     }
     sink.flush(true);
+    let packed = match &sink.files {
+        // A body that never reached SPILL_AT is whole in memory: one append to a pack.
+        Some(f) if sink.file.is_none() && f.packs_small(sink.len) => Some(
+            f.append(&std::mem::take(&mut sink.segments))
+                .map_err(body_file_error)?,
+        ),
+        _ => None,
+    };
     sink.spill();
     if let Some(e) = sink.file_error.take() {
         return Err(body_file_error(e));
@@ -381,6 +390,7 @@ where
         .zip(sink.extra.take().map(ChecksumHasher::finish))
         .map(|(a, d)| full_object(a, d));
     let stored = match (sink.file.take(), &sink.files) {
+        _ if packed.is_some() => packed,
         (Some(w), _) => Some(w.finish().map_err(body_file_error)?),
         // Nothing came: an empty body needs no file.
         (None, Some(_)) => Some(crate::store::Body::default()),
@@ -422,11 +432,14 @@ struct Sink {
     /// Where bodies are written (`--data-dir`), and the body file, made at the first byte.
     files: Option<std::sync::Arc<crate::store::persist::files::Files>>,
     file: Option<crate::store::persist::files::BodyWriter>,
+    /// Bytes written to the body file so far.
+    written: u64,
     file_error: Option<std::io::Error>,
 }
 
-/// Bytes gathered before they are written to the body file.
-const SPILL_AT: usize = 1024 * 1024;
+/// Bytes held before they are written to the body file: a body that ends below it goes to a
+/// pack (`persist::packs::PACK_BELOW`) instead of a file of its own.
+const SPILL_AT: u64 = crate::store::persist::packs::PACK_BELOW;
 
 fn body_file_error(e: std::io::Error) -> S3Error {
     tracing::error!(error = %e, "body file write failed");
@@ -457,7 +470,7 @@ impl Sink {
         if data.len() >= KEEP_FRAMES_FROM {
             self.flush(false);
             self.segments.push(data);
-            if self.files.is_some() {
+            if self.files.is_some() && (self.file.is_some() || self.held() >= SPILL_AT) {
                 self.spill();
             }
             return;
@@ -475,10 +488,15 @@ impl Sink {
             self.gather = BytesMut::with_capacity(want.max(data.len()));
         }
         self.gather.extend_from_slice(&data);
-        if self.files.is_some() && self.gather.len() >= SPILL_AT {
+        if self.files.is_some() && self.held() >= SPILL_AT {
             self.flush(false);
             self.spill();
         }
+    }
+
+    /// Bytes received and not yet written to the body file.
+    fn held(&self) -> u64 {
+        self.len - self.written
     }
 
     /// Writes the segments so far to the body file (`--data-dir`) and lets them go.
@@ -503,8 +521,9 @@ impl Sink {
         };
         for s in self.segments.drain(..) {
             if self.file_error.is_none() {
-                if let Err(e) = w.write(&s) {
-                    self.file_error = Some(e);
+                match w.write(&s) {
+                    Ok(()) => self.written += s.len() as u64,
+                    Err(e) => self.file_error = Some(e),
                 }
             }
         }

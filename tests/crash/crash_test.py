@@ -2,7 +2,11 @@
 """Crash test of `--data-dir`: concurrent PUTs and multipart uploads against the release
 binary, SIGKILL at a random moment, restart on the same directory, then check that every
 acknowledged object is there byte for byte, that an unacknowledged write is either absent
-or whole (never half-written), and that nothing unknown is listed.
+or whole (never half-written), and that nothing unknown is listed. Writers also overwrite
+and delete their earlier keys (small bodies live in shared pack files, so this leaves dead
+slots to reclaim): an unacknowledged overwrite or delete leaves the old or the new state,
+never a mix. At the end the body files use no more disk than the live bytes (plus a block
+per object), and none is left once everything is deleted.
 
     python3 tests/crash/crash_test.py [--rounds 20] [--seed 1] [--bin target/release/s3twin]
 
@@ -57,8 +61,9 @@ class Load:
     def __init__(self, addr, rnd, round_no):
         self.addr = addr
         self.lock = threading.Lock()
-        self.acked = {}       # key -> sha256 hex
-        self.in_flight = {}   # key -> sha256 hex of what was being written
+        self.acked = {}       # key -> (sha256 hex, size); None: deleted
+        self.in_flight = {}   # key -> (sha256 hex, size) being written; None: being deleted
+        self.mine = [[] for _ in range(6)]  # each worker's acknowledged keys
         self.stop = False
         self.round_no = round_no
         self.seeds = [rnd.getrandbits(32) for _ in range(6)]
@@ -71,22 +76,36 @@ class Load:
             while not self.stop and i < 10_000:
                 i += 1
                 key = f"r{self.round_no}/w{n}/{i}"
-                if rnd.random() < 0.2:
-                    self.multipart(conn, rnd, key)
-                else:
-                    size = rnd.choice([0, 1, 100, 4096, 70_000, 300_000, 1_500_000])
-                    body = rnd.randbytes(size)
-                    digest = hashlib.sha256(body).hexdigest()
+                roll = rnd.random()
+                if roll < 0.15 and self.mine[n]:
+                    # An earlier key deleted: its slot or file becomes dead.
+                    old = self.mine[n].pop(rnd.randrange(len(self.mine[n])))
                     with self.lock:
-                        self.in_flight[key] = digest
+                        self.in_flight[old] = None
+                    status, _ = request(conn, "DELETE", f"/{BUCKET}/{old}")
+                    if status == 204:
+                        with self.lock:
+                            self.acked[old] = self.in_flight.pop(old)
+                    continue
+                if roll < 0.35 and self.mine[n]:
+                    # An earlier key overwritten (the same key again below).
+                    key = self.mine[n].pop(rnd.randrange(len(self.mine[n])))
+                if roll > 0.8:
+                    self.multipart(conn, rnd, key, n)
+                else:
+                    size = rnd.choice([0, 1, 100, 4096, 4096, 70_000, 300_000, 1_500_000])
+                    body = rnd.randbytes(size)
+                    with self.lock:
+                        self.in_flight[key] = (hashlib.sha256(body).hexdigest(), size)
                     status, _ = request(conn, "PUT", f"/{BUCKET}/{key}", body)
                     if status == 200:
                         with self.lock:
                             self.acked[key] = self.in_flight.pop(key)
+                        self.mine[n].append(key)
         except (OSError, http.client.HTTPException):
             pass  # the server was killed
 
-    def multipart(self, conn, rnd, key):
+    def multipart(self, conn, rnd, key, n):
         status, text = request(conn, "POST", f"/{BUCKET}/{key}?uploads")
         if status != 200:
             return
@@ -103,13 +122,13 @@ class Load:
         doc = "<CompleteMultipartUpload>" + "".join(
             f"<Part><PartNumber>{n}</PartNumber><ETag>\"{e}\"</ETag></Part>" for n, e in parts
         ) + "</CompleteMultipartUpload>"
-        digest = hashlib.sha256(whole).hexdigest()
         with self.lock:
-            self.in_flight[key] = digest
+            self.in_flight[key] = (hashlib.sha256(whole).hexdigest(), len(whole))
         status, text = request(conn, "POST", f"/{BUCKET}/{key}?uploadId={upload}", doc.encode())
         if status == 200 and b"<Error>" not in text:
             with self.lock:
                 self.acked[key] = self.in_flight.pop(key)
+            self.mine[n].append(key)
 
 
 def listed_keys(conn):
@@ -129,28 +148,41 @@ def listed_keys(conn):
 
 
 def check(addr, acked, maybe, sample):
-    """Every key in `sample` of `acked` reads back exactly; keys of `maybe` are absent or
-    whole; the listing holds every acknowledged key and nothing unknown."""
+    """Every key in `sample` of `acked` reads back exactly; each key of `maybe` shows one of
+    the states it may have (`None`: absent); the listing holds every acknowledged key and
+    nothing unknown. Returns what the keys of `maybe` turned out to be."""
     conn = http.client.HTTPConnection(*addr, timeout=30)
     listed = set(listed_keys(conn))
-    missing = [k for k in acked if k not in listed]
+    live = {k for k, v in acked.items() if v is not None}
+    missing = [k for k in live if k not in listed and k not in maybe]
     assert not missing, f"acknowledged objects missing after restart: {missing[:5]}"
-    unknown = [k for k in listed if k not in acked and k not in maybe]
-    assert not unknown, f"unknown objects listed: {unknown[:5]}"
+    unknown = [k for k in listed if k not in live and k not in maybe]
+    assert not unknown, f"unknown (or deleted) objects listed: {unknown[:5]}"
     for key in sample:
+        if key in maybe or acked.get(key) is None:
+            continue
         status, body = request(conn, "GET", f"/{BUCKET}/{key}")
         assert status == 200, (key, status)
-        assert hashlib.sha256(body).hexdigest() == acked[key], f"{key}: wrong bytes"
-    half = 0
-    for key, digest in maybe.items():
+        assert hashlib.sha256(body).hexdigest() == acked[key][0], f"{key}: wrong bytes"
+    found = {}
+    for key, states in maybe.items():
         status, body = request(conn, "GET", f"/{BUCKET}/{key}")
         if status == 404:
+            assert None in states, f"{key}: acknowledged object missing after restart"
+            found[key] = None
             continue
         assert status == 200, (key, status)
-        assert hashlib.sha256(body).hexdigest() == digest, f"{key}: half-written object visible"
-        half += 1
+        got = (hashlib.sha256(body).hexdigest(), len(body))
+        assert got in states, f"{key}: half-written object visible"
+        found[key] = got
     conn.close()
-    return half
+    return found
+
+
+def disk_use(data):
+    """Bytes of disk the body files take (holes punched out of packs do not count)."""
+    bodies = os.path.join(data, "bodies")
+    return sum(os.stat(os.path.join(bodies, f)).st_blocks * 512 for f in os.listdir(bodies))
 
 
 def main():
@@ -178,17 +210,13 @@ def main():
                 sample = rnd.sample(sorted(acked), min(len(acked), 200))
                 # The last round's acknowledged writes are all read back.
                 sample = sorted(set(sample) | set(last_round))
-                came_back = check(addr, acked, maybe, sample)
-                print(f"round {r:2}: restart ok ({policy}): {len(acked)} objects acknowledged, "
-                      f"{len(maybe)} in flight at the kill ({came_back} complete, rest absent), "
+                found = check(addr, acked, maybe, sample)
+                came_back = sum(1 for k, v in found.items() if v is not None)
+                print(f"round {r:2}: restart ok ({policy}): {len(acked)} keys acknowledged, "
+                      f"{len(maybe)} in flight at the kill ({came_back} present, rest absent), "
                       f"{len(sample)} read back", flush=True)
-                # What was in flight and came back whole now counts as written.
-                conn = http.client.HTTPConnection(*addr, timeout=10)
-                listed = set(listed_keys(conn))
-                conn.close()
-                for k, d in maybe.items():
-                    if k in listed:
-                        acked[k] = d
+                # What the writes in flight left is now the state.
+                acked.update(found)
                 maybe = {}
             load = Load(addr, rnd, r)
             threads = [threading.Thread(target=load.worker, args=(n,)) for n in range(6)]
@@ -200,17 +228,21 @@ def main():
             load.stop = True
             for t in threads:
                 t.join(timeout=15)
+            for key, new in load.in_flight.items():
+                # Either the state before the write (acknowledged earlier) or after it.
+                maybe[key] = {load.acked.get(key, acked.get(key)), new}
             acked.update(load.acked)
-            maybe.update(load.in_flight)
+            for key in load.in_flight:
+                acked.pop(key, None)
             last_round = list(load.acked)
             if time.time() - started > args.budget:
                 raise AssertionError(f"over the time budget after {r + 1} rounds")
         proc, addr = start(args.bin, data, "batch")
-        came_back = check(addr, acked, maybe, sorted(last_round))
-        # No body file outlives what names it: delete everything, restart, find none.
+        acked.update(check(addr, acked, maybe, sorted(last_round)))
+        live = {k: v for k, v in acked.items() if v is not None}
+        # Uploads left open by kills are aborted, then a crash start reclaims what a kill
+        # kept from being reclaimed: what is left on disk is the live bodies'.
         conn = http.client.HTTPConnection(*addr, timeout=30)
-        for key in listed_keys(conn):
-            assert request(conn, "DELETE", f"/{BUCKET}/{key}")[0] == 204
         status, text = request(conn, "GET", f"/{BUCKET}?uploads")
         uploads = re.findall(rb"<Key>([^<]*)</Key>\s*<UploadId>([^<]+)</UploadId>", text)
         for key, upload in uploads:
@@ -220,11 +252,26 @@ def main():
         proc.kill()
         proc.wait()
         proc, addr = start(args.bin, data, "batch")
+        live_bytes = sum(size for _, size in live.values())
+        used = disk_use(data)
+        # A slot or file takes whole 4 KiB blocks; the open pack and the file system's
+        # preallocation may hold a few more.
+        allowed = live_bytes + 4096 * len(live) + 4 * 1024 * 1024
+        assert used <= allowed, f"body files use {used} bytes for {live_bytes} live ({len(live)} objects)"
+        print(f"disk: {used} bytes used by body files for {live_bytes} live bytes in {len(live)} objects")
+        # No body file outlives what names it: delete everything, restart, find none.
+        conn = http.client.HTTPConnection(*addr, timeout=30)
+        for key in listed_keys(conn):
+            assert request(conn, "DELETE", f"/{BUCKET}/{key}")[0] == 204
+        conn.close()
+        proc.kill()
+        proc.wait()
+        proc, addr = start(args.bin, data, "batch")
         left = os.listdir(os.path.join(data, "bodies"))
         assert not left, f"{len(left)} body files left after everything was deleted"
         proc.kill()
         proc.wait()
-        print(f"crash test: {args.rounds} rounds (seed {args.seed}), {len(acked)} acknowledged "
+        print(f"crash test: {args.rounds} rounds (seed {args.seed}), {len(live)} acknowledged "
               f"objects intact, {len(uploads)} uploads left open by kills aborted, no body file left, "
               f"in {time.time() - started:.1f} s")
         print(f"{args.rounds} passed, 0 failed")

@@ -162,21 +162,43 @@ impl Model {
 
     /// Calls `f` with every body file a record references (as often as it is referenced).
     fn each_file(&self, mut f: impl FnMut(u64)) {
+        self.each_range(|id, _, _| f(id));
+    }
+
+    /// Calls `f` with every (file, offset, length) a record references.
+    fn each_range(&self, mut f: impl FnMut(u64, u64, u64)) {
         for r in self.runs.values() {
             for b in r.buckets.values() {
                 for (_, versions) in b.keys.all_from(Bound::Unbounded) {
                     for v in versions {
-                        v.body.ranges().iter().for_each(|r| f(r.file.id()));
+                        v.body
+                            .ranges()
+                            .iter()
+                            .for_each(|r| f(r.file.id(), r.offset, r.len));
                     }
                 }
                 for (u, parts) in b.uploads.values() {
-                    u.template.body.iter().for_each(|r| f(r.0));
+                    u.template.body.iter().for_each(|r| f(r.0, r.1, r.2));
                     for p in parts.values() {
-                        p.body.iter().for_each(|r| f(r.0));
+                        p.body.iter().for_each(|r| f(r.0, r.1, r.2));
                     }
                 }
             }
         }
+    }
+
+    /// The slots each referenced pack holds, sorted by offset.
+    fn pack_slots(&self) -> HashMap<u64, Vec<(u64, u64)>> {
+        let mut packs: HashMap<u64, Vec<(u64, u64)>> = HashMap::new();
+        self.each_range(|id, offset, len| {
+            if files::is_pack(id) {
+                packs.entry(id).or_default().push((offset, len));
+            }
+        });
+        for slots in packs.values_mut() {
+            slots.sort_unstable();
+        }
+        packs
     }
 
     /// Every body file a record references.
@@ -245,6 +267,7 @@ pub(super) fn read(
         files: FileMap {
             files: files.clone(),
             held: HashMap::new(),
+            slots: HashMap::new(),
         },
         records: 0,
         valid_len: 0,
@@ -259,7 +282,7 @@ pub(super) fn read(
     }
     if let Some(next) = clean {
         let mut highest = 0;
-        model.each_file(|id| highest = highest.max(id));
+        model.each_file(|id| highest = highest.max(id & !files::PACK_BIT));
         return Ok((model, next.max(highest + 1)));
     }
     let referenced = model.referenced();
@@ -270,14 +293,14 @@ pub(super) fn read(
         let name = entry.file_name();
         match name.to_str().and_then(files::parse_name) {
             Some(id) if referenced.contains(&id) => {
-                max = max.max(id);
+                max = max.max(id & !files::PACK_BIT);
                 present.insert(id);
             }
             // Bodies of writes that were never acknowledged, or released ones whose deletion
             // a stop cut short.
             other => {
                 if let Some(id) = other {
-                    max = max.max(id);
+                    max = max.max(id & !files::PACK_BIT);
                 }
                 let _ = std::fs::remove_file(entry.path());
             }
@@ -289,7 +312,21 @@ pub(super) fn read(
             referenced.len() - present.len()
         ));
     }
-    let next = referenced.iter().copied().max().unwrap_or(0).max(max) + 1;
+    // Slots of unacknowledged writes, and released ones a crash kept from being punched.
+    for (id, slots) in model.pack_slots() {
+        let path = files::path_in(bodies, id);
+        if let Err(e) = super::packs::punch_dead(&path, &slots) {
+            // Only space is lost; the live slots are intact.
+            tracing::warn!(error = %e, pack = %path.display(), "cannot punch dead slots");
+        }
+    }
+    let next = referenced
+        .iter()
+        .map(|id| id & !files::PACK_BIT)
+        .max()
+        .unwrap_or(0)
+        .max(max)
+        + 1;
     Ok((model, next))
 }
 

@@ -14,6 +14,7 @@
 
 pub mod files;
 mod load;
+pub(crate) mod packs;
 mod records;
 
 use parking_lot::{Condvar, Mutex};
@@ -97,15 +98,15 @@ struct Pending {
     buf: Vec<u8>,
     /// Records queued so far.
     seq: u64,
-    /// Body files no body holds any more.
-    released: Vec<u64>,
+    /// Body files and pack slots no body holds any more.
+    released: Vec<files::Released>,
     new_files: bool,
     stop: bool,
 }
 
 impl Shared {
-    fn release(&self, id: u64) {
-        self.pending.lock().released.push(id);
+    fn release(&self, r: files::Released) {
+        self.pending.lock().released.push(r);
         self.wake.notify_one();
     }
 
@@ -204,6 +205,7 @@ impl Persist {
             0,
             policy == Fsync::Always,
             shared.clone(),
+            packs::can_punch(&bodies),
         ));
         let (model, next_file) = load::read(&journal_path, &bodies, clean, &files)?;
         files.set_next(next_file);
@@ -285,7 +287,11 @@ impl Persist {
         let Some(w) = self.writer.lock().take() else {
             return;
         };
-        if w.join().unwrap_or(false) {
+        let clean = w.join().unwrap_or(false);
+        if let Some(p) = &self.files.packs {
+            p.close();
+        }
+        if clean {
             // The next start may skip looking for unreferenced body files.
             let next = self.files.next_id().to_string();
             if let Err(e) = write_synced(&self.dir.join(CLEAN), next.as_bytes())
@@ -404,9 +410,7 @@ fn write_loop(
                 None => {
                     let ok = journal.sync_data().is_ok();
                     if ok {
-                        for id in released {
-                            let _ = std::fs::remove_file(files::path_in(&bodies, id));
-                        }
+                        packs::reclaim(&bodies, released);
                     }
                     ok
                 }
@@ -417,11 +421,7 @@ fn write_loop(
         }
         match &syncer {
             Some(s) => s.after_sync(released),
-            None => {
-                for id in released {
-                    let _ = std::fs::remove_file(files::path_in(&bodies, id));
-                }
-            }
+            None => packs::reclaim(&bodies, released),
         }
     }
 }
@@ -430,7 +430,7 @@ fn write_loop(
 /// body files whose superseding records were written before the flush are deleted.
 /// The syncer's queue: files to delete after the next flush, and whether to stop.
 /// (files to delete after the next flush, stop, something was written since the last one)
-type SyncQueue = Arc<(Mutex<(Vec<u64>, bool, bool)>, Condvar)>;
+type SyncQueue = Arc<(Mutex<(Vec<files::Released>, bool, bool)>, Condvar)>;
 
 struct Syncer {
     state: SyncQueue,
@@ -460,9 +460,7 @@ impl Syncer {
                 }
                 continue;
             }
-            for id in deletable {
-                let _ = std::fs::remove_file(files::path_in(&bodies, id));
-            }
+            packs::reclaim(&bodies, deletable);
             if stop {
                 return true;
             }
@@ -471,7 +469,7 @@ impl Syncer {
     }
 
     /// Notes a write, and the files whose deletion waits for the next flush.
-    fn after_sync(&self, released: Vec<u64>) {
+    fn after_sync(&self, released: Vec<files::Released>) {
         let mut s = self.state.0.lock();
         s.2 = true;
         s.0.extend(released);

@@ -276,10 +276,13 @@ impl PartRec {
     }
 }
 
-/// One holder per body file while the state is rebuilt at start.
+/// One holder per body file, and per pack slot, while the state is rebuilt at start (a
+/// slot named by several records, a copied object's, is one holder: it is reclaimed as a
+/// whole when the last of them goes).
 pub(super) struct FileMap {
     pub files: Arc<Files>,
     pub held: HashMap<u64, Arc<BodyFile>>,
+    pub slots: HashMap<(u64, u64, u64), Arc<BodyFile>>,
 }
 
 impl FileMap {
@@ -287,14 +290,20 @@ impl FileMap {
         Body::from_ranges(
             ranges
                 .iter()
-                .map(|&(id, offset, len)| FileRange {
-                    file: self
+                .map(|&(id, offset, len)| {
+                    let file = self
                         .held
                         .entry(id)
-                        .or_insert_with(|| self.files.adopt(id))
-                        .clone(),
-                    offset,
-                    len,
+                        .or_insert_with(|| self.files.adopt(id));
+                    let file = if super::files::is_pack(id) {
+                        self.slots
+                            .entry((id, offset, len))
+                            .or_insert_with(|| self.files.adopt_slot(file.clone(), offset, len))
+                            .clone()
+                    } else {
+                        file.clone()
+                    };
+                    FileRange { file, offset, len }
                 })
                 .collect(),
         )
