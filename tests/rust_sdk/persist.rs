@@ -1,8 +1,7 @@
 //! `--data-dir`: state written through the SDK survives the process being killed (SIGKILL,
 //! no clean stop) and started again on the same directory, byte for byte.
 
-use crate::common::{client, raw, temp_dir, upload_parts, Spawned};
-use std::os::unix::fs::MetadataExt;
+use crate::common::{client, put_expiration_rule, raw, temp_dir, upload_parts, Spawned};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, BucketVersioningStatus, CompletedMultipartUpload,
@@ -10,6 +9,7 @@ use aws_sdk_s3::types::{
     LifecycleRuleFilter, ObjectCannedAcl, ObjectOwnership, OwnershipControls,
     OwnershipControlsRule, Tag, Tagging, VersioningConfiguration,
 };
+use std::os::unix::fs::MetadataExt;
 
 /// A JSON admin call to a spawned server.
 async fn admin(s: &Spawned, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
@@ -764,4 +764,167 @@ async fn a_run_imported_from_an_export_survives_a_kill_and_restart() {
     let settings_after = admin(&s, "GET", "/_s3twin/clock?runId=copy", "").await.1;
     assert_eq!(settings_after["now"], settings_before["now"]);
     assert_eq!(settings_after["frozen"], serde_json::Value::Bool(true));
+}
+
+/// The keys `bucket` lists, in order.
+async fn keys(c: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
+    c.list_objects_v2()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("list")
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_background_lifecycle_tick_expires_objects_after_a_restart() {
+    let dir = temp_dir("persist-lifecycle");
+    let arg = dir.to_str().expect("path").to_string();
+    {
+        let s = Spawned::start(&["--data-dir", &arg]);
+        let c = client(&s.endpoint(), true);
+        c.create_bucket()
+            .bucket("aging")
+            .send()
+            .await
+            .expect("create");
+        put_expiration_rule(&c, "aging", "tmp", "tmp/", 1).await;
+        for key in ["keep/c", "tmp/a", "tmp/b"] {
+            c.put_object()
+                .bucket("aging")
+                .key(key)
+                .body(ByteStream::from(vec![b'x'; 4096]))
+                .send()
+                .await
+                .expect("put");
+        }
+        // Frozen, so nothing can expire before the restart.
+        let (st, clock) = admin(&s, "POST", "/_s3twin/clock", r#"{"freeze":true}"#).await;
+        assert_eq!(st, 200, "{clock}");
+    } // SIGKILL
+    let s = Spawned::start(&["--data-dir", &arg]);
+    let c = client(&s.endpoint(), true);
+    let (_, clock) = admin(&s, "GET", "/_s3twin/clock", "").await;
+    assert_eq!(clock["frozen"], true, "{clock}");
+    assert_eq!(keys(&c, "aging").await, ["keep/c", "tmp/a", "tmp/b"]);
+    // Sped up: a virtual day every 4.3 s. Nothing moves the clock by hand from here, so only
+    // the background tick (every second for sped-up runs) can expire the objects, by the
+    // rule read back from the journal, at most two virtual days after they were written.
+    let (st, clock) = admin(
+        &s,
+        "POST",
+        "/_s3twin/clock",
+        r#"{"freeze":false,"rate":20000}"#,
+    )
+    .await;
+    assert_eq!(st, 200, "{clock}");
+    assert_eq!(clock["lifecycle"]["expired"], 0, "{clock}");
+    let started = std::time::Instant::now();
+    loop {
+        let listed = keys(&c, "aging").await;
+        if listed == ["keep/c"] {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(40),
+            "not expired after 40 s: {listed:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    drop(s);
+    // The expirations were journaled, and the rate too.
+    let s = Spawned::start(&["--data-dir", &arg]);
+    let c = client(&s.endpoint(), true);
+    assert_eq!(keys(&c, "aging").await, ["keep/c"]);
+    let (_, clock) = admin(&s, "GET", "/_s3twin/clock", "").await;
+    assert_eq!(clock["rate"], 20000.0, "{clock}");
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn the_embedded_builder_keeps_state_in_its_data_dir() {
+    use s3twin::store::persist::Fsync;
+    let dir = temp_dir("persist-embedded");
+    // A small body (a pack slot) and a large one (a file of its own).
+    let small = vec![b's'; 4096];
+    let large: Vec<u8> = (0..2 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    {
+        let server = s3twin::S3Server::builder()
+            .port(0)
+            .data_dir(&dir, Fsync::Always)
+            .build();
+        server.start().await.expect("start");
+        let c = client(&server.endpoint(), true);
+        c.create_bucket()
+            .bucket("embedded")
+            .send()
+            .await
+            .expect("create");
+        for (key, body) in [("small", &small), ("large", &large)] {
+            c.put_object()
+                .bucket("embedded")
+                .key(key)
+                .body(ByteStream::from(body.clone()))
+                .send()
+                .await
+                .expect("put");
+        }
+        // A second server on the directory is refused while this one holds it.
+        let second = s3twin::S3Server::builder()
+            .port(0)
+            .data_dir(&dir, Fsync::Batch)
+            .build();
+        let refused = second.start().await.expect_err("the directory is in use");
+        assert!(refused.to_string().contains("another s3twin"), "{refused}");
+        server.stop().await.expect("stop");
+    } // dropped: the directory is let go
+    let server = s3twin::S3Server::builder()
+        .port(0)
+        .data_dir(&dir, Fsync::Batch)
+        .build();
+    server.start().await.expect("start again");
+    let c = client(&server.endpoint(), true);
+    assert_eq!(keys(&c, "embedded").await, ["large", "small"]);
+    assert_eq!(bytes(&c, "embedded", "small", None).await, small);
+    assert_eq!(bytes(&c, "embedded", "large", None).await, large);
+    c.put_object()
+        .bucket("embedded")
+        .key("after")
+        .body(ByteStream::from_static(b"after the restart"))
+        .send()
+        .await
+        .expect("put after");
+    // What a run driven in process (`RunHandle`) writes is journaled as well.
+    let run = server.run("inproc");
+    run.create_bucket("direct").expect("bucket");
+    run.put_object("direct", "k", vec![b'd'; 10_000])
+        .expect("put");
+    drop(run);
+    server.stop().await.expect("stop");
+    drop(server);
+    let server = s3twin::S3Server::builder()
+        .port(0)
+        .data_dir(&dir, Fsync::Never)
+        .build();
+    server.start().await.expect("third start");
+    let c = client(&server.endpoint(), true);
+    assert_eq!(keys(&c, "embedded").await, ["after", "large", "small"]);
+    assert_eq!(
+        bytes(&c, "embedded", "after", None).await,
+        b"after the restart"
+    );
+    let run = server.run("inproc");
+    assert_eq!(run.list("direct").expect("list"), ["k"]);
+    assert_eq!(
+        run.get_object("direct", "k").expect("object"),
+        vec![b'd'; 10_000]
+    );
+    drop(run);
+    server.stop().await.expect("stop");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -291,10 +291,7 @@ impl FileMap {
             ranges
                 .iter()
                 .map(|&(id, offset, len)| {
-                    let file = self
-                        .held
-                        .entry(id)
-                        .or_insert_with(|| self.files.adopt(id));
+                    let file = self.held.entry(id).or_insert_with(|| self.files.adopt(id));
                     let file = if super::files::is_pack(id) {
                         self.slots
                             .entry((id, offset, len))
