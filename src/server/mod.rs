@@ -32,6 +32,9 @@ const LIFECYCLE_TICK: Duration = Duration::from_secs(30);
 /// virtual hours, so a virtual day's expirations land within a second of real time.
 const FAST_CLOCK_TICK: Duration = Duration::from_secs(1);
 
+/// How often a `--data-dir` server looks at whether its journal is due for a rewrite.
+const JOURNAL_CHECK: Duration = Duration::from_secs(1);
+
 /// The other end of a connection, as the listener accepted it: `aws:SourceIp` and
 /// `aws:SecureTransport` in bucket policies.
 #[derive(Debug, Clone, Copy)]
@@ -241,6 +244,17 @@ pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Run
             }
         }
     }));
+    if state.store.persist().is_some() {
+        // The journal is rewritten off the request path once mostly superseded (one rewrite
+        // at a time; the check is two atomic loads).
+        let state = state.clone();
+        side_tasks.push(every(JOURNAL_CHECK, &stopped, move || {
+            if state.store.journal_compaction_due() {
+                let state = state.clone();
+                tokio::task::spawn_blocking(move || state.store.compact_journal());
+            }
+        }));
+    }
     if let Some(idle) = state.config.run_idle_expiry {
         // Idle runs are looked for at least twice per expiry period.
         let period = (idle / 2).clamp(Duration::from_millis(100), LIFECYCLE_TICK);

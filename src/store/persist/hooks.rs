@@ -17,19 +17,32 @@ impl Journal {
         key: &str,
         versions: Option<&Vec<Arc<Object>>>,
     ) {
-        self.persist.record(&Rec::Key {
+        self.persist.record(&self.key_rec(bucket, key, versions));
+    }
+
+    pub(super) fn key_rec(
+        &self,
+        bucket: &str,
+        key: &str,
+        versions: Option<&Vec<Arc<Object>>>,
+    ) -> Rec {
+        Rec::Key {
             run: self.run.to_string(),
             bucket: bucket.to_string(),
             key: key.to_string(),
             versions: versions
                 .map(|v| v.iter().map(|o| ObjectRec::of(o)).collect())
                 .unwrap_or_default(),
-        });
+        }
     }
 
     /// The bucket's settings as they are now.
     pub(in crate::store) fn bucket(&self, b: &Bucket, state: &BucketState) {
-        self.persist.record(&Rec::Bucket {
+        self.persist.record(&self.bucket_rec(b, state));
+    }
+
+    pub(super) fn bucket_rec(&self, b: &Bucket, state: &BucketState) -> Rec {
+        Rec::Bucket {
             run: self.run.to_string(),
             bucket: Box::new(BucketRec {
                 name: b.name.clone(),
@@ -52,7 +65,7 @@ impl Journal {
                 ownership: state.acl.ownership(),
                 notify: b.notifies(),
             }),
-        });
+        }
     }
 
     pub(in crate::store) fn bucket_gone(&self, name: &str) {
@@ -64,21 +77,30 @@ impl Journal {
 
     /// A new upload (its parts are recorded one by one).
     pub(in crate::store) fn upload(&self, bucket: &str, upload: &Upload) {
-        self.persist.record(&Rec::Upload {
+        self.persist.record(&self.upload_rec(bucket, upload));
+    }
+
+    pub(super) fn upload_rec(&self, bucket: &str, upload: &Upload) -> Rec {
+        Rec::Upload {
             run: self.run.to_string(),
             bucket: bucket.to_string(),
             upload: Box::new(UploadRec::of(upload)),
-        });
+        }
     }
 
     pub(in crate::store) fn part(&self, bucket: &str, key: &str, upload_id: &str, part: &Part) {
-        self.persist.record(&Rec::Part {
+        self.persist
+            .record(&self.part_rec(bucket, key, upload_id, part));
+    }
+
+    pub(super) fn part_rec(&self, bucket: &str, key: &str, upload_id: &str, part: &Part) -> Rec {
+        Rec::Part {
             run: self.run.to_string(),
             bucket: bucket.to_string(),
             key: key.to_string(),
             upload_id: upload_id.to_string(),
             part: Box::new(PartRec::of(part)),
-        });
+        }
     }
 
     pub(in crate::store) fn upload_gone(&self, bucket: &str, key: &str, upload_id: &str) {
@@ -94,27 +116,32 @@ impl Journal {
 impl Persist {
     /// The run's settings as they are now: clock, modes, users, webhooks, chaos rules.
     pub(in crate::store) fn run(&self, run: &Run) {
-        let (clock_now, frozen, rate) = run.clock.snapshot();
-        self.record(&Rec::Run(Box::new(RunRec {
-            id: run.id.clone(),
-            clock_now,
-            frozen,
-            rate,
-            real_at: crate::clock::real_now(),
-            strict: run.strict(),
-            enforce: run.auth.mode() == crate::auth::identity::AuthMode::Enforce,
-            users: run
-                .auth
-                .users()
-                .into_iter()
-                .map(|u| (u.access_key, u.secret_key, u.name, u.account_id))
-                .collect(),
-            webhooks: run.events.webhooks(),
-            chaos: serde_json::Value::Array(run.chaos.list()).to_string(),
-        })));
+        self.record(&run_rec(run));
     }
 
     pub(in crate::store) fn run_gone(&self, id: &str) {
         self.record(&Rec::RunGone { id: id.to_string() });
     }
+}
+
+/// A run's settings record.
+pub(super) fn run_rec(run: &Run) -> Rec {
+    let (clock_now, frozen, rate) = run.clock.snapshot();
+    Rec::Run(Box::new(RunRec {
+        id: run.id.clone(),
+        clock_now,
+        frozen,
+        rate,
+        real_at: crate::clock::real_now(),
+        strict: run.strict(),
+        enforce: run.auth.mode() == crate::auth::identity::AuthMode::Enforce,
+        users: run
+            .auth
+            .users()
+            .into_iter()
+            .map(|u| (u.access_key, u.secret_key, u.name, u.account_id))
+            .collect(),
+        webhooks: run.events.webhooks(),
+        chaos: serde_json::Value::Array(run.chaos.list()).to_string(),
+    }))
 }

@@ -19,8 +19,8 @@ use std::sync::Arc;
 const FRAME: usize = 8;
 /// The journal is rewritten at start when it holds more than this many records per live
 /// entity (plus a floor, so small journals are left alone).
-const REWRITE_RATIO: usize = 2;
-const REWRITE_FLOOR: usize = 10_000;
+pub(super) const REWRITE_RATIO: usize = 2;
+pub(super) const REWRITE_FLOOR: usize = 10_000;
 
 /// The state as the journal's records leave it. Objects are built as their records are read
 /// (the key map is the bucket's own), so nothing is converted twice.
@@ -379,7 +379,7 @@ fn decode(data: &[u8], model: &mut Model) -> Result<(), String> {
     Ok(())
 }
 
-fn frame(rec: &Rec, out: &mut Vec<u8>) -> std::io::Result<()> {
+pub(super) fn frame(rec: &Rec, out: &mut Vec<u8>) -> std::io::Result<()> {
     let bytes = postcard::to_allocvec(rec).map_err(std::io::Error::other)?;
     let len = u32::try_from(bytes.len()).map_err(std::io::Error::other)?;
     out.extend_from_slice(&len.to_le_bytes());
@@ -391,11 +391,18 @@ fn frame(rec: &Rec, out: &mut Vec<u8>) -> std::io::Result<()> {
 }
 
 /// The journal, open for appending: created, cut after its last whole record, or rewritten
-/// from the live state when mostly superseded.
-pub(super) fn open_for_append(path: &Path, model: &Model) -> std::io::Result<std::fs::File> {
+/// from the live state when mostly superseded; with the records it holds and the live
+/// entities.
+pub(super) fn open_for_append(
+    path: &Path,
+    model: &Model,
+) -> std::io::Result<(std::fs::File, u64, u64)> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let rewrite = model.records > REWRITE_FLOOR && model.records > REWRITE_RATIO * model.live();
+    let live = model.live();
+    let mut records = model.records;
+    let rewrite = model.records > REWRITE_FLOOR && model.records > REWRITE_RATIO * live;
     if rewrite || model.valid_len == 0 {
+        records = live;
         let tmp = path.with_extension("new");
         let mut out = MAGIC.to_vec();
         for rec in model.records() {
@@ -411,7 +418,8 @@ pub(super) fn open_for_append(path: &Path, model: &Model) -> std::io::Result<std
         f.set_len(model.valid_len)?;
         f.sync_all()?;
     }
-    std::fs::OpenOptions::new().append(true).open(path)
+    let f = std::fs::OpenOptions::new().append(true).open(path)?;
+    Ok((f, records as u64, live as u64))
 }
 
 /// The state read at start, as the store's own types.

@@ -12,6 +12,7 @@
 //! commits, by contrast, roll back when the process dies, so only fsync-per-commit would be
 //! crash-safe there; SQLite would cost a C build and more than the binary's size budget.
 
+mod compact;
 pub mod files;
 mod load;
 pub(crate) mod packs;
@@ -23,7 +24,7 @@ use std::cell::Cell;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -90,6 +91,12 @@ pub(crate) struct Shared {
     mutations: Mutations,
     /// `Fsync::Always`: the body directory is fsynced when files were created.
     always: bool,
+    /// Records in the journal file, and live entities when it was last rewritten (or read):
+    /// when the first is mostly the second superseded, it is rewritten in the background.
+    journal_records: AtomicU64,
+    live: AtomicU64,
+    /// A rewrite is under way (from its snapshot to the writer's swap).
+    compacting: AtomicBool,
 }
 
 #[derive(Default)]
@@ -102,6 +109,12 @@ struct Pending {
     released: Vec<files::Released>,
     new_files: bool,
     stop: bool,
+    /// While a rewrite's snapshot is taken: every record written from its start, and the
+    /// sequence number it started at.
+    capture: Option<(Vec<u8>, u64)>,
+    /// The rewritten journal (snapshot written and synced) and its records, for the writer to
+    /// complete with the captured records and put in place.
+    swap: Option<(File, u64)>,
 }
 
 impl Shared {
@@ -189,6 +202,9 @@ impl Persist {
             wake: Condvar::new(),
             mutations: Mutations::default(),
             always: policy == Fsync::Always,
+            journal_records: AtomicU64::new(0),
+            live: AtomicU64::new(0),
+            compacting: AtomicBool::new(false),
         });
         let journal_path = dir.join("journal");
         let clean_path = dir.join(CLEAN);
@@ -209,15 +225,18 @@ impl Persist {
         ));
         let (model, next_file) = load::read(&journal_path, &bodies, clean, &files)?;
         files.set_next(next_file);
-        let journal = load::open_for_append(&journal_path, &model)
+        let (journal, records, live) = load::open_for_append(&journal_path, &model)
             .map_err(|e| fail("cannot write the journal", e))?;
+        shared.journal_records.store(records, Ordering::Relaxed);
+        shared.live.store(live, Ordering::Relaxed);
         let (tx, rx) = tokio::sync::watch::channel(Written::default());
         let writer = {
             let shared = shared.clone();
             let bodies = bodies.clone();
+            let path = journal_path.clone();
             std::thread::Builder::new()
                 .name("s3twin-journal".into())
-                .spawn(move || write_loop(shared, journal, bodies, policy, tx))
+                .spawn(move || write_loop(shared, journal, &path, bodies, policy, tx))
                 .map_err(|e| fail("cannot start the journal writer", e))?
         };
         let persist = Arc::new(Persist {
@@ -345,10 +364,12 @@ fn sync_file_system(file: &File, bodies: &Path) -> std::io::Result<()> {
 fn write_loop(
     shared: Arc<Shared>,
     mut journal: File,
+    journal_path: &Path,
     bodies: PathBuf,
     policy: Fsync,
     written: tokio::sync::watch::Sender<Written>,
 ) -> bool {
+    let mut last_seq = 0u64;
     let syncer = (policy == Fsync::Batch)
         .then(|| journal.try_clone().ok())
         .flatten()
@@ -367,14 +388,18 @@ fn write_loop(
             // queued its record once this returns.
             shared.mutations.drain();
         }
-        let (buf, seq, stop, new_files) = {
+        let (buf, seq, stop, new_files, swap) = {
             let mut p = shared.pending.lock();
-            (
-                std::mem::take(&mut p.buf),
-                p.seq,
-                p.stop,
-                std::mem::take(&mut p.new_files),
-            )
+            let buf = std::mem::take(&mut p.buf);
+            if let Some((captured, _)) = p.capture.as_mut() {
+                captured.extend_from_slice(&buf);
+            }
+            // Records queued from here on go to the rewritten journal, if it is ready.
+            let swap = match p.swap.take() {
+                Some(file) => p.capture.take().map(|c| (file, c)),
+                None => None,
+            };
+            (buf, p.seq, p.stop, std::mem::take(&mut p.new_files), swap)
         };
         if !failed {
             let result = (|| -> std::io::Result<()> {
@@ -393,7 +418,28 @@ fn write_loop(
                 tracing::error!(error = %e, "journal write failed: writes answer InternalError from now on");
                 failed = true;
             }
+            shared
+                .journal_records
+                .fetch_add(seq - last_seq, Ordering::Relaxed);
+            last_seq = seq;
             written.send_replace(Written { seq, failed });
+        }
+        if let Some(((file, snapshot), (captured, from))) = swap {
+            if !failed {
+                if let Some(f) = compact::put_in_place(file, journal_path, &captured) {
+                    journal = f;
+                    shared
+                        .journal_records
+                        .store(snapshot + (seq - from), Ordering::Relaxed);
+                    shared.live.store(snapshot, Ordering::Relaxed);
+                    if let Some(s) = &syncer {
+                        if let Ok(f) = journal.try_clone() {
+                            s.replace_journal(f);
+                        }
+                    }
+                }
+            }
+            shared.compacting.store(false, Ordering::Release);
         }
         if stop {
             // A clean stop: everything written is flushed, the files released so far are
@@ -429,8 +475,12 @@ fn write_loop(
 /// `Fsync::Batch`'s flusher: every `BATCH_INTERVAL`, the file system is flushed, then the
 /// body files whose superseding records were written before the flush are deleted.
 /// The syncer's queue: files to delete after the next flush, and whether to stop.
-/// (files to delete after the next flush, stop, something was written since the last one)
-type SyncQueue = Arc<(Mutex<(Vec<files::Released>, bool, bool)>, Condvar)>;
+/// (files to delete after the next flush, stop, something was written since the last one,
+/// the journal rewritten in the background)
+type SyncQueue = Arc<(
+    Mutex<(Vec<files::Released>, bool, bool, Option<File>)>,
+    Condvar,
+)>;
 
 struct Syncer {
     state: SyncQueue,
@@ -441,11 +491,15 @@ impl Syncer {
     fn spawn(journal: File, bodies: PathBuf) -> Syncer {
         let state: SyncQueue = Arc::default();
         let shared = state.clone();
+        let mut journal = journal;
         let thread = std::thread::spawn(move || loop {
             let (deletable, stop, dirty) = {
                 let mut s = shared.0.lock();
                 if !s.1 {
                     shared.1.wait_for(&mut s, BATCH_INTERVAL);
+                }
+                if let Some(f) = s.3.take() {
+                    journal = f;
                 }
                 (std::mem::take(&mut s.0), s.1, std::mem::take(&mut s.2))
             };
@@ -473,6 +527,11 @@ impl Syncer {
         let mut s = self.state.0.lock();
         s.2 = true;
         s.0.extend(released);
+    }
+
+    /// The journal file to flush from now on (after a rewrite).
+    fn replace_journal(&self, file: File) {
+        self.state.0.lock().3 = Some(file);
     }
 
     /// One last flush and the deletions it allows; whether it succeeded.
