@@ -97,6 +97,12 @@ pub(crate) struct Shared {
     live: AtomicU64,
     /// A rewrite is under way (from its snapshot to the writer's swap).
     compacting: AtomicBool,
+    /// The journal file, written by whoever holds it (set once the journal is read).
+    out: Mutex<Option<Out>>,
+    /// How far the journal is written, for the answers waiting on it.
+    written: tokio::sync::watch::Sender<Written>,
+    /// Records were written since `batch`'s last flush.
+    unsynced: AtomicBool,
 }
 
 #[derive(Default)]
@@ -205,6 +211,9 @@ impl Persist {
             journal_records: AtomicU64::new(0),
             live: AtomicU64::new(0),
             compacting: AtomicBool::new(false),
+            out: Mutex::new(None),
+            written: tokio::sync::watch::channel(Written::default()).0,
+            unsynced: AtomicBool::new(false),
         });
         let journal_path = dir.join("journal");
         let clean_path = dir.join(CLEAN);
@@ -229,14 +238,19 @@ impl Persist {
             .map_err(|e| fail("cannot write the journal", e))?;
         shared.journal_records.store(records, Ordering::Relaxed);
         shared.live.store(live, Ordering::Relaxed);
-        let (tx, rx) = tokio::sync::watch::channel(Written::default());
+        *shared.out.lock() = Some(Out {
+            file: journal,
+            last_seq: 0,
+            failed: false,
+        });
+        let rx = shared.written.subscribe();
         let writer = {
             let shared = shared.clone();
             let bodies = bodies.clone();
             let path = journal_path.clone();
             std::thread::Builder::new()
                 .name("s3twin-journal".into())
-                .spawn(move || write_loop(shared, journal, &path, bodies, policy, tx))
+                .spawn(move || write_loop(shared, &path, bodies, policy))
                 .map_err(|e| fail("cannot start the journal writer", e))?
         };
         let persist = Arc::new(Persist {
@@ -286,6 +300,16 @@ impl Persist {
     pub async fn written(&self, seq: u64) -> Result<(), ()> {
         if seq == 0 {
             return Ok(());
+        }
+        // Under `batch` and `never` the answer needs only a `write(2)`: a request that finds
+        // the journal free writes what is queued itself, sparing two thread hand-offs (the
+        // writer's wake-up and the answer's). Under `always` the writer syncs.
+        if !self.shared.always && self.written.borrow().seq < seq {
+            if let Some(mut guard) = self.shared.out.try_lock() {
+                if let Some(out) = guard.as_mut() {
+                    self.shared.write_pending(out, None);
+                }
+            }
         }
         let mut rx = self.written.clone();
         let ok = rx
@@ -358,27 +382,90 @@ fn sync_file_system(file: &File, bodies: &Path) -> std::io::Result<()> {
     sync_dir(bodies)
 }
 
+/// The journal file and how far it is written; held while writing (by the writer thread, or
+/// by a request that finds it free, see `Persist::written`).
+struct Out {
+    file: File,
+    last_seq: u64,
+    failed: bool,
+}
+
+/// A rewritten journal and its records, with the records written since its snapshot began
+/// and the sequence number they start at.
+type Swap = ((File, u64), (Vec<u8>, u64));
+
+/// What `Shared::write_pending` took besides the records.
+struct Taken {
+    seq: u64,
+    stop: bool,
+    swap: Option<Swap>,
+}
+
+impl Shared {
+    /// Writes the records queued so far, in order, and publishes how far the journal is
+    /// written. `writer`: called by the writer thread, which alone syncs under
+    /// `Fsync::Always` and puts a rewritten journal in place.
+    fn write_pending(&self, out: &mut Out, writer: Option<&Path>) -> Taken {
+        let (buf, seq, stop, new_files, swap) = {
+            let mut p = self.pending.lock();
+            let buf = std::mem::take(&mut p.buf);
+            if let Some((captured, _)) = p.capture.as_mut() {
+                captured.extend_from_slice(&buf);
+            }
+            // Records queued from here on go to the rewritten journal, if it is ready.
+            let swap = match (writer, p.swap.take()) {
+                (Some(_), Some(file)) => p.capture.take().map(|c| (file, c)),
+                (None, Some(file)) => {
+                    p.swap = Some(file);
+                    None
+                }
+                (_, None) => None,
+            };
+            let new_files = writer.is_some() && std::mem::take(&mut p.new_files);
+            (buf, p.seq, p.stop, new_files, swap)
+        };
+        if !out.failed {
+            let result = (|| -> std::io::Result<()> {
+                if !buf.is_empty() {
+                    out.file.write_all(&buf)?;
+                    if let (true, Some(bodies)) = (self.always, writer) {
+                        if new_files {
+                            sync_dir(bodies)?;
+                        }
+                        out.file.sync_data()?;
+                    }
+                    self.unsynced.store(true, Ordering::Release);
+                }
+                Ok(())
+            })();
+            if let Err(e) = result {
+                tracing::error!(error = %e, "journal write failed: writes answer InternalError from now on");
+                out.failed = true;
+            }
+            self.journal_records
+                .fetch_add(seq.saturating_sub(out.last_seq), Ordering::Relaxed);
+            out.last_seq = out.last_seq.max(seq);
+            self.written.send_replace(Written {
+                seq: out.last_seq,
+                failed: out.failed,
+            });
+        }
+        Taken { seq, stop, swap }
+    }
+}
+
 /// The journal writer: groups what is queued, writes it, fsyncs as `policy` says, publishes
 /// how far it wrote, then deletes the body files released before the group was taken
 /// (under `batch`, once the syncer has flushed the records that stopped naming them).
-fn write_loop(
-    shared: Arc<Shared>,
-    mut journal: File,
-    journal_path: &Path,
-    bodies: PathBuf,
-    policy: Fsync,
-    written: tokio::sync::watch::Sender<Written>,
-) -> bool {
-    let mut last_seq = 0u64;
+fn write_loop(shared: Arc<Shared>, journal_path: &Path, bodies: PathBuf, policy: Fsync) -> bool {
     let syncer = (policy == Fsync::Batch)
-        .then(|| journal.try_clone().ok())
+        .then(|| shared.out.lock().as_ref().and_then(|o| o.file.try_clone().ok()))
         .flatten()
-        .map(|file| Syncer::spawn(file, bodies.clone()));
-    let mut failed = false;
+        .map(|file| Syncer::spawn(file, bodies.clone(), shared.clone()));
     loop {
         {
             let mut p = shared.pending.lock();
-            while p.buf.is_empty() && p.released.is_empty() && !p.stop {
+            while p.buf.is_empty() && p.released.is_empty() && !p.stop && p.swap.is_none() {
                 shared.wake.wait(&mut p);
             }
         }
@@ -388,52 +475,21 @@ fn write_loop(
             // queued its record once this returns.
             shared.mutations.drain();
         }
-        let (buf, seq, stop, new_files, swap) = {
-            let mut p = shared.pending.lock();
-            let buf = std::mem::take(&mut p.buf);
-            if let Some((captured, _)) = p.capture.as_mut() {
-                captured.extend_from_slice(&buf);
-            }
-            // Records queued from here on go to the rewritten journal, if it is ready.
-            let swap = match p.swap.take() {
-                Some(file) => p.capture.take().map(|c| (file, c)),
-                None => None,
-            };
-            (buf, p.seq, p.stop, std::mem::take(&mut p.new_files), swap)
+        let mut guard = shared.out.lock();
+        let Some(out) = guard.as_mut() else {
+            return false;
         };
-        if !failed {
-            let result = (|| -> std::io::Result<()> {
-                if !buf.is_empty() {
-                    journal.write_all(&buf)?;
-                    if policy == Fsync::Always {
-                        if new_files {
-                            sync_dir(&bodies)?;
-                        }
-                        journal.sync_data()?;
-                    }
-                }
-                Ok(())
-            })();
-            if let Err(e) = result {
-                tracing::error!(error = %e, "journal write failed: writes answer InternalError from now on");
-                failed = true;
-            }
-            shared
-                .journal_records
-                .fetch_add(seq - last_seq, Ordering::Relaxed);
-            last_seq = seq;
-            written.send_replace(Written { seq, failed });
-        }
+        let Taken { seq, stop, swap } = shared.write_pending(out, Some(&bodies));
         if let Some(((file, snapshot), (captured, from))) = swap {
-            if !failed {
+            if !out.failed {
                 if let Some(f) = compact::put_in_place(file, journal_path, &captured) {
-                    journal = f;
+                    out.file = f;
                     shared
                         .journal_records
-                        .store(snapshot + (seq - from), Ordering::Relaxed);
+                        .store(snapshot + seq.saturating_sub(from), Ordering::Relaxed);
                     shared.live.store(snapshot, Ordering::Relaxed);
                     if let Some(s) = &syncer {
-                        if let Ok(f) = journal.try_clone() {
+                        if let Ok(f) = out.file.try_clone() {
                             s.replace_journal(f);
                         }
                     }
@@ -441,6 +497,7 @@ fn write_loop(
             }
             shared.compacting.store(false, Ordering::Release);
         }
+        let failed = out.failed;
         if stop {
             // A clean stop: everything written is flushed, the files released so far are
             // deleted; what is released from now on is the model being dropped, whose files
@@ -450,11 +507,13 @@ fn write_loop(
             }
             return match syncer {
                 Some(s) => {
+                    drop(guard);
                     s.after_sync(released);
                     s.stop()
                 }
                 None => {
-                    let ok = journal.sync_data().is_ok();
+                    let ok = out.file.sync_data().is_ok();
+                    drop(guard);
                     if ok {
                         packs::reclaim(&bodies, released);
                     }
@@ -462,6 +521,7 @@ fn write_loop(
                 }
             };
         }
+        drop(guard);
         if failed {
             continue;
         }
@@ -488,7 +548,7 @@ struct Syncer {
 }
 
 impl Syncer {
-    fn spawn(journal: File, bodies: PathBuf) -> Syncer {
+    fn spawn(journal: File, bodies: PathBuf, writes: Arc<Shared>) -> Syncer {
         let state: SyncQueue = Arc::default();
         let shared = state.clone();
         let mut journal = journal;
@@ -501,7 +561,9 @@ impl Syncer {
                 if let Some(f) = s.3.take() {
                     journal = f;
                 }
-                (std::mem::take(&mut s.0), s.1, std::mem::take(&mut s.2))
+                // Written by the writer, or by a request (`Persist::written`).
+                let dirty = std::mem::take(&mut s.2) | writes.unsynced.swap(false, Ordering::AcqRel);
+                (std::mem::take(&mut s.0), s.1, dirty)
             };
             if !dirty && deletable.is_empty() && !stop {
                 // Nothing was written since the last flush.
