@@ -80,13 +80,13 @@ impl AppState {
         };
         let started = Instant::now();
         let (persist, loaded) = crate::store::persist::Persist::open(&dir, config.fsync)?;
-        let (records, objects) = (loaded.records, loaded.objects);
+        let (records, keys) = (loaded.records, loaded.keys);
         let mut state = AppState::new(config);
         state.store = std::mem::take(&mut state.store).with_persist(persist, loaded);
         tracing::info!(
             dir = %dir.display(),
             records,
-            objects,
+            keys,
             ms = started.elapsed().as_millis() as u64,
             "data dir loaded"
         );

@@ -28,6 +28,11 @@ impl Keys {
         self.listed.is_empty() && self.hidden.is_empty()
     }
 
+    /// How many keys (with at least one version).
+    pub fn len(&self) -> usize {
+        self.listed.len() + self.hidden.len()
+    }
+
     pub fn get(&self, key: &str) -> Option<&Versions> {
         self.listed.get(key).or_else(|| self.hidden.get(key))
     }

@@ -33,6 +33,9 @@ pub(super) struct Model {
     torn: bool,
 }
 
+/// The (offset, length) slots of each pack, by pack number.
+type PackSlots = HashMap<u64, Vec<(u64, u64)>>;
+
 /// An upload and its parts, by part number.
 type UploadModel = (Box<UploadRec>, BTreeMap<u32, Box<PartRec>>);
 
@@ -152,17 +155,12 @@ impl Model {
                     .buckets
                     .values()
                     .map(|b| {
-                        1 + b.keys.all_from(Bound::Unbounded).count()
+                        1 + b.keys.len()
                             + b.uploads.values().map(|(_, p)| 1 + p.len()).sum::<usize>()
                     })
                     .sum::<usize>()
             })
             .sum()
-    }
-
-    /// Calls `f` with every body file a record references (as often as it is referenced).
-    fn each_file(&self, mut f: impl FnMut(u64)) {
-        self.each_range(|id, _, _| f(id));
     }
 
     /// Calls `f` with every (file, offset, length) a record references.
@@ -187,10 +185,17 @@ impl Model {
         }
     }
 
-    /// The slots each referenced pack holds, sorted by offset.
-    fn pack_slots(&self) -> HashMap<u64, Vec<(u64, u64)>> {
-        let mut packs: HashMap<u64, Vec<(u64, u64)>> = HashMap::new();
+    /// Every body file a record references, and the slots each referenced pack holds
+    /// (sorted by offset), in one walk.
+    fn referenced(&self) -> (HashSet<u64>, PackSlots) {
+        let mut ids = HashSet::new();
+        let mut packs = PackSlots::new();
+        let mut last = None;
         self.each_range(|id, offset, len| {
+            if last != Some(id) {
+                ids.insert(id);
+                last = Some(id);
+            }
             if files::is_pack(id) {
                 packs.entry(id).or_default().push((offset, len));
             }
@@ -198,16 +203,7 @@ impl Model {
         for slots in packs.values_mut() {
             slots.sort_unstable();
         }
-        packs
-    }
-
-    /// Every body file a record references.
-    fn referenced(&self) -> HashSet<u64> {
-        let mut ids = HashSet::with_capacity(self.records);
-        self.each_file(|id| {
-            ids.insert(id);
-        });
-        ids
+        (ids, packs)
     }
 
     /// The live state as records, for a rewritten journal.
@@ -281,11 +277,18 @@ pub(super) fn read(
         Err(e) => return Err(format!("journal {}: {e}", journal.display())),
     }
     if let Some(next) = clean {
-        let mut highest = 0;
-        model.each_file(|id| highest = highest.max(id & !files::PACK_BIT));
+        // Every file a record ever named got a holder while reading (fewer than the objects:
+        // small bodies share packs).
+        let highest = model
+            .files
+            .held
+            .keys()
+            .map(|id| id & !files::PACK_BIT)
+            .max()
+            .unwrap_or(0);
         return Ok((model, next.max(highest + 1)));
     }
-    let referenced = model.referenced();
+    let (referenced, pack_slots) = model.referenced();
     let mut present = HashSet::with_capacity(referenced.len());
     let mut max = 0u64;
     let entries = std::fs::read_dir(bodies).map_err(|e| format!("{}: {e}", bodies.display()))?;
@@ -313,7 +316,7 @@ pub(super) fn read(
         ));
     }
     // Slots of unacknowledged writes, and released ones a crash kept from being punched.
-    for (id, slots) in model.pack_slots() {
+    for (id, slots) in pack_slots {
         let path = files::path_in(bodies, id);
         if let Err(e) = super::packs::punch_dead(&path, &slots) {
             // Only space is lost; the live slots are intact.
@@ -425,15 +428,15 @@ pub(super) fn open_for_append(
 /// The state read at start, as the store's own types.
 pub struct Loaded {
     runs: Vec<(String, Option<Box<RunRec>>, Vec<Bucket>)>,
-    /// Records read, for the start log.
+    /// Records read and keys loaded, for the start log.
     pub records: usize,
-    pub objects: usize,
+    pub keys: usize,
 }
 
 impl Model {
     pub(super) fn into_loaded(self) -> Loaded {
         let mut map = self.files;
-        let mut objects = 0;
+        let mut keys = 0;
         let runs = self
             .runs
             .into_iter()
@@ -459,11 +462,7 @@ impl Model {
                         for (kind, cid, text) in b.rec.id_configs {
                             state.id_configs.insert((kind, cid), Arc::from(text));
                         }
-                        objects += b
-                            .keys
-                            .all_from(Bound::Unbounded)
-                            .map(|(_, v)| v.len())
-                            .sum::<usize>();
+                        keys += b.keys.len();
                         state.objects = b.keys;
                         for ((key, uid), (u, parts)) in b.uploads {
                             let upload = u.into_upload(parts, &mut map);
@@ -486,7 +485,7 @@ impl Model {
         Loaded {
             runs,
             records: self.records,
-            objects,
+            keys,
         }
     }
 }

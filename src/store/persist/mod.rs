@@ -459,7 +459,13 @@ impl Shared {
 /// (under `batch`, once the syncer has flushed the records that stopped naming them).
 fn write_loop(shared: Arc<Shared>, journal_path: &Path, bodies: PathBuf, policy: Fsync) -> bool {
     let syncer = (policy == Fsync::Batch)
-        .then(|| shared.out.lock().as_ref().and_then(|o| o.file.try_clone().ok()))
+        .then(|| {
+            shared
+                .out
+                .lock()
+                .as_ref()
+                .and_then(|o| o.file.try_clone().ok())
+        })
         .flatten()
         .map(|file| Syncer::spawn(file, bodies.clone(), shared.clone()));
     loop {
@@ -562,7 +568,8 @@ impl Syncer {
                     journal = f;
                 }
                 // Written by the writer, or by a request (`Persist::written`).
-                let dirty = std::mem::take(&mut s.2) | writes.unsynced.swap(false, Ordering::AcqRel);
+                let dirty =
+                    std::mem::take(&mut s.2) | writes.unsynced.swap(false, Ordering::AcqRel);
                 (std::mem::take(&mut s.0), s.1, dirty)
             };
             if !dirty && deletable.is_empty() && !stop {
