@@ -551,6 +551,14 @@ async fn a_foreign_damaged_or_busy_data_dir_is_a_start_error() {
         "the torn last put is gone, the others stay"
     );
     drop(s);
+    // The format before pack files is read and marked as the current one.
+    std::fs::write(dir.join("FORMAT"), "s3twin-data 1\n").expect("format");
+    let s = Spawned::start(&["--data-dir", &arg]);
+    drop(s);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("FORMAT")).expect("format"),
+        "s3twin-data 2\n"
+    );
     // Another format.
     std::fs::write(dir.join("FORMAT"), "s3twin-data 99\n").expect("format");
     let err = start_error(&["--data-dir", &arg]);

@@ -57,8 +57,12 @@ impl Fsync {
 /// Longest time written records wait for their fsync under `Fsync::Batch`.
 pub const BATCH_INTERVAL: Duration = Duration::from_millis(100);
 
-/// The data directory's format, in its `FORMAT` file.
-const FORMAT: &str = "s3twin-data 1\n";
+/// The data directory's format, in its `FORMAT` file. 2: small bodies are slots of pack
+/// files, which a reader of 1 would delete with their first released body.
+const FORMAT: &str = "s3twin-data 2\n";
+/// The format before packs: read as is, then marked 2 (a directory this version wrote to
+/// must not be opened by an older one).
+const FORMAT_1: &str = "s3twin-data 1\n";
 /// The journal's first bytes.
 const MAGIC: &[u8; 8] = b"S3TWJNL1";
 /// Written at a clean stop (the next body file number); removed at start. Without it the
@@ -162,8 +166,10 @@ impl Persist {
             |what: &str, e: std::io::Error| format!("data dir {}: {what}: {e}", dir.display());
         std::fs::create_dir_all(dir).map_err(|e| fail("cannot create it", e))?;
         let format_path = dir.join("FORMAT");
+        let mut upgrade = false;
         match std::fs::read_to_string(&format_path) {
             Ok(f) if f == FORMAT => {}
+            Ok(f) if f == FORMAT_1 => upgrade = true,
             Ok(f) => {
                 return Err(format!(
                     "data dir {}: unsupported format {:?} (this s3twin reads {:?})",
@@ -199,6 +205,11 @@ impl Persist {
                 "data dir {}: another s3twin is using it",
                 dir.display()
             ));
+        }
+        if upgrade {
+            write_synced(&format_path, FORMAT.as_bytes())
+                .and_then(|()| sync_dir(dir))
+                .map_err(|e| fail("cannot write FORMAT", e))?;
         }
         let bodies = dir.join("bodies");
         std::fs::create_dir_all(&bodies).map_err(|e| fail("cannot create bodies/", e))?;
