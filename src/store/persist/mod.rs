@@ -206,6 +206,8 @@ impl Persist {
                 dir.display()
             ));
         }
+        // A background rewrite a crash or a stop cut short.
+        let _ = std::fs::remove_file(dir.join("journal.next"));
         if upgrade {
             write_synced(&format_path, FORMAT.as_bytes())
                 .and_then(|()| sync_dir(dir))
