@@ -484,3 +484,49 @@ pub fn json(run: &Run) -> Value {
         "targets": targets,
     })
 }
+
+/// The instruction-count history (`bench/results/instructions.md`, kept in git): one row per
+/// run that measured them, so that a regression of a few percent between commits shows.
+pub const INSTRUCTIONS_HISTORY: &str = "instructions.md";
+
+const HISTORY_HEAD: &str = "# Instructions per request, by commit\n\n\
+Appended by every `bench/run.sh` run that measures them (full runs with valgrind on PATH, \
+`--only instructions` too; see README.md, \"Instruction counts\"). Newest last. \
+Compare rows of the same valgrind.\n\n\
+| commit | date | valgrind | PutObject 4 KiB | GetObject 4 KiB | HeadObject 4 KiB | ListObjectsV2, 100 keys | DeleteObject |\n\
+|---|---|---|---:|---:|---:|---:|---:|\n";
+
+/// The history row of this run, `None` when no instruction count was measured.
+pub fn instructions_row(run: &Run, valgrind: &str) -> Option<String> {
+    let figures: Vec<Option<f64>> = crate::scenarios::instructions::OPS
+        .iter()
+        .map(|op| value(run, Peer::S3twin, &format!("instr.{}", op.id)))
+        .collect();
+    if figures.iter().all(Option::is_none) {
+        return None;
+    }
+    let cells: Vec<String> = figures
+        .iter()
+        .map(|f| f.map_or_else(|| "—".to_string(), |v| format!("{}", v.round() as u64)))
+        .collect();
+    Some(format!(
+        "| {} | {} | {valgrind} | {} |\n",
+        run.meta.commit.replace('|', "/"),
+        run.meta.date,
+        cells.join(" | ")
+    ))
+}
+
+/// Appends `row` to the history file at `path`, writing its head first if it is new.
+pub fn append_history(path: &std::path::Path, row: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let fresh = !path.exists();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    if fresh {
+        f.write_all(HISTORY_HEAD.as_bytes())?;
+    }
+    f.write_all(row.as_bytes())
+}

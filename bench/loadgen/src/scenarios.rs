@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
 mod churn;
-mod instructions;
+pub mod instructions;
 mod soak;
 
 pub const MIB: f64 = 1024.0 * 1024.0;
@@ -803,6 +803,8 @@ fn phase(
     op: Arc<dyn Fn(u64) -> OpSpec + Send + Sync>,
 ) -> Phase {
     let t = target(s);
+    // One connection: the server and the load generator on one CPU (`pin`).
+    let _pinned = if conc == 1 { crate::pin::together(&s.tree()) } else { None };
     let ticks0 = s.cpu_ticks();
     let cpu0 = client_cpu();
     let mut p = b.rt.block_on(async move {
