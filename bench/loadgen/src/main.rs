@@ -317,7 +317,10 @@ fn main() -> ExitCode {
     if let Some(row) = report::instructions_row(&run, &valgrind) {
         let path = results.join(report::INSTRUCTIONS_HISTORY);
         if let Err(e) = report::append_history(&path, &row) {
-            eprintln!("loadgen: cannot append to {}: {e}", report::INSTRUCTIONS_HISTORY);
+            eprintln!(
+                "loadgen: cannot append to {}: {e}",
+                report::INSTRUCTIONS_HISTORY
+            );
             return ExitCode::FAILURE;
         }
     }

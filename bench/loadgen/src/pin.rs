@@ -64,7 +64,11 @@ pub fn together(server: &[i32]) -> Option<Pinned> {
     }
     let cpu = [all[0]];
     let mut tids = Vec::new();
-    for pid in server.iter().map(i32::to_string).chain(["self".to_string()]) {
+    for pid in server
+        .iter()
+        .map(i32::to_string)
+        .chain(["self".to_string()])
+    {
         for t in threads(&pid) {
             set(t, &cpu);
             tids.push(t);

@@ -804,7 +804,11 @@ fn phase(
 ) -> Phase {
     let t = target(s);
     // One connection: the server and the load generator on one CPU (`pin`).
-    let _pinned = if conc == 1 { crate::pin::together(&s.tree()) } else { None };
+    let _pinned = if conc == 1 {
+        crate::pin::together(&s.tree())
+    } else {
+        None
+    };
     let ticks0 = s.cpu_ticks();
     let cpu0 = client_cpu();
     let mut p = b.rt.block_on(async move {
