@@ -3,14 +3,14 @@
 //! buffer), then verifying everything the client declared.
 
 use super::aws_chunked::AwsChunkedDecoder;
+use super::body_md5::BodyMd5;
 use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumHasher, ChecksumType};
 use crate::error::{Code, S3Error, S3Result};
 use bytes::{Bytes, BytesMut};
 use http::HeaderMap;
 use http_body::Body as HttpBody;
 use http_body_util::BodyExt;
-use md5::{Digest, Md5};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 /// What the request headers say about its body.
 #[derive(Debug, Default, Clone)]
@@ -288,7 +288,7 @@ where
         limit: spec.length.unwrap_or(max_len).min(max_len),
         declared: spec.length.is_some(),
         over: false,
-        md5: Md5::new(),
+        md5: BodyMd5::for_length(spec.length),
         sha256: spec.content_sha256.as_ref().map(|_| Sha256::new()),
         checksum: algo.map(|a| a.hasher()),
         extra: extra_algo.map(|a| a.hasher()),
@@ -312,6 +312,7 @@ where
             Some(d) => d.feed(data, &mut |piece| sink.push(piece))?,
             None => sink.push(data),
         }
+        sink.md5.feed().await;
         if let Some(e) = sink.file_error.take() {
             return Err(body_file_error(e));
         }
@@ -336,7 +337,10 @@ where
         return Err(body_file_error(e));
     }
 
-    let md5: [u8; 16] = sink.md5.finalize().into();
+    let md5 = std::mem::replace(&mut sink.md5, BodyMd5::Inline(Default::default()))
+        .finish()
+        .await
+        .ok_or_else(|| S3Error::internal("the body's MD5 could not be computed"))?;
     if let (Some(claimed), Some(hasher)) = (&spec.content_sha256, sink.sha256.take()) {
         let computed = hasher.finalize();
         if claimed[..] != computed[..] {
@@ -415,7 +419,7 @@ struct Sink {
     /// Whether `limit` is the declared length (else only the size cap).
     declared: bool,
     over: bool,
-    md5: Md5,
+    md5: BodyMd5,
     sha256: Option<Sha256>,
     checksum: Option<ChecksumHasher>,
     extra: Option<ChecksumHasher>,
@@ -443,7 +447,7 @@ impl Sink {
             self.over = true;
             return;
         }
-        self.md5.update(&data);
+        self.md5.piece(&data);
         if let Some(h) = self.sha256.as_mut() {
             h.update(&data);
         }
@@ -456,6 +460,7 @@ impl Sink {
         self.len += n;
         if data.len() >= KEEP_FRAMES_FROM {
             self.flush(false);
+            self.md5.segment(&data);
             self.segments.push(data);
             if self.files.is_some() {
                 self.spill();
@@ -522,6 +527,7 @@ impl Sink {
         } else {
             self.gather.split().freeze()
         };
+        self.md5.segment(&seg);
         self.segments.push(seg);
     }
 }
