@@ -303,6 +303,21 @@ pub fn targets(run: &Run) -> Vec<TargetCheck> {
             });
         }
     }
+    // --data-dir's cold start with the largest listing set on disk (100k keys in a full run).
+    if let Some(&n) = run.plan.list_sizes.last() {
+        let id = format!("list.{n}.restart");
+        if let Some(ms) = value(run, Peer::S3twinDisk, &id) {
+            out.push(check(
+                format!(
+                    "--data-dir cold start with {} objects on disk ≤ 200 ms",
+                    count_label(n)
+                ),
+                Some(ms),
+                "ms",
+                |x| x <= 200.0,
+            ));
+        }
+    }
     // Enforce mode (signatures verified, requests authorized) costs at most 30 %.
     for op in ["put", "get"] {
         for c in [1, 64] {

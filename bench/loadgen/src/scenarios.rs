@@ -369,6 +369,15 @@ pub fn catalog(plan: &Plan) -> Vec<Def> {
             "ms",
             Lower,
         );
+        if Some(&n) == plan.list_sizes.last() {
+            add(
+                format!("list.{n}.restart"),
+                &sec,
+                format!("disk-backed: killed and restarted with the {k} keys, spawn → first 200"),
+                "ms",
+                Lower,
+            );
+        }
     }
     let k = count_label(plan.many);
     let sec = format!("{k} zero-byte objects");
@@ -1609,6 +1618,48 @@ fn listing(b: &Bench, peer: Peer, sheet: &mut Sheet) -> Result<(), Cell> {
         }
         check_alive(&mut s)
     })();
+    if outcome.is_err() {
+        s.stop();
+        return outcome;
+    }
+    // A disk-backed server restarted on the largest set (killed, as a crash): its cold start
+    // with that much on disk, and the keys still there.
+    let Some(&n) = plan.list_sizes.last() else {
+        s.stop();
+        return outcome;
+    };
+    let id = format!("list.{n}.restart");
+    if !peer.disk_backed() {
+        sheet.set(&id, Cell::Na("keeps nothing on disk".into()));
+        s.stop();
+        return outcome;
+    }
+    let s = s
+        .restart(b.paths, &b.scratch, plan.start_timeout)
+        .map_err(Cell::Failed)?;
+    let ms = s.ready_after.as_secs_f64() * 1000.0;
+    let keys = (n / plan.list_prefixes).min(100);
+    let query = "&prefix=p042%2F&delimiter=%2F&max-keys=100";
+    let listed = time_page(b, &s, query, 1, Duration::ZERO, move |l: &Listed| {
+        if l.keys == keys {
+            Ok(())
+        } else {
+            Err(format!(
+                "after the restart {} keys listed, expected {keys}",
+                l.keys
+            ))
+        }
+    });
+    match listed {
+        Ok(_) => {
+            sheet.ok(&id, ms);
+            say(
+                peer,
+                &format!("restart with {} keys: {ms:.1} ms", count_label(n)),
+            );
+        }
+        Err(c) => sheet.set(&id, c),
+    }
     s.stop();
     outcome
 }
