@@ -4,7 +4,7 @@
 //! gathering and the other checksums happen beside it instead of before it. Small bodies are
 //! hashed in place: handing 4 KiB to another thread costs more than hashing it.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use md5::{Digest, Md5};
 use tokio::sync::mpsc;
 
@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 pub const OFFLOAD_FROM: u64 = 1024 * 1024;
 /// Segments waiting for the hashing thread. Segments are up to 1 MiB (or one large frame), so
 /// this bounds how far receiving runs ahead of hashing, and the memory that pins.
-const QUEUE: usize = 8;
+pub const QUEUE: usize = 4;
 
 pub enum BodyMd5 {
     Inline(Md5),
@@ -20,6 +20,9 @@ pub enum BodyMd5 {
         /// Segments formed but not yet handed to the thread (`push` is synchronous).
         pending: Vec<Bytes>,
         tx: mpsc::Sender<Bytes>,
+        /// Segments hashed, handed back: let go of on the receiving side, or reused there as
+        /// buffers when nothing else holds them (`--data-dir`, where they are written out).
+        hashed: std::sync::mpsc::Receiver<Bytes>,
         digest: tokio::task::JoinHandle<[u8; 16]>,
     },
 }
@@ -30,16 +33,20 @@ impl BodyMd5 {
         match declared {
             Some(len) if len >= OFFLOAD_FROM => {
                 let (tx, mut rx) = mpsc::channel::<Bytes>(QUEUE);
+                let (done, hashed) = std::sync::mpsc::channel();
                 let digest = tokio::task::spawn_blocking(move || {
                     let mut md5 = Md5::new();
                     while let Some(segment) = rx.blocking_recv() {
                         md5.update(&segment);
+                        // Gone only if the body was given up on; then it is freed here.
+                        let _ = done.send(segment);
                     }
                     md5.finalize().into()
                 });
                 BodyMd5::Offloaded {
                     pending: Vec::new(),
                     tx,
+                    hashed,
                     digest,
                 }
             }
@@ -62,9 +69,24 @@ impl BodyMd5 {
         }
     }
 
-    /// Hands the queued segments to the thread, waiting while it is `QUEUE` behind.
-    pub async fn feed(&mut self) {
-        if let BodyMd5::Offloaded { pending, tx, .. } = self {
+    /// Hands the queued segments to the thread, waiting while it is `QUEUE` behind. Segments
+    /// it has hashed and nothing else holds come back into `spare` as empty buffers.
+    pub async fn feed(&mut self, spare: &mut Vec<BytesMut>) {
+        if let BodyMd5::Offloaded {
+            pending,
+            tx,
+            hashed,
+            ..
+        } = self
+        {
+            while let Ok(segment) = hashed.try_recv() {
+                if let Ok(mut buffer) = segment.try_into_mut() {
+                    if spare.len() < QUEUE {
+                        buffer.clear();
+                        spare.push(buffer);
+                    }
+                }
+            }
             for segment in pending.drain(..) {
                 // A send fails only if the thread is gone (it panicked); `finish` reports that.
                 if tx.send(segment).await.is_err() {
@@ -76,12 +98,16 @@ impl BodyMd5 {
 
     /// The digest of everything fed; `None` if the hashing thread failed.
     pub async fn finish(mut self) -> Option<[u8; 16]> {
-        self.feed().await;
+        self.feed(&mut Vec::new()).await;
         match self {
             BodyMd5::Inline(md5) => Some(md5.finalize().into()),
-            BodyMd5::Offloaded { tx, digest, .. } => {
+            BodyMd5::Offloaded {
+                tx, digest, hashed, ..
+            } => {
                 drop(tx);
-                digest.await.ok()
+                let md5 = digest.await.ok();
+                while hashed.try_recv().is_ok() {}
+                md5
             }
         }
     }
