@@ -4,7 +4,7 @@
 //! range of it) walks them: slices of memory without copying, or a file read in chunks.
 
 use super::persist::files::BodyFile;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use std::sync::Arc;
 
 #[derive(Clone, Debug)]
@@ -239,17 +239,23 @@ fn read_range(
     skip: u64,
     len: u64,
 ) -> std::io::Result<Bytes> {
-    use std::os::unix::fs::FileExt;
+    use std::io::{Read, Seek};
     if open.as_ref().is_none_or(|(id, _)| *id != range.file.id()) {
         *open = Some((range.file.id(), range.file.open()?));
     }
     let Some((_, file)) = open.as_ref() else {
         return Err(std::io::Error::other("body file not open"));
     };
-    // `len` is at most READ_CHUNK.
-    let mut buf = BytesMut::zeroed(len as usize);
-    file.read_exact_at(&mut buf, range.offset + skip)?;
-    Ok(buf.freeze())
+    // `len` is at most READ_CHUNK. Read into spare capacity: no zeroing of a buffer that the
+    // read overwrites anyway (the file is this reader's own, so seeking is safe).
+    let mut file = file;
+    let mut buf = Vec::with_capacity(len as usize);
+    file.seek(std::io::SeekFrom::Start(range.offset + skip))?;
+    file.take(len).read_to_end(&mut buf)?;
+    if buf.len() as u64 != len {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(Bytes::from(buf))
 }
 
 #[cfg(test)]

@@ -303,6 +303,21 @@ pub fn targets(run: &Run) -> Vec<TargetCheck> {
             });
         }
     }
+    // --data-dir's cold start with the largest listing set on disk (100k keys in a full run).
+    if let Some(&n) = run.plan.list_sizes.last() {
+        let id = format!("list.{n}.restart");
+        if let Some(ms) = value(run, Peer::S3twinDisk, &id) {
+            out.push(check(
+                format!(
+                    "--data-dir cold start with {} objects on disk ≤ 200 ms",
+                    count_label(n)
+                ),
+                Some(ms),
+                "ms",
+                |x| x <= 200.0,
+            ));
+        }
+    }
     // Enforce mode (signatures verified, requests authorized) costs at most 30 %.
     for op in ["put", "get"] {
         for c in [1, 64] {
@@ -357,6 +372,37 @@ pub fn targets(run: &Run) -> Vec<TargetCheck> {
         "MiB/s",
         |x| x >= 1024.0,
     ));
+    // The ETag's MD5 is one stream on one core: a PUT can approach its speed, not pass it.
+    let put = v("big.put.rate");
+    let md5 = v("big.md5.rate").filter(|m| *m > 0.0);
+    let fs = value(run, Peer::S3sFs, "big.put.rate").filter(|f| *f > 0.0);
+    let mut parts = Vec::new();
+    let mut met = put.map(|_| true);
+    if let (Some(p), Some(m)) = (put, md5) {
+        parts.push(format!(
+            "{} of MD5's {} MiB/s (needs 0.85×)",
+            ratio(p / m),
+            num(m)
+        ));
+        met = met.map(|ok| ok && p / m >= 0.85);
+    } else {
+        met = None;
+    }
+    match (put, fs) {
+        (Some(p), Some(f)) => {
+            parts.push(format!("{} vs s3s-fs (needs 1.2×)", ratio(p / f)));
+            met = met.map(|ok| ok && p / f >= 1.2);
+        }
+        _ => parts.push("– vs s3s-fs".into()),
+    }
+    out.push(TargetCheck {
+        target: format!("{big} PUT ≥ 0.85× one core's MD5 speed and ≥ 1.2× s3s-fs"),
+        measured: match put {
+            Some(p) => format!("{} MiB/s: {}", num(p), parts.join(", ")),
+            None => "–".into(),
+        },
+        met,
+    });
     out.push(check(
         format!("{big} GET ≥ 1 GiB/s"),
         v("big.get.rate"),
