@@ -10,7 +10,7 @@ use crate::error::{Code, S3Error, S3Result};
 use crate::server::response::{set_header, Resp};
 use crate::store::{Bucket, ConfigKind, ETag, Encryption, Object, SseKind};
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use md5::Digest as _;
 use sha2::Sha256;
 use std::sync::{Arc, OnceLock};

@@ -6,7 +6,7 @@
 use super::sigv4::spaced_hex;
 use super::SigningFacts;
 use crate::error::{Code, S3Error, S3Result};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 
 /// Sub-resources and response overrides that are part of the signed resource.
@@ -134,8 +134,8 @@ pub fn string_to_sign(facts: &SigningFacts, date: &str, resource: &str) -> Strin
 }
 
 pub fn sign(secret: &str, sts: &str) -> String {
-    let mut mac =
-        <Hmac<Sha1> as Mac>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac = <Hmac<Sha1> as KeyInit>::new_from_slice(secret.as_bytes())
+        .expect("HMAC takes any key length");
     mac.update(sts.as_bytes());
     crate::checksum::b64(&mac.finalize().into_bytes())
 }

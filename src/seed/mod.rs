@@ -13,6 +13,7 @@ use crate::clock::iso8601;
 use crate::store::{ConfigKind, Run};
 use crate::wire::xml::XmlWriter;
 use check::{instant, prepare, PreparedObject, MAX_ID_CONFIGS};
+use serde::Deserialize;
 use serde_json::Value;
 
 /// What a seed put into a run.
@@ -26,7 +27,8 @@ pub struct Summary {
 pub fn from_json(value: &Value) -> Result<SeedDoc, String> {
     match value {
         Value::String(name) => preset(name),
-        other => serde_json::from_value(other.clone()).map_err(|e| format!("invalid seed: {e}")),
+        // Deserialized from the borrowed tree: no copy of the bodies it holds.
+        other => SeedDoc::deserialize(other).map_err(|e| format!("invalid seed: {e}")),
     }
 }
 

@@ -2,6 +2,7 @@
 //! checksums, MD5, the idle timeout), S3's header conventions.
 
 pub mod aws_chunked;
+pub mod body_md5;
 pub mod headers;
 pub mod request_body;
 pub mod timed_body;

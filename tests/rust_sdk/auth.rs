@@ -117,10 +117,10 @@ async fn streaming_and_multipart_uploads_verify() {
 
 /// A SigV4 request signed by hand with the AWS documentation's algorithm for a raw socket.
 fn signed_get(port: u16, path: &str, amz_date: &str, secret: &str, tamper: bool) -> String {
-    use hmac::{Hmac, Mac};
+    use hmac::{Hmac, KeyInit, Mac};
     use sha2::{Digest, Sha256};
     let hm = |k: &[u8], d: &str| {
-        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(k).unwrap();
+        let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(k).unwrap();
         m.update(d.as_bytes());
         m.finalize().into_bytes().to_vec()
     };
@@ -413,8 +413,8 @@ async fn modes_and_identities_on_the_admin_api() {
 }
 
 fn hmac_sha256(k: &[u8], d: &str) -> Vec<u8> {
-    use hmac::{Hmac, Mac};
-    let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(k).unwrap();
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut m = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(k).unwrap();
     m.update(d.as_bytes());
     m.finalize().into_bytes().to_vec()
 }

@@ -1038,3 +1038,65 @@ async fn a_running_server_rewrites_its_journal_in_the_background() {
     drop(s);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A large body streamed to a `--data-dir` server in pieces that do not divide the server's
+/// 1 MiB gathering buffers (aws-chunked, 100,000-byte chunks, as an SDK streaming a file
+/// sends them) goes to disk as it comes: the server's peak memory stays far below the body.
+#[tokio::test]
+async fn a_large_body_in_odd_sized_chunks_streams_to_disk() {
+    use md5::{Digest, Md5};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = temp_dir("persist-stream");
+    let dir_arg = dir.join("data").display().to_string();
+    let s = Spawned::start(&["--data-dir", &dir_arg]);
+    let c = client(&s.endpoint(), true);
+    c.create_bucket()
+        .bucket("stream")
+        .send()
+        .await
+        .expect("bucket");
+    let len = 160usize << 20;
+    let body = data(len, 7);
+    let mut framed = Vec::with_capacity(len + len / 10_000);
+    for chunk in body.chunks(100_000) {
+        framed.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        framed.extend_from_slice(chunk);
+        framed.extend_from_slice(b"\r\n");
+    }
+    framed.extend_from_slice(b"0\r\n\r\n");
+    let idle = s.rss_kib();
+    let head = format!(
+        "PUT /stream/big HTTP/1.1\r\nHost: {}\r\nContent-Encoding: aws-chunked\r\n\
+         x-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER\r\n\
+         x-amz-decoded-content-length: {len}\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n",
+        s.addr,
+        framed.len()
+    );
+    let mut sock = tokio::net::TcpStream::connect(&s.addr)
+        .await
+        .expect("connect");
+    sock.write_all(head.as_bytes()).await.expect("head");
+    for piece in framed.chunks(100_000) {
+        sock.write_all(piece).await.expect("body");
+    }
+    let mut answer = String::new();
+    sock.read_to_string(&mut answer).await.expect("answer");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let grown = s.peak_rss_kib().saturating_sub(idle);
+    let want = format!("\"{}\"", hex::encode(Md5::digest(&body)));
+    let head = c
+        .head_object()
+        .bucket("stream")
+        .key("big")
+        .send()
+        .await
+        .expect("head");
+    assert_eq!(head.e_tag(), Some(want.as_str()));
+    assert!(
+        grown < 64 * 1024,
+        "peak RSS grew by {grown} KiB for a {len}-byte body"
+    );
+    assert_eq!(bytes(&c, "stream", "big", None).await, body);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -506,9 +506,9 @@ async fn a_form_upload_raises_object_created_post() {
 /// The SigV4 signature of a POST policy, computed here from the documented recipe: the hex
 /// HMAC-SHA256 of the base64 policy with the day's signing key.
 fn sign_v4(secret: &str, day: &str, policy: &str) -> String {
-    use hmac::{Hmac, Mac};
+    use hmac::{Hmac, KeyInit, Mac};
     let h = |key: &[u8], data: &[u8]| {
-        let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("key");
+        let mut m = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key).expect("key");
         m.update(data);
         m.finalize().into_bytes().to_vec()
     };
@@ -521,8 +521,8 @@ fn sign_v4(secret: &str, day: &str, policy: &str) -> String {
 
 /// SigV2: the base64 HMAC-SHA1 of the base64 policy.
 fn sign_v2(secret: &str, policy: &str) -> String {
-    use hmac::{Hmac, Mac};
-    let mut m = <Hmac<sha1::Sha1> as Mac>::new_from_slice(secret.as_bytes()).expect("key");
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut m = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(secret.as_bytes()).expect("key");
     m.update(policy.as_bytes());
     b64(&m.finalize().into_bytes())
 }

@@ -10,6 +10,7 @@
 mod client;
 mod digest;
 mod peers;
+mod pin;
 mod report;
 mod scenarios;
 mod sigv4;
@@ -308,6 +309,18 @@ fn main() -> ExitCode {
     ] {
         if let Err(e) = std::fs::write(results.join(&name), body) {
             eprintln!("loadgen: cannot write {name}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    // The instruction counts also go into their history, which git keeps (a quick run has none).
+    let valgrind = cmd_out("valgrind", &["--version"]);
+    if let Some(row) = report::instructions_row(&run, &valgrind) {
+        let path = results.join(report::INSTRUCTIONS_HISTORY);
+        if let Err(e) = report::append_history(&path, &row) {
+            eprintln!(
+                "loadgen: cannot append to {}: {e}",
+                report::INSTRUCTIONS_HISTORY
+            );
             return ExitCode::FAILURE;
         }
     }

@@ -297,7 +297,6 @@ impl Server {
         wrapper: &[String],
     ) -> Result<Server, String> {
         peer.installed(paths)?;
-        let port = free_port().map_err(|e| format!("no free port: {e}"))?;
         let n = NEXT_DIR.fetch_add(1, Ordering::Relaxed);
         let data = if peer.disk_backed() {
             let d = scratch.join(format!("{}-data-{n}", peer.name()));
@@ -307,6 +306,33 @@ impl Server {
         } else {
             None
         };
+        Server::launch(peer, paths, scratch, timeout, wrapper, data, n)
+    }
+
+    /// Kills the server (SIGKILL, as a crash) and starts it again on the same data; the new
+    /// server's `ready_after` is its cold start with that data.
+    pub fn restart(
+        mut self,
+        paths: &Paths,
+        scratch: &Path,
+        timeout: Duration,
+    ) -> Result<Server, String> {
+        let data = self.data.take();
+        self.terminate(Duration::ZERO);
+        let n = NEXT_DIR.fetch_add(1, Ordering::Relaxed);
+        Server::launch(self.peer, paths, scratch, timeout, &[], data, n)
+    }
+
+    fn launch(
+        peer: Peer,
+        paths: &Paths,
+        scratch: &Path,
+        timeout: Duration,
+        wrapper: &[String],
+        data: Option<PathBuf>,
+        n: u64,
+    ) -> Result<Server, String> {
+        let port = free_port().map_err(|e| format!("no free port: {e}"))?;
         let log = scratch.join(format!("{}-{n}.log", peer.name()));
         let logf = std::fs::File::create(&log).map_err(|e| format!("log file: {e}"))?;
         let mut cmd = peer.command(paths, port, data.as_deref());

@@ -303,6 +303,21 @@ pub fn targets(run: &Run) -> Vec<TargetCheck> {
             });
         }
     }
+    // --data-dir's cold start with the largest listing set on disk (100k keys in a full run).
+    if let Some(&n) = run.plan.list_sizes.last() {
+        let id = format!("list.{n}.restart");
+        if let Some(ms) = value(run, Peer::S3twinDisk, &id) {
+            out.push(check(
+                format!(
+                    "--data-dir cold start with {} objects on disk ≤ 200 ms",
+                    count_label(n)
+                ),
+                Some(ms),
+                "ms",
+                |x| x <= 200.0,
+            ));
+        }
+    }
     // Enforce mode (signatures verified, requests authorized) costs at most 30 %.
     for op in ["put", "get"] {
         for c in [1, 64] {
@@ -357,6 +372,37 @@ pub fn targets(run: &Run) -> Vec<TargetCheck> {
         "MiB/s",
         |x| x >= 1024.0,
     ));
+    // The ETag's MD5 is one stream on one core: a PUT can approach its speed, not pass it.
+    let put = v("big.put.rate");
+    let md5 = v("big.md5.rate").filter(|m| *m > 0.0);
+    let fs = value(run, Peer::S3sFs, "big.put.rate").filter(|f| *f > 0.0);
+    let mut parts = Vec::new();
+    let mut met = put.map(|_| true);
+    if let (Some(p), Some(m)) = (put, md5) {
+        parts.push(format!(
+            "{} of MD5's {} MiB/s (needs 0.85×)",
+            ratio(p / m),
+            num(m)
+        ));
+        met = met.map(|ok| ok && p / m >= 0.85);
+    } else {
+        met = None;
+    }
+    match (put, fs) {
+        (Some(p), Some(f)) => {
+            parts.push(format!("{} vs s3s-fs (needs 1.2×)", ratio(p / f)));
+            met = met.map(|ok| ok && p / f >= 1.2);
+        }
+        _ => parts.push("– vs s3s-fs".into()),
+    }
+    out.push(TargetCheck {
+        target: format!("{big} PUT ≥ 0.85× one core's MD5 speed and ≥ 1.2× s3s-fs"),
+        measured: match put {
+            Some(p) => format!("{} MiB/s: {}", num(p), parts.join(", ")),
+            None => "–".into(),
+        },
+        met,
+    });
     out.push(check(
         format!("{big} GET ≥ 1 GiB/s"),
         v("big.get.rate"),
@@ -483,4 +529,50 @@ pub fn json(run: &Run) -> Value {
         "peers": peers,
         "targets": targets,
     })
+}
+
+/// The instruction-count history (`bench/results/instructions.md`, kept in git): one row per
+/// run that measured them, so that a regression of a few percent between commits shows.
+pub const INSTRUCTIONS_HISTORY: &str = "instructions.md";
+
+const HISTORY_HEAD: &str = "# Instructions per request, by commit\n\n\
+Appended by every `bench/run.sh` run that measures them (full runs with valgrind on PATH, \
+`--only instructions` too; see README.md, \"Instruction counts\"). Newest last. \
+Compare rows of the same valgrind.\n\n\
+| commit | date | valgrind | PutObject 4 KiB | GetObject 4 KiB | HeadObject 4 KiB | ListObjectsV2, 100 keys | DeleteObject |\n\
+|---|---|---|---:|---:|---:|---:|---:|\n";
+
+/// The history row of this run, `None` when no instruction count was measured.
+pub fn instructions_row(run: &Run, valgrind: &str) -> Option<String> {
+    let figures: Vec<Option<f64>> = crate::scenarios::instructions::OPS
+        .iter()
+        .map(|op| value(run, Peer::S3twin, &format!("instr.{}", op.id)))
+        .collect();
+    if figures.iter().all(Option::is_none) {
+        return None;
+    }
+    let cells: Vec<String> = figures
+        .iter()
+        .map(|f| f.map_or_else(|| "—".to_string(), |v| format!("{}", v.round() as u64)))
+        .collect();
+    Some(format!(
+        "| {} | {} | {valgrind} | {} |\n",
+        run.meta.commit.replace('|', "/"),
+        run.meta.date,
+        cells.join(" | ")
+    ))
+}
+
+/// Appends `row` to the history file at `path`, writing its head first if it is new.
+pub fn append_history(path: &std::path::Path, row: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let fresh = !path.exists();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    if fresh {
+        f.write_all(HISTORY_HEAD.as_bytes())?;
+    }
+    f.write_all(row.as_bytes())
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
 mod churn;
-mod instructions;
+pub mod instructions;
 mod soak;
 
 pub const MIB: f64 = 1024.0 * 1024.0;
@@ -271,6 +271,13 @@ pub fn catalog(plan: &Plan) -> Vec<Def> {
     let big = bytes_label(plan.big_size);
     let sec = format!("{big} object");
     add(
+        "big.md5.rate".into(),
+        &sec,
+        "MD5 on one core (the server's md-5 code, in the load generator): speed".into(),
+        "MiB/s",
+        Higher,
+    );
+    add(
         "big.put.rate".into(),
         &sec,
         format!("PUT {big} (streamed): throughput"),
@@ -362,6 +369,15 @@ pub fn catalog(plan: &Plan) -> Vec<Def> {
             "ms",
             Lower,
         );
+        if Some(&n) == plan.list_sizes.last() {
+            add(
+                format!("list.{n}.restart"),
+                &sec,
+                format!("disk-backed: killed and restarted with the {k} keys, spawn → first 200"),
+                "ms",
+                Lower,
+            );
+        }
     }
     let k = count_label(plan.many);
     let sec = format!("{k} zero-byte objects");
@@ -803,6 +819,12 @@ fn phase(
     op: Arc<dyn Fn(u64) -> OpSpec + Send + Sync>,
 ) -> Phase {
     let t = target(s);
+    // One connection: the server and the load generator on one CPU (`pin`).
+    let _pinned = if conc == 1 {
+        crate::pin::together(&s.tree())
+    } else {
+        None
+    };
     let ticks0 = s.cpu_ticks();
     let cpu0 = client_cpu();
     let mut p = b.rt.block_on(async move {
@@ -1014,6 +1036,11 @@ fn big_objects(b: &Bench, peer: Peer, sheet: &mut Sheet) -> Result<(), Cell> {
         let size = plan.big_size;
         let path = format!("/{BUCKET}/big.bin");
 
+        // What the ETag's MD5 allows a streamed PUT at best: a machine figure, measured in
+        // s3twin's column just before the PUT and again after the GET (the best pass counts:
+        // the machine is shared), so the PUT's ratio to it is taken at the same moment.
+        let md5_rate = || crate::digest::md5_rate(&chunk, size.min(256 << 20));
+        let md5_before = (peer == Peer::S3twin).then(md5_rate);
         let sampler = s.sample_peak();
         let started = Instant::now();
         let (tt, p2, c2) = (t.clone(), path.clone(), chunk.clone());
@@ -1086,6 +1113,17 @@ fn big_objects(b: &Bench, peer: Peer, sheet: &mut Sheet) -> Result<(), Cell> {
                 return Ok(());
             }
             Ok(_) => {}
+        }
+        match md5_before {
+            Some(before) => {
+                let rate = md5_rate().max(before);
+                sheet.ok("big.md5.rate", rate);
+                say(peer, &format!("MD5 on one core: {rate:.0} MiB/s"));
+            }
+            None => sheet.set(
+                "big.md5.rate",
+                Cell::Na("measured in s3twin's column".into()),
+            ),
         }
         let rate = size as f64 / MIB / get_time.as_secs_f64();
         sheet.ok("big.get.rate", rate);
@@ -1586,6 +1624,48 @@ fn listing(b: &Bench, peer: Peer, sheet: &mut Sheet) -> Result<(), Cell> {
         }
         check_alive(&mut s)
     })();
+    if outcome.is_err() {
+        s.stop();
+        return outcome;
+    }
+    // A disk-backed server restarted on the largest set (killed, as a crash): its cold start
+    // with that much on disk, and the keys still there.
+    let Some(&n) = plan.list_sizes.last() else {
+        s.stop();
+        return outcome;
+    };
+    let id = format!("list.{n}.restart");
+    if !peer.disk_backed() {
+        sheet.set(&id, Cell::Na("keeps nothing on disk".into()));
+        s.stop();
+        return outcome;
+    }
+    let s = s
+        .restart(b.paths, &b.scratch, plan.start_timeout)
+        .map_err(Cell::Failed)?;
+    let ms = s.ready_after.as_secs_f64() * 1000.0;
+    let keys = (n / plan.list_prefixes).min(100);
+    let query = "&prefix=p042%2F&delimiter=%2F&max-keys=100";
+    let listed = time_page(b, &s, query, 1, Duration::ZERO, move |l: &Listed| {
+        if l.keys == keys {
+            Ok(())
+        } else {
+            Err(format!(
+                "after the restart {} keys listed, expected {keys}",
+                l.keys
+            ))
+        }
+    });
+    match listed {
+        Ok(_) => {
+            sheet.ok(&id, ms);
+            say(
+                peer,
+                &format!("restart with {} keys: {ms:.1} ms", count_label(n)),
+            );
+        }
+        Err(c) => sheet.set(&id, c),
+    }
     s.stop();
     outcome
 }

@@ -1,7 +1,7 @@
 //! SigV4 header signing (UNSIGNED-PAYLOAD), for the peer that verifies signatures
 //! (`s3twin-enforce`): the cost a real SDK's requests put on a server that checks them.
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use std::time::{SystemTime, UNIX_EPOCH};
 
