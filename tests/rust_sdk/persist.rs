@@ -624,6 +624,29 @@ async fn a_clean_stop_deletes_released_bodies_and_the_next_start_trusts_it() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Overwrites numbered `n` in `ns` (key `k{n % keys}`, body `n`) from 16 tasks at a time.
+async fn overwrite(c: &aws_sdk_s3::Client, bucket: &str, keys: u32, ns: std::ops::Range<u32>) {
+    let mut tasks = Vec::new();
+    for w in 0..16u32 {
+        let (c, bucket) = (c.clone(), bucket.to_string());
+        let ns = ns.clone();
+        tasks.push(tokio::spawn(async move {
+            for n in ns.skip(w as usize).step_by(16) {
+                c.put_object()
+                    .bucket(&bucket)
+                    .key(format!("k{}", n % keys))
+                    .body(ByteStream::from(format!("{n}").into_bytes()))
+                    .send()
+                    .await
+                    .expect("put");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+}
+
 #[tokio::test]
 async fn a_mostly_superseded_journal_is_rewritten() {
     let dir = temp_dir("persist-rewrite");
@@ -636,24 +659,7 @@ async fn a_mostly_superseded_journal_is_rewritten() {
         .await
         .expect("create");
     // 10,500 overwrites of 3 keys (past the rewrite floor of 10,000 records), 16 at a time.
-    let mut tasks = Vec::new();
-    for w in 0..16u32 {
-        let c = c.clone();
-        tasks.push(tokio::spawn(async move {
-            for i in (w..10_500).step_by(16) {
-                c.put_object()
-                    .bucket("churn")
-                    .key(format!("k{}", i % 3))
-                    .body(ByteStream::from(format!("{i}").into_bytes()))
-                    .send()
-                    .await
-                    .expect("put");
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.expect("task");
-    }
+    overwrite(&c, "churn", 3, 0..10_500).await;
     let mut last = Vec::new();
     for k in 0..3 {
         last.push(bytes(&c, "churn", &format!("k{k}"), None).await);
@@ -985,30 +991,7 @@ async fn a_running_server_rewrites_its_journal_in_the_background() {
         .expect("create");
     // Overwrites of 4 keys, 16 at a time, in rounds of 5,000; the journal's length is read
     // after each round. Without a rewrite it only grows (about 150 bytes a record).
-    let put_round = |round: u32| {
-        let c = c.clone();
-        async move {
-            let mut tasks = Vec::new();
-            for w in 0..16u32 {
-                let c = c.clone();
-                tasks.push(tokio::spawn(async move {
-                    for i in (w..5_000).step_by(16) {
-                        let n = round * 5_000 + i;
-                        c.put_object()
-                            .bucket("churn")
-                            .key(format!("k{}", n % 4))
-                            .body(ByteStream::from(format!("{n}").into_bytes()))
-                            .send()
-                            .await
-                            .expect("put");
-                    }
-                }));
-            }
-            for t in tasks {
-                t.await.expect("task");
-            }
-        }
-    };
+    let put_round = |round: u32| overwrite(&c, "churn", 4, round * 5_000..(round + 1) * 5_000);
     put_round(0).await;
     let per_round = journal_len();
     let mut lengths = Vec::new();
