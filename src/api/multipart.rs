@@ -226,7 +226,7 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
     let shared = match ctx.run.body_files() {
         Some(f) => f
             .own_slots(shared)
-            .map_err(|e| S3Error::internal(format!("cannot write the body: {e}")))?,
+            .map_err(crate::wire::request_body::body_file_error)?,
         None => shared,
     };
     let mut md5 = Md5::new();

@@ -106,6 +106,7 @@ impl BodyMd5 {
             } => {
                 drop(tx);
                 let md5 = digest.await.ok();
+                // What the thread handed back is let go of here, where it was allocated.
                 while hashed.try_recv().is_ok() {}
                 md5
             }

@@ -448,7 +448,8 @@ struct Sink {
 /// pack (`persist::packs::PACK_BELOW`) instead of a file of its own.
 const SPILL_AT: u64 = crate::store::persist::packs::PACK_BELOW;
 
-fn body_file_error(e: std::io::Error) -> S3Error {
+/// A body that could not be written to its file or pack (`--data-dir`): logged, and a 500.
+pub(crate) fn body_file_error(e: std::io::Error) -> S3Error {
     tracing::error!(error = %e, "body file write failed");
     S3Error::internal(format!("cannot write the body: {e}"))
 }
