@@ -53,6 +53,9 @@ pub struct Config {
     pub data_dir: Option<std::path::PathBuf>,
     /// When the data directory's journal is fsynced (`--fsync`).
     pub fsync: crate::store::persist::Fsync,
+    /// Test knobs of the data directory (journal rewrite thresholds, no hole punching);
+    /// `None`: the defaults, or the `S3TWIN_JOURNAL_*` / `S3TWIN_NO_HOLE_PUNCH` variables.
+    pub persist_tuning: Option<crate::store::persist::Tuning>,
 }
 
 impl Config {
@@ -95,6 +98,7 @@ impl Default for Config {
             tls: None,
             data_dir: None,
             fsync: crate::store::persist::Fsync::default(),
+            persist_tuning: None,
         }
     }
 }

@@ -169,6 +169,15 @@ impl S3ServerBuilder {
         self
     }
 
+    /// Test knobs of the data directory (see `persist::Tuning`); without this call they come
+    /// from the environment. In-process tests set them here, not through process-wide
+    /// variables.
+    #[doc(hidden)]
+    pub fn persist_tuning(mut self, tuning: crate::store::persist::Tuning) -> Self {
+        self.config.persist_tuning = Some(tuning);
+        self
+    }
+
     /// The server; a data directory that cannot be used is `start`'s error.
     pub fn build(self) -> S3Server {
         let (state, open_error) = match AppState::open(self.config.clone()) {

@@ -323,6 +323,7 @@ fn main() -> ExitCode {
         tls,
         data_dir: args.data_dir,
         fsync: args.fsync,
+        persist_tuning: None,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

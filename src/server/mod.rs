@@ -32,9 +32,6 @@ const LIFECYCLE_TICK: Duration = Duration::from_secs(30);
 /// virtual hours, so a virtual day's expirations land within a second of real time.
 const FAST_CLOCK_TICK: Duration = Duration::from_secs(1);
 
-/// How often a `--data-dir` server looks at whether its journal is due for a rewrite.
-const JOURNAL_CHECK: Duration = Duration::from_secs(1);
-
 /// The other end of a connection, as the listener accepted it: `aws:SourceIp` and
 /// `aws:SecureTransport` in bucket policies.
 #[derive(Debug, Clone, Copy)]
@@ -79,7 +76,11 @@ impl AppState {
             return Ok(AppState::new(config));
         };
         let started = Instant::now();
-        let (persist, loaded) = crate::store::persist::Persist::open(&dir, config.fsync)?;
+        let tuning = match config.persist_tuning {
+            Some(t) => t,
+            None => crate::store::persist::Tuning::from_env()?,
+        };
+        let (persist, loaded) = crate::store::persist::Persist::open(&dir, config.fsync, tuning)?;
         let (records, keys) = (loaded.records, loaded.keys);
         let mut state = AppState::new(config);
         state.store = std::mem::take(&mut state.store).with_persist(persist, loaded);
@@ -244,11 +245,12 @@ pub fn spawn(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Run
             }
         }
     }));
-    if state.store.persist().is_some() {
+    if let Some(check) = state.store.persist().map(|p| p.rewrite_check()) {
         // The journal is rewritten off the request path once mostly superseded (one rewrite
-        // at a time; the check is two atomic loads).
+        // at a time; the check, every second unless a test knob says otherwise, is two
+        // atomic loads).
         let state = state.clone();
-        side_tasks.push(every(JOURNAL_CHECK, &stopped, move || {
+        side_tasks.push(every(check, &stopped, move || {
             if state.store.journal_compaction_due() {
                 let state = state.clone();
                 tokio::task::spawn_blocking(move || state.store.compact_journal());

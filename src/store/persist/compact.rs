@@ -10,7 +10,7 @@
 //! whole; after it, the new one holds everything written.
 
 use super::hooks::run_rec;
-use super::load::{frame, REWRITE_FLOOR, REWRITE_RATIO};
+use super::load::frame;
 use super::records::Rec;
 use super::{sync_dir, Persist, MAGIC};
 use crate::store::Store;
@@ -28,7 +28,7 @@ impl Persist {
     fn compaction_due(&self) -> bool {
         let records = self.shared.journal_records.load(Ordering::Relaxed);
         let live = self.shared.live.load(Ordering::Relaxed);
-        records > REWRITE_FLOOR as u64 && records > (REWRITE_RATIO as u64).saturating_mul(live)
+        self.shared.tuning.rewrite_due(records, live)
     }
 
     fn path_next(&self) -> std::path::PathBuf {

@@ -4,7 +4,7 @@
 
 use super::files::{self, Files};
 use super::records::{BucketRec, FileMap, ObjectRec, PartRec, Rec, RunRec, UploadRec};
-use super::{sync_dir, Journal, Persist, MAGIC};
+use super::{sync_dir, Journal, Persist, Tuning, MAGIC};
 use crate::store::bucket::{Bucket, BucketState};
 use crate::store::keys::Keys;
 use crate::store::object::{ObjKey, Object};
@@ -18,9 +18,9 @@ use std::sync::Arc;
 /// Frame header: length and CRC32C of the record.
 const FRAME: usize = 8;
 /// The journal is rewritten at start when it holds more than this many records per live
-/// entity (plus a floor, so small journals are left alone).
-pub(super) const REWRITE_RATIO: usize = 2;
-pub(super) const REWRITE_FLOOR: usize = 10_000;
+/// entity (plus a floor, so small journals are left alone); the defaults of `Tuning`.
+pub(super) const REWRITE_RATIO: u64 = 2;
+pub(super) const REWRITE_FLOOR: u64 = 10_000;
 
 /// The state as the journal's records leave it. Objects are built as their records are read
 /// (the key map is the bucket's own), so nothing is converted twice.
@@ -403,11 +403,12 @@ pub(super) fn frame(rec: &Rec, out: &mut Vec<u8>) -> std::io::Result<()> {
 pub(super) fn open_for_append(
     path: &Path,
     model: &Model,
+    tuning: &Tuning,
 ) -> std::io::Result<(std::fs::File, u64, u64)> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let live = model.live();
     let mut records = model.records;
-    let rewrite = model.records > REWRITE_FLOOR && model.records > REWRITE_RATIO * live;
+    let rewrite = tuning.rewrite_due(records as u64, live as u64);
     if rewrite || model.valid_len == 0 {
         records = live;
         let tmp = path.with_extension("new");

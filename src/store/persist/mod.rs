@@ -57,6 +57,75 @@ impl Fsync {
 /// Longest time written records wait for their fsync under `Fsync::Batch`.
 pub const BATCH_INTERVAL: Duration = Duration::from_millis(100);
 
+/// Test knobs of a data directory, not user settings: they let tests reach paths that
+/// production sizes reach only after hours (a background rewrite while writers run) or only on
+/// some file systems (no hole punching). `Config::persist_tuning`, or else the environment
+/// (`from_env`), read once when the directory is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tuning {
+    /// The journal is rewritten (at start, and in the background) once it holds more than
+    /// this many records and more than `rewrite_ratio` per live entity.
+    pub rewrite_floor: u64,
+    pub rewrite_ratio: u64,
+    /// How often a running server looks at whether the journal is due for a rewrite.
+    pub rewrite_check: Duration,
+    /// Small bodies go to packs where holes can be punched; `false` gives every body a file
+    /// of its own, as on a file system without `fallocate(PUNCH_HOLE)`.
+    pub punch_holes: bool,
+}
+
+impl Default for Tuning {
+    fn default() -> Tuning {
+        Tuning {
+            rewrite_floor: load::REWRITE_FLOOR,
+            rewrite_ratio: load::REWRITE_RATIO,
+            rewrite_check: Duration::from_secs(1),
+            punch_holes: true,
+        }
+    }
+}
+
+impl Tuning {
+    /// The defaults, changed by `S3TWIN_JOURNAL_REWRITE_FLOOR` (records),
+    /// `S3TWIN_JOURNAL_REWRITE_RATIO` (from 1), `S3TWIN_JOURNAL_REWRITE_CHECK_MS` (from 1)
+    /// and `S3TWIN_NO_HOLE_PUNCH=1`. A value that does not parse is an error rather than
+    /// ignored, so that a test cannot silently run without the path it means to exercise.
+    pub fn from_env() -> Result<Tuning, String> {
+        fn number(name: &str, min: u64) -> Result<Option<u64>, String> {
+            let Some(v) = std::env::var_os(name) else {
+                return Ok(None);
+            };
+            v.to_str()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .filter(|n| *n >= min)
+                .map(Some)
+                .ok_or_else(|| format!("{name}={v:?}: expected a whole number from {min}"))
+        }
+        let mut t = Tuning::default();
+        if let Some(n) = number("S3TWIN_JOURNAL_REWRITE_FLOOR", 0)? {
+            t.rewrite_floor = n;
+        }
+        if let Some(n) = number("S3TWIN_JOURNAL_REWRITE_RATIO", 1)? {
+            t.rewrite_ratio = n;
+        }
+        if let Some(n) = number("S3TWIN_JOURNAL_REWRITE_CHECK_MS", 1)? {
+            t.rewrite_check = Duration::from_millis(n);
+        }
+        match std::env::var_os("S3TWIN_NO_HOLE_PUNCH") {
+            None => {}
+            Some(v) if v == "1" => t.punch_holes = false,
+            Some(v) if v == "0" => {}
+            Some(v) => return Err(format!("S3TWIN_NO_HOLE_PUNCH={v:?}: expected 0 or 1")),
+        }
+        Ok(t)
+    }
+
+    /// Whether a journal of `records` records for `live` live entities is due for a rewrite.
+    fn rewrite_due(&self, records: u64, live: u64) -> bool {
+        records > self.rewrite_floor && records > self.rewrite_ratio.saturating_mul(live)
+    }
+}
+
 /// The data directory's format, in its `FORMAT` file. 2: small bodies are slots of pack
 /// files, which a reader of 1 would delete with their first released body.
 const FORMAT: &str = "s3twin-data 2\n";
@@ -107,6 +176,7 @@ pub(crate) struct Shared {
     written: tokio::sync::watch::Sender<Written>,
     /// Records were written since `batch`'s last flush.
     unsynced: AtomicBool,
+    tuning: Tuning,
 }
 
 #[derive(Default)]
@@ -161,7 +231,11 @@ pub struct Persist {
 
 impl Persist {
     /// Opens (or creates) a data directory and reads its state.
-    pub fn open(dir: &Path, policy: Fsync) -> Result<(Arc<Persist>, Loaded), String> {
+    pub fn open(
+        dir: &Path,
+        policy: Fsync,
+        tuning: Tuning,
+    ) -> Result<(Arc<Persist>, Loaded), String> {
         let fail =
             |what: &str, e: std::io::Error| format!("data dir {}: {what}: {e}", dir.display());
         std::fs::create_dir_all(dir).map_err(|e| fail("cannot create it", e))?;
@@ -227,6 +301,7 @@ impl Persist {
             out: Mutex::new(None),
             written: tokio::sync::watch::channel(Written::default()).0,
             unsynced: AtomicBool::new(false),
+            tuning,
         });
         let journal_path = dir.join("journal");
         let clean_path = dir.join(CLEAN);
@@ -243,11 +318,11 @@ impl Persist {
             0,
             policy == Fsync::Always,
             shared.clone(),
-            packs::can_punch(&bodies),
+            tuning.punch_holes && packs::can_punch(&bodies),
         ));
         let (model, next_file) = load::read(&journal_path, &bodies, clean, &files)?;
         files.set_next(next_file);
-        let (journal, records, live) = load::open_for_append(&journal_path, &model)
+        let (journal, records, live) = load::open_for_append(&journal_path, &model, &tuning)
             .map_err(|e| fail("cannot write the journal", e))?;
         shared.journal_records.store(records, Ordering::Relaxed);
         shared.live.store(live, Ordering::Relaxed);
@@ -276,6 +351,11 @@ impl Persist {
         });
         let loaded = model.into_loaded();
         Ok((persist, loaded))
+    }
+
+    /// How often a running server looks at whether the journal is due for a rewrite.
+    pub fn rewrite_check(&self) -> Duration {
+        self.shared.tuning.rewrite_check
     }
 
     /// Marks a mutation in progress until the guard drops; its records must be queued before.
