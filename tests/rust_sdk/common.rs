@@ -294,10 +294,16 @@ pub struct Spawned {
 
 impl Spawned {
     pub fn start(args: &[&str]) -> Spawned {
+        Spawned::start_env(args, &[])
+    }
+
+    /// Starts it with `env` set in its environment (the child's only).
+    pub fn start_env(args: &[&str], env: &[(&str, &str)]) -> Spawned {
         use std::io::BufRead;
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_s3twin"))
             .args(["--port", "0"])
             .args(args)
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()

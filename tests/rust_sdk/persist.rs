@@ -1083,3 +1083,414 @@ async fn a_large_body_in_odd_sized_chunks_streams_to_disk() {
     assert_eq!(bytes(&c, "stream", "big", None).await, body);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The names in the body directory, sorted.
+fn body_files(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("bodies"))
+        .expect("bodies")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Whether a body file's name is a pack's (its number has the top bit set).
+fn is_pack(name: &str) -> bool {
+    u64::from_str_radix(name, 16).is_ok_and(|id| id >> 63 == 1)
+}
+
+/// The body files once they are exactly `want` (released files are deleted by the journal
+/// writer shortly after the answer), or a failure after 10 s.
+async fn body_files_become(dir: &std::path::Path, want: &[String]) {
+    let started = std::time::Instant::now();
+    loop {
+        let now = body_files(dir);
+        if now == want {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "body files {now:?}, expected {want:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Puts `body` at `key` and returns the body files it created.
+async fn put_new_files(
+    c: &aws_sdk_s3::Client,
+    dir: &std::path::Path,
+    bucket: &str,
+    key: &str,
+    body: &[u8],
+) -> Vec<String> {
+    let before = body_files(dir);
+    c.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from(body.to_vec()))
+        .send()
+        .await
+        .expect("put");
+    body_files(dir)
+        .into_iter()
+        .filter(|n| !before.contains(n))
+        .collect()
+}
+
+async fn is_gone(c: &aws_sdk_s3::Client, bucket: &str, key: &str) -> bool {
+    c.get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .is_err_and(|e| e.into_service_error().is_no_such_key())
+}
+
+/// `S3TWIN_NO_HOLE_PUNCH=1` (what a file system without `fallocate(PUNCH_HOLE)` gets): no
+/// pack, every body a file of its own — small and large, overwritten, copied, multipart,
+/// ranges copied into parts — each deleted once nothing names it, and everything read back
+/// after a kill.
+#[tokio::test]
+async fn without_hole_punching_every_body_has_a_file_of_its_own() {
+    let dir = temp_dir("persist-nopunch");
+    let arg = dir.to_str().expect("path").to_string();
+    let env = [("S3TWIN_NO_HOLE_PUNCH", "1")];
+    let s = Spawned::start_env(&["--data-dir", &arg, "--fsync", "never"], &env);
+    let c = client(&s.endpoint(), true);
+    c.create_bucket()
+        .bucket("own")
+        .send()
+        .await
+        .expect("create");
+    let (tiny, page, mid, big) = (
+        data(100, 1),
+        data(4096, 2),
+        data(300_000, 3),
+        data(2 * 1024 * 1024 + 3, 4),
+    );
+    let mut live = Vec::new();
+    let mut file_of = std::collections::HashMap::new();
+    for (key, body) in [
+        ("tiny", &tiny),
+        ("page", &page),
+        ("mid", &mid),
+        ("big", &big),
+    ] {
+        let new = put_new_files(&c, &dir, "own", key, body).await;
+        assert_eq!(new.len(), 1, "{key}: one new file, {new:?}");
+        assert!(!is_pack(&new[0]), "{key}: not a pack slot");
+        file_of.insert(key, new[0].clone());
+        live.extend(new);
+    }
+    // An overwrite: a new file, the old one deleted.
+    let tiny2 = data(150, 5);
+    let new = put_new_files(&c, &dir, "own", "tiny", &tiny2).await;
+    assert_eq!(new.len(), 1, "{new:?}");
+    live.retain(|n| *n != file_of["tiny"]);
+    live.extend(new);
+    live.sort();
+    body_files_become(&dir, &live).await;
+    // A copy shares the source's file; deleting the source leaves it to the copy.
+    c.copy_object()
+        .bucket("own")
+        .key("page-copy")
+        .copy_source("own/page")
+        .send()
+        .await
+        .expect("copy");
+    assert_eq!(body_files(&dir), live, "a copy writes no file");
+    c.delete_object()
+        .bucket("own")
+        .key("page")
+        .send()
+        .await
+        .expect("delete page");
+    // Multipart: a part uploaded (a file each) and a range of `mid` copied into a part (a
+    // range of mid's file, no new file).
+    let up = c
+        .create_multipart_upload()
+        .bucket("own")
+        .key("parts")
+        .send()
+        .await
+        .expect("create upload");
+    let id = up.upload_id().expect("upload id").to_string();
+    let (p1, p2) = (data(1024 * 1024 + 5, 6), data(333, 7));
+    let before = body_files(&dir);
+    let mut completed = upload_parts(&c, "own", "parts", &id, std::slice::from_ref(&p1)).await;
+    let copied = c
+        .upload_part_copy()
+        .bucket("own")
+        .key("parts")
+        .upload_id(&id)
+        .part_number(2)
+        .copy_source("own/mid")
+        .copy_source_range("bytes=1000-200999")
+        .send()
+        .await
+        .expect("upload part copy");
+    completed.push(
+        aws_sdk_s3::types::CompletedPart::builder()
+            .part_number(2)
+            .e_tag(
+                copied
+                    .copy_part_result()
+                    .and_then(|r| r.e_tag())
+                    .expect("etag"),
+            )
+            .build(),
+    );
+    let part3 = c
+        .upload_part()
+        .bucket("own")
+        .key("parts")
+        .upload_id(&id)
+        .part_number(3)
+        .body(p2.clone().into())
+        .send()
+        .await
+        .expect("part 3");
+    completed.push(
+        aws_sdk_s3::types::CompletedPart::builder()
+            .part_number(3)
+            .e_tag(part3.e_tag().expect("etag"))
+            .build(),
+    );
+    let new: Vec<String> = body_files(&dir)
+        .into_iter()
+        .filter(|n| !before.contains(n))
+        .collect();
+    assert_eq!(new.len(), 2, "two uploaded parts, two files: {new:?}");
+    assert!(new.iter().all(|n| !is_pack(n)), "{new:?}");
+    c.complete_multipart_upload()
+        .bucket("own")
+        .key("parts")
+        .upload_id(&id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(completed))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("complete");
+    live.extend(new);
+    live.sort();
+    // `mid` deleted: its file stays for the range `parts` holds; `big` deleted: its file goes.
+    for key in ["mid", "big"] {
+        c.delete_object()
+            .bucket("own")
+            .key(key)
+            .send()
+            .await
+            .expect("delete");
+    }
+    live.retain(|n| *n != file_of["big"]);
+    body_files_become(&dir, &live).await;
+    let whole_parts = [&p1[..], &mid[1000..201_000], &p2[..]].concat();
+    let expect = [
+        ("tiny", &tiny2),
+        ("page-copy", &page),
+        ("parts", &whole_parts),
+    ];
+    for (key, want) in expect {
+        assert_eq!(&bytes(&c, "own", key, None).await, want, "{key}");
+    }
+    drop(s); // SIGKILL
+    let s = Spawned::start_env(&["--data-dir", &arg], &env);
+    let c = client(&s.endpoint(), true);
+    assert_eq!(keys(&c, "own").await, ["page-copy", "parts", "tiny"]);
+    for (key, want) in expect {
+        assert_eq!(
+            &bytes(&c, "own", key, None).await,
+            want,
+            "{key} after the restart"
+        );
+    }
+    for key in ["page", "mid", "big"] {
+        assert!(is_gone(&c, "own", key).await, "{key} stays deleted");
+    }
+    assert_eq!(body_files(&dir), live, "the same files after the restart");
+    // Everything deleted: no file left, before and after a restart.
+    for key in ["page-copy", "parts", "tiny"] {
+        c.delete_object()
+            .bucket("own")
+            .key(key)
+            .send()
+            .await
+            .expect("delete");
+    }
+    body_files_become(&dir, &[]).await;
+    drop(s);
+    let s = Spawned::start_env(&["--data-dir", &arg], &env);
+    let c = client(&s.endpoint(), true);
+    assert!(keys(&c, "own").await.is_empty());
+    assert!(body_files(&dir).is_empty());
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An in-process server on `dir` (`--fsync never`), with or without hole punching.
+async fn embedded_on(dir: &std::path::Path, punch_holes: bool) -> s3twin::S3Server {
+    use s3twin::store::persist::{Fsync, Tuning};
+    let server = s3twin::S3Server::builder()
+        .port(0)
+        .data_dir(dir, Fsync::Never)
+        .persist_tuning(Tuning {
+            punch_holes,
+            ..Tuning::default()
+        })
+        .build();
+    server.start().await.expect("start");
+    server
+}
+
+/// A data dir written with packs, reopened where holes cannot be punched (bodies from then on
+/// get files of their own, a range of a pack slot copied into a part too), then with packs
+/// again: everything reads back each time, and a slot punched out after the switch back
+/// takes no byte of what was copied from it.
+#[tokio::test]
+async fn a_data_dir_reopened_with_and_without_hole_punching_reads_back_everything() {
+    let dir = temp_dir("persist-punch-switch");
+    let (small, small2, big) = (data(5000, 1), data(100, 2), data(2 * 1024 * 1024, 3));
+    let server = embedded_on(&dir, true).await;
+    let c = client(&server.endpoint(), true);
+    c.create_bucket()
+        .bucket("mixed")
+        .send()
+        .await
+        .expect("create");
+    for (key, body) in [("small", &small), ("small2", &small2), ("big", &big)] {
+        c.put_object()
+            .bucket("mixed")
+            .key(key)
+            .body(ByteStream::from(body.clone()))
+            .send()
+            .await
+            .expect("put");
+    }
+    let with_packs = body_files(&dir);
+    assert_eq!(
+        with_packs.iter().filter(|n| is_pack(n)).count(),
+        1,
+        "the small bodies share a pack: {with_packs:?}"
+    );
+    server.stop().await.expect("stop");
+    drop(server);
+
+    // Without hole punching.
+    let server = embedded_on(&dir, false).await;
+    let c = client(&server.endpoint(), true);
+    for (key, body) in [("small", &small), ("small2", &small2), ("big", &big)] {
+        assert_eq!(&bytes(&c, "mixed", key, None).await, body, "{key}");
+    }
+    let small3 = data(200, 4);
+    let new = put_new_files(&c, &dir, "mixed", "small3", &small3).await;
+    assert!(
+        new.len() == 1 && !is_pack(&new[0]),
+        "a small body gets a file of its own now: {new:?}"
+    );
+    // A range of a pack slot copied into a part.
+    let id = c
+        .create_multipart_upload()
+        .bucket("mixed")
+        .key("ranged")
+        .send()
+        .await
+        .expect("create upload")
+        .upload_id()
+        .expect("upload id")
+        .to_string();
+    let copied = c
+        .upload_part_copy()
+        .bucket("mixed")
+        .key("ranged")
+        .upload_id(&id)
+        .part_number(1)
+        .copy_source("mixed/small")
+        .copy_source_range("bytes=10-2009")
+        .send()
+        .await
+        .expect("upload part copy of a slot's range");
+    let etag = copied
+        .copy_part_result()
+        .and_then(|r| r.e_tag())
+        .expect("etag")
+        .to_string();
+    c.complete_multipart_upload()
+        .bucket("mixed")
+        .key("ranged")
+        .upload_id(&id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .parts(
+                    aws_sdk_s3::types::CompletedPart::builder()
+                        .part_number(1)
+                        .e_tag(etag)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("complete");
+    let small2b = data(300, 5);
+    c.put_object()
+        .bucket("mixed")
+        .key("small2")
+        .body(ByteStream::from(small2b.clone()))
+        .send()
+        .await
+        .expect("overwrite a slot");
+    let ranged = small[10..2010].to_vec();
+    let expect = [
+        ("small", &small),
+        ("small2", &small2b),
+        ("small3", &small3),
+        ("big", &big),
+        ("ranged", &ranged),
+    ];
+    for (key, want) in expect {
+        assert_eq!(&bytes(&c, "mixed", key, None).await, want, "{key}");
+    }
+    server.stop().await.expect("stop");
+    drop(server);
+
+    // With packs again: what was written without them reads back; `small`'s slot punched
+    // out leaves the range copied from it whole.
+    let server = embedded_on(&dir, true).await;
+    let c = client(&server.endpoint(), true);
+    for (key, want) in expect {
+        assert_eq!(
+            &bytes(&c, "mixed", key, None).await,
+            want,
+            "{key} with packs again"
+        );
+    }
+    c.delete_object()
+        .bucket("mixed")
+        .key("small")
+        .send()
+        .await
+        .expect("delete");
+    server.stop().await.expect("stop");
+    drop(server);
+    let server = embedded_on(&dir, false).await;
+    let c = client(&server.endpoint(), true);
+    assert!(is_gone(&c, "mixed", "small").await);
+    for (key, want) in &expect[1..] {
+        assert_eq!(
+            &bytes(&c, "mixed", key, None).await,
+            *want,
+            "{key} at the end"
+        );
+    }
+    assert_eq!(
+        keys(&c, "mixed").await,
+        ["big", "ranged", "small2", "small3"]
+    );
+    server.stop().await.expect("stop");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}

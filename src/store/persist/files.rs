@@ -156,9 +156,10 @@ impl Files {
         let mut out: Vec<FileRange> = Vec::with_capacity(body.ranges().len());
         for r in body.ranges() {
             if r.file.is_partial(r) {
+                // To a slot, or a file where packs are off (a directory written with them,
+                // opened where holes cannot be punched).
                 let piece = super::super::Body::from_ranges(vec![r.clone()]);
-                let pieces: Vec<Bytes> = piece.slices(0, piece.len()).collect();
-                out.extend(self.append(&pieces)?.ranges().iter().cloned());
+                out.extend(self.write_all(&piece)?.ranges().iter().cloned());
             } else {
                 out.push(r.clone());
             }
