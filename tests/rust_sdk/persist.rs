@@ -1494,3 +1494,229 @@ async fn a_data_dir_reopened_with_and_without_hole_punching_reads_back_everythin
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Background rewrites made frequent (`S3TWIN_JOURNAL_REWRITE_*`: past 200 records, looked at
+/// every 10 ms) while 16 writers overwrite, delete and version keys and an upload stays open:
+/// each rewrite renames a new journal over the old one (a new inode), several complete while
+/// the writes go on, and after a kill everything acknowledged reads back.
+#[tokio::test]
+async fn background_rewrites_under_writes_lose_nothing() {
+    use std::collections::BTreeMap;
+    use std::os::unix::fs::MetadataExt;
+    use std::sync::{Arc, Mutex};
+    let dir = temp_dir("persist-rewrites");
+    let arg = dir.to_str().expect("path").to_string();
+    let env = [
+        ("S3TWIN_JOURNAL_REWRITE_FLOOR", "200"),
+        ("S3TWIN_JOURNAL_REWRITE_CHECK_MS", "10"),
+    ];
+    let s = Spawned::start_env(&["--data-dir", &arg, "--fsync", "never"], &env);
+    let c = client(&s.endpoint(), true);
+    for b in ["plain", "versioned"] {
+        c.create_bucket().bucket(b).send().await.expect("create");
+    }
+    c.put_bucket_versioning()
+        .bucket("versioned")
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("versioning");
+    let id = c
+        .create_multipart_upload()
+        .bucket("plain")
+        .key("open-upload")
+        .send()
+        .await
+        .expect("create upload")
+        .upload_id()
+        .expect("upload id")
+        .to_string();
+    let part = data(70_000, 9);
+    let parts = upload_parts(&c, "plain", "open-upload", &id, std::slice::from_ref(&part)).await;
+    let inode = || {
+        std::fs::metadata(dir.join("journal"))
+            .expect("journal")
+            .ino()
+    };
+    let mut seen = vec![inode()];
+    // Acknowledged state: plain key → body (None: deleted); versioned key → its versions.
+    type Versions = BTreeMap<String, Vec<(String, Vec<u8>)>>;
+    let plain: Arc<Mutex<BTreeMap<String, Option<Vec<u8>>>>> = Arc::default();
+    let versions: Arc<Mutex<Versions>> = Arc::default();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for w in 0..16u32 {
+        let (c, plain, versions, stop) = (c.clone(), plain.clone(), versions.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < 20_000 {
+                n += 1;
+                let body = format!("w{w} n{n}").into_bytes();
+                // Keys of this writer only, so the acknowledged order is the writer's.
+                let key = format!("w{w}/k{}", n % 40);
+                match n % 50 {
+                    0 | 10 | 20 | 30 | 40 => {
+                        c.delete_object()
+                            .bucket("plain")
+                            .key(&key)
+                            .send()
+                            .await
+                            .expect("delete");
+                        plain.lock().expect("lock").insert(key, None);
+                    }
+                    // At most 640 versions in all: one page of the version listing.
+                    1..=5 if n < 400 => {
+                        let v = c
+                            .put_object()
+                            .bucket("versioned")
+                            .key(format!("w{w}/v{}", n % 5))
+                            .body(ByteStream::from(body.clone()))
+                            .send()
+                            .await
+                            .expect("put version")
+                            .version_id
+                            .expect("version id");
+                        versions
+                            .lock()
+                            .expect("lock")
+                            .entry(format!("w{w}/v{}", n % 5))
+                            .or_default()
+                            .push((v, body));
+                    }
+                    _ => {
+                        c.put_object()
+                            .bucket("plain")
+                            .key(&key)
+                            .body(ByteStream::from(body.clone()))
+                            .send()
+                            .await
+                            .expect("put");
+                        plain.lock().expect("lock").insert(key, Some(body));
+                    }
+                }
+            }
+        }));
+    }
+    // Three rewrites put in place while the writers run.
+    let started = std::time::Instant::now();
+    while seen.len() < 4 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "journal inodes seen in 60 s: {seen:?}"
+        );
+        let now = inode();
+        if seen.last() != Some(&now) {
+            seen.push(now);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    // Writes continue past the last rewrite seen.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for t in tasks {
+        t.await.expect("writer");
+    }
+    let plain = std::mem::take(&mut *plain.lock().expect("lock"));
+    let versions = std::mem::take(&mut *versions.lock().expect("lock"));
+    println!(
+        "{} journals while writing; {} plain keys, {} versions",
+        seen.len(),
+        plain.len(),
+        versions.values().map(Vec::len).sum::<usize>()
+    );
+    drop(s); // SIGKILL
+             // What a kill in the middle of a rewrite leaves: the background one's `journal.next`, the
+             // start's `journal.new` (half written); both are dropped at start, the journal is read.
+    for name in ["journal.next", "journal.new"] {
+        std::fs::write(dir.join(name), b"S3TWJNL1 cut short").expect("leftover");
+    }
+    let s = Spawned::start_env(&["--data-dir", &arg], &env);
+    let mut entries: Vec<String> = std::fs::read_dir(&dir)
+        .expect("data dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    entries.sort();
+    assert_eq!(entries, ["FORMAT", "LOCK", "bodies", "journal"]);
+    let c = client(&s.endpoint(), true);
+    for (key, want) in &plain {
+        match want {
+            Some(body) => assert_eq!(&bytes(&c, "plain", key, None).await, body, "{key}"),
+            None => assert!(is_gone(&c, "plain", key).await, "{key} stays deleted"),
+        }
+    }
+    // At most 640 keys: one page.
+    let want_listed: Vec<String> = plain
+        .iter()
+        .filter(|(_, v)| v.is_some())
+        .map(|(k, _)| k.clone())
+        .collect();
+    assert_eq!(keys(&c, "plain").await, want_listed);
+    for (key, vs) in &versions {
+        for (v, body) in vs {
+            assert_eq!(
+                &bytes(&c, "versioned", key, Some(v)).await,
+                body,
+                "{key} {v}"
+            );
+        }
+        assert_eq!(
+            &bytes(&c, "versioned", key, None).await,
+            &vs[vs.len() - 1].1
+        );
+    }
+    let all_versions = c
+        .list_object_versions()
+        .bucket("versioned")
+        .send()
+        .await
+        .expect("versions");
+    assert_eq!(
+        all_versions.versions().len(),
+        versions.values().map(Vec::len).sum::<usize>()
+    );
+    // The upload left open through every rewrite completes with its part.
+    c.complete_multipart_upload()
+        .bucket("plain")
+        .key("open-upload")
+        .upload_id(&id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("complete after the restart");
+    assert_eq!(bytes(&c, "plain", "open-upload", None).await, part);
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A test knob that does not parse stops the start (a test must not run silently without the
+/// path it means to exercise); without a data dir the knobs are not read.
+#[test]
+fn a_test_knob_that_does_not_parse_is_a_start_error() {
+    let dir = temp_dir("persist-knobs");
+    let arg = dir.to_str().expect("path").to_string();
+    for (name, value) in [
+        ("S3TWIN_JOURNAL_REWRITE_FLOOR", "many"),
+        ("S3TWIN_JOURNAL_REWRITE_RATIO", "0"),
+        ("S3TWIN_JOURNAL_REWRITE_CHECK_MS", "0"),
+        ("S3TWIN_NO_HOLE_PUNCH", "yes"),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_s3twin"))
+            .args(["--port", "0", "--data-dir", &arg])
+            .env(name, value)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run s3twin");
+        assert!(!out.status.success(), "{name}={value}: it started");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(name), "{name}={value}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

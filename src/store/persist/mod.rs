@@ -280,8 +280,10 @@ impl Persist {
                 dir.display()
             ));
         }
-        // A background rewrite a crash or a stop cut short.
+        // A rewrite a crash or a stop cut short: in the background (`journal.next`), or at
+        // start (`journal.new`, which would otherwise stay until the next start rewrite).
         let _ = std::fs::remove_file(dir.join("journal.next"));
+        let _ = std::fs::remove_file(dir.join("journal.new"));
         if upgrade {
             write_synced(&format_path, FORMAT.as_bytes())
                 .and_then(|()| sync_dir(dir))
