@@ -8,6 +8,13 @@ slots to reclaim): an unacknowledged overwrite or delete leaves the old or the n
 never a mix. At the end the body files use no more disk than the live bytes (plus a block
 per object), and none is left once everything is deleted.
 
+Most rounds (`rewrite_round`) lower the journal's rewrite thresholds with the server's test
+knobs (`S3TWIN_JOURNAL_REWRITE_*`) so that background rewrites run back to back while the
+writers overwrite and delete, and kills land during them: a round whose kill left
+`journal.next` (a rewrite not yet put in place) is counted, and a run of 8 or more such
+rounds that never killed one fails. After every restart the data dir holds nothing but
+FORMAT, LOCK, the journal and the body files.
+
     python3 tests/crash/crash_test.py [--rounds 20] [--seed 1] [--bin target/release/s3twin]
 
 Rounds share one data directory, so later rounds also re-read what earlier ones wrote.
@@ -32,11 +39,36 @@ BUCKET = "crash"
 POLICIES = ["batch", "always", "never"]
 
 
-def start(binary, data, policy):
-    proc = subprocess.Popen(
-        [binary, "--port", "0", "--data-dir", data, "--fsync", policy,
-         "--request-log-size", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+# A rewrite as soon as the journal holds more records than live entities (past 100), looked
+# at every 20 ms: with thousands of live keys each rewrite takes milliseconds, so most of a
+# round's time is spent inside one.
+REWRITE_KNOBS = {
+    "S3TWIN_JOURNAL_REWRITE_FLOOR": "100",
+    "S3TWIN_JOURNAL_REWRITE_RATIO": "1",
+    "S3TWIN_JOURNAL_REWRITE_CHECK_MS": "20",
+}
+# The data dir's own entries (`journal.next`, a rewrite cut short, is removed at start).
+DATA_DIR_ENTRIES = {"FORMAT", "LOCK", "journal", "bodies"}
+
+
+def rewrite_round(r):
+    """Whether round `r` runs with the rewrite knobs (three of four rounds, across the fsync
+    policies; the others keep the defaults, under which these rounds never rewrite)."""
+    return r % 4 != 3
+
+
+def start(binary, data, policy, log, knobs=False):
+    """Starts the server; its log (stderr) goes to the file `log`, appended."""
+    env = dict(os.environ)
+    for k in REWRITE_KNOBS:
+        env.pop(k, None)
+    if knobs:
+        env.update(REWRITE_KNOBS)
+    with open(log, "a") as err:
+        proc = subprocess.Popen(
+            [binary, "--port", "0", "--data-dir", data, "--fsync", policy,
+             "--request-log-size", "0"],
+            stdout=subprocess.PIPE, stderr=err, text=True, env=env)
     deadline = time.time() + 10
     while time.time() < deadline:
         line = proc.stdout.readline()
@@ -46,7 +78,19 @@ def start(binary, data, policy):
         if proc.poll() is not None:
             break
     proc.kill()
-    raise SystemExit(f"server did not start: {proc.stderr.read()}")
+    with open(log) as f:
+        raise SystemExit(f"server did not start: {f.read()[-2000:]}")
+
+
+def rewrites_logged(log):
+    """Background rewrites put in place, as the server logs them."""
+    with open(log) as f:
+        return sum(1 for line in f if "journal rewritten" in line)
+
+
+def check_entries(data):
+    extra = set(os.listdir(data)) - DATA_DIR_ENTRIES
+    assert not extra, f"files left in the data dir after a restart: {sorted(extra)}"
 
 
 def request(conn, method, path, body=b""):
@@ -199,19 +243,23 @@ def main():
     args = ap.parse_args()
     rnd = random.Random(args.seed)
     data = tempfile.mkdtemp(prefix="s3twin-crash-")
+    log = data + ".log"
     started = time.time()
+    knob_rounds, killed_mid_rewrite, rewrites = 0, 0, 0
     acked, maybe = {}, {}
     dead = 0
     proc = None
     try:
-        proc, addr = start(args.bin, data, "batch")
+        proc, addr = start(args.bin, data, "batch", log, rewrite_round(0))
         conn = http.client.HTTPConnection(*addr, timeout=10)
         assert request(conn, "PUT", f"/{BUCKET}")[0] == 200
         conn.close()
         for r in range(args.rounds):
             policy = POLICIES[r % len(POLICIES)]
+            knobs = rewrite_round(r)
             if r > 0:
-                proc, addr = start(args.bin, data, policy)
+                proc, addr = start(args.bin, data, policy, log, knobs)
+                check_entries(data)
                 sample = rnd.sample(sorted(acked), min(len(acked), 200))
                 # The last round's acknowledged writes are all read back.
                 sample = sorted(set(sample) | set(last_round))
@@ -223,6 +271,7 @@ def main():
                 # What the writes in flight left is now the state.
                 acked.update(found)
                 maybe = {}
+            logged = rewrites_logged(log)
             load = Load(addr, rnd, r)
             threads = [threading.Thread(target=load.worker, args=(n,)) for n in range(6)]
             for t in threads:
@@ -230,6 +279,15 @@ def main():
             time.sleep(rnd.uniform(0.2, 1.5))
             proc.kill()  # SIGKILL
             proc.wait()
+            # Looked at before the next start removes it.
+            mid_rewrite = os.path.exists(os.path.join(data, "journal.next"))
+            done = rewrites_logged(log) - logged
+            rewrites += done
+            if knobs:
+                knob_rounds += 1
+                killed_mid_rewrite += mid_rewrite
+                print(f"round {r:2}: {done} background rewrites, killed "
+                      f"{'during one' if mid_rewrite else 'between them'}", flush=True)
             load.stop = True
             for t in threads:
                 t.join(timeout=15)
@@ -243,7 +301,8 @@ def main():
             last_round = list(load.acked)
             if time.time() - started > args.budget:
                 raise AssertionError(f"over the time budget after {r + 1} rounds")
-        proc, addr = start(args.bin, data, "batch")
+        proc, addr = start(args.bin, data, "batch", log)
+        check_entries(data)
         acked.update(check(addr, acked, maybe, sorted(last_round)))
         live = {k: v for k, v in acked.items() if v is not None}
         # Uploads left open by kills are aborted, then a crash start reclaims what a kill
@@ -257,7 +316,7 @@ def main():
         conn.close()
         proc.kill()
         proc.wait()
-        proc, addr = start(args.bin, data, "batch")
+        proc, addr = start(args.bin, data, "batch", log)
         live_bytes = sum(size for _, size in live.values())
         used = disk_use(data)
         # A slot or file takes whole 4 KiB blocks (a MiB more for the file system's
@@ -273,7 +332,8 @@ def main():
         conn.close()
         proc.kill()
         proc.wait()
-        proc, addr = start(args.bin, data, "batch")
+        proc, addr = start(args.bin, data, "batch", log)
+        check_entries(data)
         left = os.listdir(os.path.join(data, "bodies"))
         assert not left, f"{len(left)} body files left after everything was deleted"
         proc.kill()
@@ -281,12 +341,19 @@ def main():
         print(f"crash test: {args.rounds} rounds (seed {args.seed}), {len(live)} acknowledged "
               f"objects intact, {len(uploads)} uploads left open by kills aborted, no body file left, "
               f"in {time.time() - started:.1f} s")
+        print(f"journal: {rewrites} background rewrites put in place; {killed_mid_rewrite} of "
+              f"{knob_rounds} rounds with the rewrite knobs killed during a rewrite")
+        if knob_rounds >= 8:
+            assert killed_mid_rewrite > 0, (
+                f"no kill landed during a background rewrite in {knob_rounds} rounds")
         print(f"{args.rounds} passed, 0 failed")
     finally:
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
         shutil.rmtree(data, ignore_errors=True)
+        if os.path.exists(log):
+            os.remove(log)
 
 
 if __name__ == "__main__":
