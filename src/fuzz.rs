@@ -2034,7 +2034,7 @@ fn snapshot(bucket: &Bucket) -> BTreeMap<String, Vec<Seen>> {
                 lm: o.last_modified,
                 class: o.storage_class.to_string(),
                 size: o.size(),
-                tags: o.tags.to_vec(),
+                tags: o.tags().to_vec(),
             })
             .collect();
         out.insert(key.to_string(), seen);
@@ -2267,7 +2267,7 @@ fn lifecycle_run_inner(u: &mut Unstructured) -> AResult<()> {
                         tags.push((k.to_string(), v.to_string()));
                     }
                 }
-                o.tags = tags.into_boxed_slice();
+                o.extra_mut().tags = tags.into_boxed_slice();
                 let _ = bucket.put(o);
             }
         }

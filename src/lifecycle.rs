@@ -96,7 +96,7 @@ impl Filter {
                 && self.size_greater_than.is_none()
                 && self.size_less_than.is_none();
         }
-        self.tags.iter().all(|t| o.tags.contains(t))
+        self.tags.iter().all(|t| o.tags().contains(t))
             && self.size_greater_than.is_none_or(|n| o.size() > n)
             && self.size_less_than.is_none_or(|n| o.size() < n)
     }
@@ -296,7 +296,7 @@ impl Expiry {
 fn restores_due(bucket: &Bucket, now: Millis, changes: &mut Changes) {
     bucket.visit_versions(|_, versions| {
         for o in versions.iter_mut() {
-            let Some(r) = o.restore.as_deref().copied() else {
+            let Some(r) = o.restore().copied() else {
                 continue;
             };
             let completed = !r.ready_announced && r.ready_at <= now;
@@ -305,7 +305,7 @@ fn restores_due(bucket: &Bucket, now: Millis, changes: &mut Changes) {
                 continue;
             }
             let o = Arc::make_mut(o);
-            if let Some(r) = o.restore.as_deref_mut() {
+            if let Some(r) = o.extra_mut().restore.as_mut() {
                 r.ready_announced = true;
                 r.expiry_announced |= expired;
             }
@@ -351,7 +351,7 @@ fn apply(
 
 fn expire_current(
     key: &str,
-    versions: &mut Vec<Arc<Object>>,
+    versions: &mut crate::store::Versions,
     rules: &[Rule],
     versioning: Versioning,
     expire_at: Expiry,
@@ -446,7 +446,7 @@ fn transition_current(
 }
 
 fn expire_noncurrent(
-    versions: &mut Vec<Arc<Object>>,
+    versions: &mut crate::store::Versions,
     rules: &[Rule],
     min: MinimumSize,
     expire_at: Expiry,
@@ -513,7 +513,7 @@ fn expire_noncurrent(
 
 /// A delete marker with no versions left under it is removed by ExpiredObjectDeleteMarker.
 fn remove_expired_marker(
-    versions: &mut Vec<Arc<Object>>,
+    versions: &mut crate::store::Versions,
     rules: &[Rule],
     report: &mut Report,
     out: &mut Changes,

@@ -136,7 +136,7 @@ fn bucket(b: &Bucket, max_body: u64, budget: &mut u64) -> SeedBucket {
             id_configurations.insert(name.to_string(), docs);
         }
     }
-    let mut versions: Vec<(Arc<str>, Vec<Arc<Object>>)> = Vec::new();
+    let mut versions: Vec<(Arc<str>, crate::store::Versions)> = Vec::new();
     b.visit_versions(|key, v| versions.push((Arc::from(key), v.clone())));
     versions.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     let objects = versions
@@ -262,7 +262,7 @@ fn object(o: &Object, max_body: u64, budget: &mut u64) -> SeedObject {
     out.expires = h.expires.clone();
     out.website_redirect_location = h.website_redirect_location.clone();
     out.metadata = Pairs(o.metadata.to_vec());
-    out.tags = Pairs(o.tags.to_vec());
+    out.tags = Pairs(o.tags().to_vec());
     out.storage_class = (o.storage_class != crate::store::StorageClass::STANDARD)
         .then(|| o.storage_class.as_str().to_string());
     out.checksum = Some(o.checksum.as_ref().map(seed_checksum));
@@ -271,7 +271,7 @@ fn object(o: &Object, max_body: u64, budget: &mut u64) -> SeedObject {
         Some(e) => Some(Some(seed_encryption(e))),
         None => Some(None),
     };
-    out.parts = o.parts.as_ref().map(|parts| {
+    out.parts = o.parts().as_ref().map(|parts| {
         parts
             .iter()
             .map(|p| SeedPart {
@@ -282,17 +282,17 @@ fn object(o: &Object, max_body: u64, budget: &mut u64) -> SeedObject {
             })
             .collect()
     });
-    out.restore = o.restore.as_ref().map(|r| SeedRestore {
+    out.restore = o.restore().as_ref().map(|r| SeedRestore {
         ready_at: iso8601(r.ready_at),
         expires_at: iso8601(r.expires_at),
         ready_announced: r.ready_announced,
         expiry_announced: r.expiry_announced,
     });
-    out.retention = o.retention.map(|r| SeedRetention {
+    out.retention = o.retention().map(|r| SeedRetention {
         mode: r.mode.name().to_string(),
         until: iso8601(r.until),
     });
-    out.legal_hold = o.legal_hold;
+    out.legal_hold = o.legal_hold();
     out
 }
 

@@ -12,6 +12,7 @@ use crate::clock::xml_timestamp;
 use crate::error::{S3Error, S3Result};
 use crate::server::query::decode_path;
 use crate::server::response::{set_header, xml, Resp};
+use crate::store::Extra;
 use crate::store::{is_archived, Body, Bucket, ETag, Object, Versioning};
 use crate::wire::headers;
 use crate::wire::xml::XmlWriter;
@@ -105,7 +106,7 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
     let tags = if replace_tags {
         request_tags(&ctx.headers)?
     } else {
-        source.tags.to_vec()
+        source.tags().to_vec()
     };
     let wanted_algo = match ctx.header("x-amz-checksum-algorithm") {
         Some(name) => Some(ChecksumAlgorithm::from_name(name).ok_or_else(|| {
@@ -121,15 +122,17 @@ pub fn copy_object(ctx: &Ctx) -> S3Result<Resp> {
         headers: object_hdrs,
         metadata: metadata.into(),
         storage_class,
-        tags: tags.into(),
         checksum,
         encryption: Some(encryption),
-        // A copy is a single object, whatever its source was made of.
-        parts: None,
         // A copy gets the ACL its request asks for (private by default), not the source's.
         acl: super::acl::request_object_acl(ctx)?,
         ..Object::new(key, Body::default(), "", ctx.run.now())
     };
+    // A copy is a single object (no parts), whatever its source was made of.
+    object.set_extra(Extra {
+        tags: tags.into(),
+        ..Extra::default()
+    });
     super::object_lock::stamp(&mut object, lock_requested);
     super::object_lock::apply_default(&mut object, lock.as_deref());
     let stored = dest.put_checked(object, |current| conditions.check(key, current))?;
@@ -176,7 +179,7 @@ fn copy_etag_and_checksum(
         (None, Some(c)) if c.kind == ChecksumType::Composite => Plan::Compute(c.algorithm),
         (None, c) => Plan::Keep(c.clone()),
     };
-    let mut md5 = source.parts.is_some().then(checksum::md5_hasher);
+    let mut md5 = source.parts().is_some().then(checksum::md5_hasher);
     let mut hasher = match &plan {
         Plan::Compute(a) => Some(a.hasher()),
         Plan::Keep(_) => None,

@@ -88,7 +88,10 @@ pub fn request_tags(h: &HeaderMap) -> S3Result<Vec<(String, String)>> {
 pub fn object_from_headers(ctx: &Ctx, key: &str) -> S3Result<Object> {
     let mut o = Object::new(key, Body::default(), "", ctx.run.now());
     o.storage_class = storage_class(&ctx.headers)?;
-    o.tags = request_tags(&ctx.headers)?.into();
+    let tags = request_tags(&ctx.headers)?;
+    if !tags.is_empty() {
+        o.extra_mut().tags = tags.into();
+    }
     o.metadata = headers::user_metadata(&ctx.headers)?.into();
     o.headers = object_headers(&ctx.headers).shared();
     o.acl = super::acl::request_object_acl(ctx)?;
@@ -109,7 +112,7 @@ pub fn set_expiration_header(resp: &mut Resp, bucket: &Bucket, object: &Object) 
 /// Whether an archived object has a readable restored copy at `now`.
 pub fn restored(object: &Object, now: Millis) -> bool {
     object
-        .restore
+        .restore()
         .as_ref()
         .is_some_and(|r| r.ready_at <= now && now < r.expires_at)
 }
@@ -250,8 +253,8 @@ fn write_object_headers<'a>(resp: &mut Resp, o: &'a Object, ctx: &'a Ctx) {
         set_header(resp, names::STORAGE_CLASS, &o.storage_class);
     }
     sse::echo(resp, o.encryption.as_deref(), Echo::Read);
-    if !o.tags.is_empty() {
-        set_header(resp, "x-amz-tagging-count", &o.tags.len().to_string());
+    if !o.tags().is_empty() {
+        set_header(resp, "x-amz-tagging-count", &o.tags().len().to_string());
     }
     object_lock::set_lock_headers(resp, o);
 }
@@ -378,14 +381,14 @@ pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
         ));
     }
     // (start, end inclusive) when a part of the object is served.
-    let part_count = object.parts.as_ref().map_or(1, |p| p.len());
+    let part_count = object.parts().as_ref().map_or(1, |p| p.len());
     let window = match (part_number, &range_header) {
         (Some(n), _) if n as usize > part_count => {
             return Err(S3Error::new(Code::InvalidPartNumber)
                 .extra("PartNumberRequested", n.to_string())
                 .extra("ActualPartCount", part_count.to_string()))
         }
-        (Some(n), _) => match &object.parts {
+        (Some(n), _) => match &object.parts() {
             Some(parts) => {
                 let start: u64 = parts[..n as usize - 1].iter().map(|p| p.size).sum();
                 let len = parts[n as usize - 1].size;
@@ -414,10 +417,14 @@ pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
     write_object_headers(&mut resp, &object, ctx);
     set_version_header(&mut resp, &bucket, &object);
     set_expiration_header(&mut resp, &bucket, &object);
-    if let Some(h) = object.restore.as_ref().and_then(|r| restore_header(r, now)) {
+    if let Some(h) = object
+        .restore()
+        .as_ref()
+        .and_then(|r| restore_header(r, now))
+    {
         set_header(&mut resp, "x-amz-restore", &h);
     }
-    if let (Some(_), Some(parts)) = (part_number, &object.parts) {
+    if let (Some(_), Some(parts)) = (part_number, &object.parts()) {
         set_header(&mut resp, "x-amz-mp-parts-count", &parts.len().to_string());
     }
     resp.headers_mut()
@@ -436,7 +443,7 @@ pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
     {
         // A part of a multipart object shows its own checksum when the object's is composite
         // (a checksum of part checksums), and none otherwise.
-        let shown = match (part_number, &object.parts) {
+        let shown = match (part_number, &object.parts()) {
             (Some(n), Some(parts)) => object
                 .checksum
                 .as_ref()

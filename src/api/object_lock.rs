@@ -155,27 +155,30 @@ pub fn check_integrity_header(
 
 /// Stamps the requested lock onto a new version.
 pub fn stamp(object: &mut Object, requested: RequestedLock) {
-    object.retention = requested.retention;
-    object.legal_hold = requested.legal_hold;
+    if requested.retention.is_some() || requested.legal_hold.is_some() {
+        let extra = object.extra_mut();
+        extra.retention = requested.retention;
+        extra.legal_hold = requested.legal_hold;
+    }
 }
 
 /// A new version without a retention of its own gets the bucket's default, counted from its
 /// creation (`last_modified`).
 pub fn apply_default(object: &mut Object, lock: Option<&LockConfig>) {
-    if object.retention.is_none() {
+    if object.retention().is_none() {
         if let Some(d) = lock.and_then(|l| l.default) {
-            object.retention = Some(d.retention_from(object.last_modified));
+            object.extra_mut().retention = Some(d.retention_from(object.last_modified));
         }
     }
 }
 
 /// The lock headers GET and HEAD (and nothing else) answer with.
 pub fn set_lock_headers(resp: &mut Resp, o: &Object) {
-    if let Some(r) = &o.retention {
+    if let Some(r) = &o.retention() {
         set_header(resp, MODE, r.mode.name());
         set_header(resp, UNTIL, &iso8601(r.until));
     }
-    if let Some(hold) = o.legal_hold {
+    if let Some(hold) = o.legal_hold() {
         set_header(resp, LEGAL_HOLD, if hold { "ON" } else { "OFF" });
     }
 }
@@ -263,8 +266,8 @@ pub async fn put_object_retention(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let bypass = bypass(ctx, &bucket)?;
     let now = ctx.run.now();
     change_version(ctx, &bucket, |o| {
-        check_retention_change(o.retention, new, now, bypass)?;
-        o.retention = new;
+        check_retention_change(o.retention(), new, now, bypass)?;
+        o.extra_mut().retention = new;
         Ok(())
     })
 }
@@ -273,7 +276,7 @@ pub fn get_object_retention(ctx: &Ctx) -> S3Result<Resp> {
     let bucket = lock_bucket(ctx)?;
     let object = read_subresource_version(ctx, &bucket, ctx.key_name(), "GET")?;
     let r = object
-        .retention
+        .retention()
         .ok_or_else(|| S3Error::new(Code::NoSuchObjectLockConfiguration))?;
     let mut w = XmlWriter::new();
     w.root("Retention")
@@ -294,7 +297,7 @@ pub async fn put_object_legal_hold(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
         _ => return Err(S3Error::malformed_xml()),
     };
     change_version(ctx, &bucket, |o| {
-        o.legal_hold = Some(hold);
+        o.extra_mut().legal_hold = Some(hold);
         Ok(())
     })
 }
@@ -303,7 +306,7 @@ pub fn get_object_legal_hold(ctx: &Ctx) -> S3Result<Resp> {
     let bucket = lock_bucket(ctx)?;
     let object = read_subresource_version(ctx, &bucket, ctx.key_name(), "GET")?;
     let hold = object
-        .legal_hold
+        .legal_hold()
         .ok_or_else(|| S3Error::new(Code::NoSuchObjectLockConfiguration))?;
     let mut w = XmlWriter::new();
     w.root("LegalHold")

@@ -105,7 +105,7 @@ pub async fn restore_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
         .of(&object.storage_class, &tier)
         .ok_or_else(S3Error::malformed_xml)?;
     let now = ctx.run.now();
-    if object.restore.as_ref().is_some_and(|r| now < r.ready_at) {
+    if object.restore().as_ref().is_some_and(|r| now < r.ready_at) {
         return Err(S3Error::new(Code::RestoreAlreadyInProgress));
     }
     let already = restored(&object, now);
@@ -113,7 +113,7 @@ pub async fn restore_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let ready_at = if already { now } else { now + duration };
     let restore = Restore {
         ready_at: object
-            .restore
+            .restore()
             .as_ref()
             .filter(|_| already)
             .map_or(ready_at, |r| r.ready_at),
@@ -123,7 +123,7 @@ pub async fn restore_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     };
     let restoring = bucket
         .modify(key, ctx.query.get("versionId"), |o: &mut Object| {
-            o.restore = Some(Box::new(restore))
+            o.extra_mut().restore = Some(restore)
         })
         .ok_or_else(|| S3Error::no_such_key(key))?;
     if !already {

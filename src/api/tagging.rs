@@ -16,7 +16,7 @@ pub fn get_object_tagging(ctx: &Ctx) -> S3Result<Resp> {
     let object = read_subresource_version(ctx, &bucket, ctx.key_name(), "GET")?;
     let mut w = XmlWriter::new();
     w.root("Tagging").open("TagSet");
-    for (k, v) in &object.tags {
+    for (k, v) in object.tags() {
         w.open("Tag").elem("Key", k).elem("Value", v).close();
     }
     let mut resp = xml(200, w.finish());
@@ -61,7 +61,9 @@ pub async fn put_object_tagging(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     read_subresource_version(ctx, &bucket, key, "PUT")?;
     let version = ctx.query.get("versionId");
     let object = bucket
-        .modify(key, version, |o: &mut Object| o.tags = tags.into())
+        .modify(key, version, |o: &mut Object| {
+            o.extra_mut().tags = tags.into()
+        })
         .ok_or_else(|| S3Error::no_such_key(key))?;
     ctx.notify_object(&bucket, EventName::TaggingPut, &object);
     let mut resp = empty(200);
@@ -75,7 +77,7 @@ pub fn delete_object_tagging(ctx: &Ctx) -> S3Result<Resp> {
     read_subresource_version(ctx, &bucket, key, "DELETE")?;
     let object = bucket
         .modify(key, ctx.query.get("versionId"), |o: &mut Object| {
-            o.tags = Box::default()
+            o.extra_mut().tags = Box::default()
         })
         .ok_or_else(|| S3Error::no_such_key(key))?;
     ctx.notify_object(&bucket, EventName::TaggingDelete, &object);

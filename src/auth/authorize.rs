@@ -359,7 +359,7 @@ fn judge(auth: &Auth, r: &Request) -> S3Result<()> {
         facts.get_or_init(|| {
             let mut facts = facts_of(auth, r);
             if let Some(o) = object.as_ref().filter(|o| !o.delete_marker) {
-                for (k, v) in o.tags.iter() {
+                for (k, v) in o.tags().iter() {
                     facts.set(&format!("s3:ExistingObjectTag/{k}"), v.clone());
                 }
             }

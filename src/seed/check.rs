@@ -8,6 +8,7 @@ use crate::api::{prepare_lifecycle_doc, valid_bucket_name};
 use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumType};
 use crate::clock::{iso8601, parse_rfc3339, Millis, MAX_INSTANT};
 use crate::error::S3Error;
+use crate::store::Extra;
 use crate::store::{
     storage_class_named, Acl, Body, ConfigKind, ETag, Encryption, Grant, Grantee, IdConfigKind,
     LockMode, Object, ObjectHeaders, ObjectOwnership, Owner, PartInfo, Permission, Restore,
@@ -514,12 +515,12 @@ fn prepare_object(
         .restore
         .as_ref()
         .map(|r| {
-            Ok::<_, String>(Box::new(Restore {
+            Ok::<_, String>(Restore {
                 ready_at: instant(&r.ready_at, &err("restore.readyAt"))?,
                 expires_at: instant(&r.expires_at, &err("restore.expiresAt"))?,
                 ready_announced: r.ready_announced,
                 expiry_announced: r.expiry_announced,
-            }))
+            })
         })
         .transpose()?;
     let retention = o
@@ -551,17 +552,19 @@ fn prepare_object(
         .into_iter()
         .map(|(k, v)| (k.to_ascii_lowercase(), v))
         .collect();
-    object.tags = o.tags.0.into_iter().collect();
     object.storage_class = storage_class;
     object.checksum = checksum;
     object.encryption = encryption;
-    object.parts = parts;
     if let Some(acl) = acl {
         object.acl = Arc::new(acl);
     }
-    object.restore = restore;
-    object.retention = retention;
-    object.legal_hold = o.legal_hold;
+    object.set_extra(Extra {
+        tags: o.tags.0.into_iter().collect(),
+        parts,
+        restore,
+        retention,
+        legal_hold: o.legal_hold,
+    });
     Ok(PreparedObject {
         object,
         last_modified,

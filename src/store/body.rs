@@ -10,13 +10,16 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub struct Body {
     repr: Repr,
-    len: u64,
 }
 
+/// 32 bytes whichever the kind: it is part of every object kept.
 #[derive(Clone, Debug)]
 enum Repr {
-    Memory(Arc<[Bytes]>),
-    Files(Arc<[FileRange]>),
+    Memory(Arc<[Bytes]>, u64),
+    Files(Arc<[FileRange]>, u64),
+    /// One range (a pack slot, or a large body's file): the common file-backed body, kept
+    /// without a list of its own (an allocation less for each of a million small objects).
+    One(FileRange),
 }
 
 /// `len` bytes of a body file from `offset`.
@@ -32,8 +35,7 @@ impl Default for Body {
     fn default() -> Self {
         static EMPTY: std::sync::OnceLock<Arc<[Bytes]>> = std::sync::OnceLock::new();
         Body {
-            repr: Repr::Memory(EMPTY.get_or_init(|| Arc::from(Vec::new())).clone()),
-            len: 0,
+            repr: Repr::Memory(EMPTY.get_or_init(|| Arc::from(Vec::new())).clone(), 0),
         }
     }
 }
@@ -46,8 +48,7 @@ impl Body {
         }
         let len = segments.iter().map(|s| s.len() as u64).sum();
         Body {
-            repr: Repr::Memory(segments.into()),
-            len,
+            repr: Repr::Memory(segments.into(), len),
         }
     }
 
@@ -57,32 +58,42 @@ impl Body {
         if ranges.is_empty() {
             return Body::default();
         }
+        if ranges.len() == 1 {
+            if let Some(one) = ranges.pop() {
+                return Body {
+                    repr: Repr::One(one),
+                };
+            }
+        }
         let len = ranges.iter().fold(0u64, |a, r| a.saturating_add(r.len));
         Body {
-            repr: Repr::Files(ranges.into()),
-            len,
+            repr: Repr::Files(ranges.into(), len),
         }
     }
 
     /// The file ranges of a file-backed body (empty for bodies in memory).
     pub fn ranges(&self) -> &[FileRange] {
         match &self.repr {
-            Repr::Files(r) => r,
-            Repr::Memory(_) => &[],
+            Repr::Files(r, _) => r,
+            Repr::One(r) => std::slice::from_ref(r),
+            Repr::Memory(..) => &[],
         }
     }
 
     /// Whether the bytes live in memory (every body without `--data-dir`, and empty ones).
     pub fn in_memory(&self) -> bool {
-        matches!(self.repr, Repr::Memory(_))
+        matches!(self.repr, Repr::Memory(..))
     }
 
     pub fn len(&self) -> u64 {
-        self.len
+        match &self.repr {
+            Repr::Memory(_, len) | Repr::Files(_, len) => *len,
+            Repr::One(r) => r.len,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// The bodies one after another, sharing their segments or ranges (multipart Complete):
@@ -103,13 +114,13 @@ impl Body {
 
     /// The bytes in `start..end` as a body of their own, sharing this one's storage.
     pub fn range(&self, start: u64, end: u64) -> Body {
-        let end = end.min(self.len);
+        let end = end.min(self.len());
         match &self.repr {
-            Repr::Memory(_) => Body::from_segments(self.slices(start, end).collect()),
-            Repr::Files(ranges) => {
+            Repr::Memory(..) => Body::from_segments(self.slices(start, end).collect()),
+            Repr::Files(..) | Repr::One(_) => {
                 let mut out = Vec::new();
                 let mut at = 0u64;
-                for r in ranges.iter() {
+                for r in self.ranges() {
                     let (from, to) = (at, at.saturating_add(r.len));
                     at = to;
                     let (s, e) = (start.max(from), end.min(to));
@@ -129,10 +140,11 @@ impl Body {
     /// The bytes in `start..end` as a sequence of pieces: shared slices of memory (no copy),
     /// or chunks read from the body files as the iterator is consumed (bounded memory).
     pub fn slices(&self, start: u64, end: u64) -> BodySlices {
-        let remaining = end.min(self.len).saturating_sub(start);
+        let remaining = end.min(self.len()).saturating_sub(start);
         let from = match &self.repr {
-            Repr::Memory(segments) => From::Memory(segments.clone()),
-            Repr::Files(ranges) => From::Files(ranges.clone(), None),
+            Repr::Memory(segments, _) => From::Memory(segments.clone()),
+            Repr::Files(ranges, _) => From::Files(Ranges::Many(ranges.clone()), None),
+            Repr::One(range) => From::Files(Ranges::One(range.clone()), None),
         };
         BodySlices {
             from,
@@ -144,13 +156,13 @@ impl Body {
 
     /// The whole body in one buffer. Only for small bodies (tests, admin views).
     pub fn to_bytes(&self) -> Bytes {
-        if let Repr::Memory(segments) = &self.repr {
+        if let Repr::Memory(segments, _) = &self.repr {
             if segments.len() == 1 {
                 return segments[0].clone();
             }
         }
-        let mut out = Vec::with_capacity(usize::try_from(self.len).unwrap_or(0));
-        for s in self.slices(0, self.len) {
+        let mut out = Vec::with_capacity(usize::try_from(self.len()).unwrap_or(0));
+        for s in self.slices(0, self.len()) {
             out.extend_from_slice(&s);
         }
         out.into()
@@ -164,7 +176,23 @@ const READ_CHUNK: u64 = 256 * 1024;
 enum From {
     Memory(Arc<[Bytes]>),
     /// The ranges and the file being read (opened on first use, one at a time).
-    Files(Arc<[FileRange]>, Option<(u64, Arc<std::fs::File>)>),
+    Files(Ranges, Option<(u64, Arc<std::fs::File>)>),
+}
+
+#[derive(Debug)]
+enum Ranges {
+    Many(Arc<[FileRange]>),
+    One(FileRange),
+}
+
+impl std::ops::Deref for Ranges {
+    type Target = [FileRange];
+    fn deref(&self) -> &[FileRange] {
+        match self {
+            Ranges::Many(r) => r,
+            Ranges::One(r) => std::slice::from_ref(r),
+        }
+    }
 }
 
 /// Iterator over the pieces of a byte range of a body.

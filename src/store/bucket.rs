@@ -393,7 +393,7 @@ impl Bucket {
 
     /// Visits every key's versions (oldest first) under the bucket lock; the visitor may change
     /// or remove them. Keys left without versions are dropped.
-    pub fn visit_versions(&self, mut f: impl FnMut(&str, &mut Vec<Arc<Object>>)) {
+    pub fn visit_versions(&self, mut f: impl FnMut(&str, &mut super::Versions)) {
         let _m = self.begin();
         let mut state = self.state.lock();
         match &self.journal {

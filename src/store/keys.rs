@@ -9,8 +9,9 @@ use std::iter::Peekable;
 use std::ops::Bound;
 use std::sync::Arc;
 
-/// A key's versions, oldest first; the last is current.
-pub type Versions = Vec<Arc<Object>>;
+/// A key's versions, oldest first; the last is current. Nearly every key has one version,
+/// kept inline in the map's entry (a `Vec` would allocate 32 bytes for it).
+pub type Versions = smallvec::SmallVec<[Arc<Object>; 1]>;
 
 #[derive(Debug, Default)]
 pub(super) struct Keys {

@@ -99,10 +99,10 @@ impl Object {
     /// Whether the version may be removed for good at `now`: not under a legal hold, and not
     /// under an active retention (GOVERNANCE gives way to a bypass, COMPLIANCE never).
     pub fn check_removable(&self, now: Millis, bypass: Bypass) -> Result<(), Locked> {
-        if self.legal_hold == Some(true) {
+        if self.legal_hold() == Some(true) {
             return Err(Locked);
         }
-        match self.retention {
+        match self.retention() {
             Some(r) if r.active(now) => match (r.mode, bypass) {
                 (LockMode::Governance, Bypass(true)) => Ok(()),
                 _ => Err(Locked),
@@ -157,8 +157,8 @@ mod tests {
 
     fn retained(mode: LockMode, until: Millis, hold: Option<bool>) -> Object {
         let mut o = Object::new("k", Body::default(), "", 0);
-        o.retention = Some(Retention { mode, until });
-        o.legal_hold = hold;
+        o.extra_mut().retention = Some(Retention { mode, until });
+        o.extra_mut().legal_hold = hold;
         o
     }
 

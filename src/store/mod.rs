@@ -24,14 +24,15 @@ pub use body::{Body, BodySlices, FileRange};
 pub use bucket::{Bucket, Deleted, Versioning};
 pub use config::{ConfigKind, IdConfigKind, IdConfigPage};
 pub use encryption::{Encryption, SseKind};
+pub use keys::Versions;
 pub use list::{ListEntry, ListPage, ListQuery};
 pub use lock::{check_retention_change, Bypass, DefaultRetention, LockMode, Locked, Retention};
 pub use multipart::{
     CompleteClaims, CompletedPart, Part, Upload, UploadSummary, MAX_PART_NUMBER, MIN_PART_SIZE,
 };
 pub use object::{
-    is_archived, storage_class_named, ETag, ObjKey, Object, ObjectHeaders, PartInfo, Restore,
-    StorageClass, NULL_VERSION, STORAGE_CLASSES,
+    is_archived, storage_class_named, ETag, Extra, ObjKey, Object, ObjectHeaders, PartInfo,
+    Restore, StorageClass, NULL_VERSION, STORAGE_CLASSES,
 };
 pub use versions::{VersionEntry, VersionsPage, VersionsQuery};
 

@@ -8,6 +8,7 @@ use crate::checksum::{self, Checksum, ChecksumAlgorithm, ChecksumType};
 use crate::clock::Millis;
 use crate::error::{Code, S3Error, S3Result};
 use crate::ids;
+use crate::store::Extra;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -351,14 +352,15 @@ impl Bucket {
                 checksum: p.checksum.clone(),
             })
             .collect();
-        Ok(Object {
+        let mut object = Object {
             body: Body::concat(chosen.iter().map(|p| &p.body)),
             etag,
             last_modified: now,
             checksum,
-            parts: Some(parts),
             ..upload.template
-        })
+        };
+        object.extra_mut().parts = Some(parts);
+        Ok(object)
     }
 
     /// Drops a completed upload, remembering what it became for a retried Complete (the
@@ -384,10 +386,18 @@ impl Bucket {
         state.completed.push_back(Completion {
             upload_id: upload_id.to_string(),
             parts: part_list(wanted),
-            object: Arc::new(Object {
-                body: Body::default(),
-                parts: None,
-                ..stored.clone()
+            object: Arc::new({
+                let mut o = Object {
+                    body: Body::default(),
+                    ..stored.clone()
+                };
+                if let Some(extra) = o.extra.take() {
+                    o.set_extra(Extra {
+                        parts: None,
+                        ..*extra
+                    });
+                }
+                o
             }),
         });
     }

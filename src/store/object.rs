@@ -206,7 +206,7 @@ pub fn storage_class_named(name: &str) -> Option<StorageClass> {
 }
 
 /// The HTTP-visible properties of an object that S3 stores verbatim.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ObjectHeaders {
     pub content_type: Option<String>,
     pub content_encoding: Option<String>,
@@ -217,15 +217,40 @@ pub struct ObjectHeaders {
     pub website_redirect_location: Option<String>,
 }
 
+/// How many recently stored header sets each thread remembers (see `ObjectHeaders::shared`).
+const RECENT_HEADERS: usize = 16;
+
+thread_local! {
+    static RECENT: std::cell::RefCell<[Option<Arc<ObjectHeaders>>; RECENT_HEADERS]> =
+        const { std::cell::RefCell::new([const { None }; RECENT_HEADERS]) };
+}
+
 impl ObjectHeaders {
-    /// Objects without any of these headers share one empty set.
+    /// The set as objects keep it: objects without any of these headers share one empty set,
+    /// and a set like one recently stored on this thread (most writers send the same
+    /// Content-Type every time) shares that one. A set of its own costs 200 bytes, as much as
+    /// the rest of a small object; the cache is a few slots per thread, so it stays bounded
+    /// however many distinct sets there are.
     pub fn shared(self) -> Arc<ObjectHeaders> {
+        use std::hash::{Hash, Hasher};
         static EMPTY: std::sync::OnceLock<Arc<ObjectHeaders>> = std::sync::OnceLock::new();
         if self == ObjectHeaders::default() {
-            EMPTY.get_or_init(Default::default).clone()
-        } else {
-            Arc::new(self)
+            return EMPTY.get_or_init(Default::default).clone();
         }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.hash(&mut h);
+        let slot = (h.finish() % RECENT_HEADERS as u64) as usize;
+        // `try_with` fails only while the thread is being torn down: then nothing is shared.
+        let kept = RECENT
+            .try_with(|r| r.borrow()[slot].as_ref().filter(|k| ***k == self).cloned())
+            .ok()
+            .flatten();
+        if let Some(kept) = kept {
+            return kept;
+        }
+        let new = Arc::new(self);
+        let _ = RECENT.try_with(|r| r.borrow_mut()[slot] = Some(new.clone()));
+        new
     }
 }
 
@@ -253,23 +278,38 @@ pub struct Object {
     /// User metadata, names lower-cased without the `x-amz-meta-` prefix, in arrival order.
     pub metadata: Box<[(String, String)]>,
     pub storage_class: StorageClass,
-    pub tags: Box<[(String, String)]>,
     pub checksum: Option<Checksum>,
     /// How the object is encrypted at rest (SSE-S3 unless the writer or the bucket's default
     /// asked for another); delete markers are not.
     pub encryption: Option<Arc<Encryption>>,
-    /// The parts, for objects made by CompleteMultipartUpload.
-    pub parts: Option<Arc<[PartInfo]>>,
     /// The object's ACL (`private` unless the writer asked for another).
     pub acl: Arc<Acl>,
+    /// Tags, parts, a restored copy, Object Lock state: `None` for an object with none of
+    /// them (most), read through `tags()`, `parts()`, … and set through `extra_mut()` or
+    /// `set_extra()` (visible in the crate only so that struct literals can name it).
+    pub(crate) extra: Option<Box<Extra>>,
+}
+
+/// What few objects have, kept behind one pointer: every object is in memory for as long as it
+/// exists, and these fields would otherwise make each of them 48 bytes larger (a million
+/// small objects are one of the bench's rows).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extra {
+    pub tags: Box<[(String, String)]>,
+    /// The parts, for objects made by CompleteMultipartUpload.
+    pub parts: Option<Arc<[PartInfo]>>,
     /// A temporary restored copy of an archived object.
-    pub restore: Option<Box<Restore>>,
+    pub restore: Option<Restore>,
     /// Object Lock retention (see `lock.rs`).
     pub retention: Option<super::lock::Retention>,
     /// Object Lock legal hold: `None` until one was ever set (GetObjectLegalHold then answers
     /// NoSuchObjectLockConfiguration), then ON (`true`) or OFF.
     pub legal_hold: Option<bool>,
 }
+
+// The sizes every stored version costs (with its reference count: a 192-byte allocation).
+const _: () = assert!(std::mem::size_of::<Object>() <= 176);
+const _: () = assert!(std::mem::size_of::<Body>() == 32);
 
 /// A RestoreObject of an archived (GLACIER / DEEP_ARCHIVE) object: readable from
 /// `ready_at` until `expires_at`.
@@ -300,14 +340,10 @@ impl Object {
             headers: ObjectHeaders::default().shared(),
             metadata: Box::default(),
             storage_class: StorageClass::STANDARD,
-            tags: Box::default(),
             checksum: None,
             encryption: Some(Encryption::sse_s3()),
-            parts: None,
             acl: Acl::private(),
-            restore: None,
-            retention: None,
-            legal_hold: None,
+            extra: None,
         }
     }
 
@@ -327,11 +363,69 @@ impl Object {
     pub fn quoted_etag(&self) -> ETagText {
         self.etag.text(true)
     }
+
+    pub fn tags(&self) -> &[(String, String)] {
+        self.extra.as_ref().map_or(&[], |e| &e.tags)
+    }
+
+    pub fn parts(&self) -> Option<&Arc<[PartInfo]>> {
+        self.extra.as_ref()?.parts.as_ref()
+    }
+
+    pub fn restore(&self) -> Option<&Restore> {
+        self.extra.as_ref()?.restore.as_ref()
+    }
+
+    pub fn retention(&self) -> Option<super::lock::Retention> {
+        self.extra.as_ref()?.retention
+    }
+
+    pub fn legal_hold(&self) -> Option<bool> {
+        self.extra.as_ref()?.legal_hold
+    }
+
+    /// The tags, parts, restored copy and Object Lock state, to change (allocated on first use).
+    pub fn extra_mut(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_default()
+    }
+
+    /// Sets the tags, parts, restored copy and Object Lock state at once (nothing is allocated
+    /// when all are empty).
+    pub fn set_extra(&mut self, extra: Extra) {
+        self.extra = (extra != Extra::default()).then(|| Box::new(extra));
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::ETag;
+    use super::{ETag, ObjectHeaders};
+    use std::sync::Arc;
+
+    #[test]
+    fn equal_header_sets_are_kept_once() {
+        let typed = |t: &str| ObjectHeaders {
+            content_type: Some(t.to_string()),
+            ..Default::default()
+        };
+        let a = typed("application/octet-stream").shared();
+        let b = typed("application/octet-stream").shared();
+        assert!(Arc::ptr_eq(&a, &b));
+        let c = typed("text/plain").shared();
+        assert_eq!(c.content_type.as_deref(), Some("text/plain"));
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert!(Arc::ptr_eq(
+            &ObjectHeaders::default().shared(),
+            &ObjectHeaders::default().shared()
+        ));
+        // Many distinct sets: each is still its own (the cache only shares equal ones).
+        for i in 0..100 {
+            let h = typed(&format!("type/{i}")).shared();
+            assert_eq!(
+                h.content_type.as_deref(),
+                Some(format!("type/{i}").as_str())
+            );
+        }
+    }
 
     #[test]
     fn etag_text_is_hex_then_part_count() {

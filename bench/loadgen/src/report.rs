@@ -477,6 +477,23 @@ pub fn targets(run: &Run) -> Vec<TargetCheck> {
         "MiB",
         |x| x <= 400.0,
     ));
+    // --data-dir (issue 18): memory bounded by metadata, not data.
+    for (id, when) in [
+        ("many.small.rss", "after loading"),
+        ("many.small.restart_rss", "after a restart"),
+    ] {
+        if let Some(mib) = value(run, Peer::S3twinDisk, id) {
+            out.push(check(
+                format!(
+                    "--data-dir: {} 4 KiB objects on disk ≤ 400 MiB RSS ({when})",
+                    count_label(run.plan.many)
+                ),
+                Some(mib),
+                "MiB",
+                |x| x <= 400.0,
+            ));
+        }
+    }
     out
 }
 

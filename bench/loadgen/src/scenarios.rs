@@ -402,6 +402,27 @@ pub fn catalog(plan: &Plan) -> Vec<Def> {
         "obj/s",
         Higher,
     );
+    add(
+        "many.small.rss".into(),
+        &sec,
+        format!("disk-backed: RSS after {k} 4 KiB objects"),
+        "MiB",
+        Lower,
+    );
+    add(
+        "many.small.restart_rss".into(),
+        &sec,
+        format!("disk-backed: RSS after a restart on the {k} 4 KiB objects"),
+        "MiB",
+        Lower,
+    );
+    add(
+        "many.small.rate".into(),
+        &sec,
+        format!("disk-backed: {k} 4 KiB objects, load rate (64 conn.)"),
+        "obj/s",
+        Higher,
+    );
     let sec = "instructions per request (callgrind, s3twin only)";
     for op in instructions::OPS {
         add(
@@ -1370,6 +1391,7 @@ fn load_keys(
     to: u64,
     budget: Duration,
     key: Arc<dyn Fn(u64) -> String + Send + Sync>,
+    body: Option<Bytes>,
 ) -> Result<f64, Cell> {
     let started = Instant::now();
     let mut done = from;
@@ -1383,6 +1405,7 @@ fn load_keys(
         let slice = if first { probe.min(left) } else { left };
         let base = done;
         let k = key.clone();
+        let body = body.clone();
         let p = phase(
             b,
             s,
@@ -1392,7 +1415,7 @@ fn load_keys(
             Arc::new(move |i| OpSpec {
                 method: Method::PUT,
                 path: format!("/{BUCKET}/{}", k(base + i)),
-                body: None,
+                body: body.clone(),
                 expect_len: None,
             }),
         );
@@ -1548,7 +1571,8 @@ fn listing(b: &Bench, peer: Peer, sheet: &mut Sheet) -> Result<(), Cell> {
         for &n in &plan.list_sizes {
             let id = format!("list.{n}");
             let budget = plan.list_load_budget.saturating_sub(started.elapsed());
-            let rate = match load_keys(b, &s, loaded, n, budget, key_for(plan.list_prefixes)) {
+            let rate = match load_keys(b, &s, loaded, n, budget, key_for(plan.list_prefixes), None)
+            {
                 Ok(r) => r,
                 Err(c) => {
                     // Later (larger) sizes cannot be reached either.
@@ -1723,7 +1747,33 @@ fn time_page(
 // many objects
 
 fn many_objects(b: &Bench, peer: Peer, sheet: &mut Sheet) -> Result<(), Cell> {
+    let outcome = many_load(b, peer, sheet, None);
+    if !peer.disk_backed() {
+        sheet.set(
+            "many.small.rss",
+            Cell::Na("keeps bodies in memory (4 GiB)".into()),
+        );
+        sheet.set("many.small.rate", Cell::Na("(as above)".into()));
+        sheet.set("many.small.restart_rss", Cell::Na("(as above)".into()));
+        return outcome;
+    }
+    // Bodies on disk: what stays in memory is the metadata (the "1M small objects").
+    let small = many_load(b, peer, sheet, Some(Bytes::from(vec![b'm'; 4096])));
+    outcome.and(small)
+}
+
+/// Loads `plan.many` objects (zero-byte, or all with `body`) into a fresh server and records
+/// its RSS afterwards.
+fn many_load(b: &Bench, peer: Peer, sheet: &mut Sheet, body: Option<Bytes>) -> Result<(), Cell> {
     let plan = b.plan;
+    let (rss_id, per_id, rate_id) = match body {
+        None => ("many.rss", Some("many.per_obj"), "many.rate"),
+        Some(_) => ("many.small.rss", None, "many.small.rate"),
+    };
+    let what = match &body {
+        None => "zero-byte",
+        Some(_) => "4 KiB",
+    };
     let mut s = start(b, peer)?;
     let outcome = (|| {
         create_bucket(b, &s)?;
@@ -1731,28 +1781,30 @@ fn many_objects(b: &Bench, peer: Peer, sheet: &mut Sheet) -> Result<(), Cell> {
         let before = s.rss();
         let key: Arc<dyn Fn(u64) -> String + Send + Sync> =
             Arc::new(|i| format!("m{:03}/{i:07}", i % 1000));
-        let rate = match load_keys(b, &s, 0, plan.many, plan.many_budget, key) {
+        let rate = match load_keys(b, &s, 0, plan.many, plan.many_budget, key, body) {
             Ok(r) => r,
             Err(c) => {
                 check_alive(&mut s)?;
                 if let Cell::Na(_) = &c {
-                    sheet.set("many.rate", c.clone());
+                    sheet.set(rate_id, c.clone());
                 }
                 return Err(c);
             }
         };
         std::thread::sleep(Duration::from_millis(500));
         let after = s.rss();
-        sheet.ok("many.rss", after as f64 / MIB);
-        sheet.ok(
-            "many.per_obj",
-            after.saturating_sub(before) as f64 / plan.many as f64,
-        );
-        sheet.ok("many.rate", rate);
+        sheet.ok(rss_id, after as f64 / MIB);
+        if let Some(per_id) = per_id {
+            sheet.ok(
+                per_id,
+                after.saturating_sub(before) as f64 / plan.many as f64,
+            );
+        }
+        sheet.ok(rate_id, rate);
         say(
             peer,
             &format!(
-                "{} objects at {rate:.0}/s: RSS {:.0} MiB ({:.0} B/object)",
+                "{} {what} objects at {rate:.0}/s: RSS {:.0} MiB ({:.0} B/object)",
                 count_label(plan.many),
                 after as f64 / MIB,
                 after.saturating_sub(before) as f64 / plan.many as f64
@@ -1760,8 +1812,29 @@ fn many_objects(b: &Bench, peer: Peer, sheet: &mut Sheet) -> Result<(), Cell> {
         );
         check_alive(&mut s)
     })();
+    if outcome.is_err() || rss_id != "many.small.rss" {
+        s.stop();
+        return outcome;
+    }
+    // What the same objects cost once read back from disk (killed, as a crash): the state
+    // a restarted server keeps.
+    let s = s
+        .restart(b.paths, &b.scratch, plan.start_timeout)
+        .map_err(Cell::Failed)?;
+    std::thread::sleep(Duration::from_millis(500));
+    let rss = s.rss();
+    sheet.ok("many.small.restart_rss", rss as f64 / MIB);
+    say(
+        peer,
+        &format!(
+            "restarted on {} 4 KiB objects in {:.0} ms: RSS {:.0} MiB",
+            count_label(plan.many),
+            s.ready_after.as_secs_f64() * 1000.0,
+            rss as f64 / MIB
+        ),
+    );
     s.stop();
-    outcome
+    Ok(())
 }
 
 pub fn median(v: &mut [f64]) -> f64 {

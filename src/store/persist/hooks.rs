@@ -6,8 +6,7 @@ use super::records::{BucketRec, ObjectRec, PartRec, Rec, RunRec, UploadRec};
 use super::{Journal, Persist};
 use crate::store::bucket::{Bucket, BucketState};
 use crate::store::multipart::{Part, Upload};
-use crate::store::{Object, Run};
-use std::sync::Arc;
+use crate::store::Run;
 
 impl Journal {
     /// Every version of `key` as it is now (none: the key is gone).
@@ -15,7 +14,7 @@ impl Journal {
         &self,
         bucket: &str,
         key: &str,
-        versions: Option<&Vec<Arc<Object>>>,
+        versions: Option<&crate::store::Versions>,
     ) {
         self.persist.record(&self.key_rec(bucket, key, versions));
     }
@@ -24,7 +23,7 @@ impl Journal {
         &self,
         bucket: &str,
         key: &str,
-        versions: Option<&Vec<Arc<Object>>>,
+        versions: Option<&crate::store::Versions>,
     ) -> Rec {
         Rec::Key {
             run: self.run.to_string(),

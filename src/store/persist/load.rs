@@ -7,7 +7,7 @@ use super::records::{BucketRec, FileMap, ObjectRec, PartRec, Rec, RunRec, Upload
 use super::{sync_dir, Journal, Persist, Tuning, MAGIC};
 use crate::store::bucket::{Bucket, BucketState};
 use crate::store::keys::Keys;
-use crate::store::object::{ObjKey, Object};
+use crate::store::object::ObjKey;
 use crate::store::{Run, Store};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
@@ -100,11 +100,11 @@ impl Model {
                 // Not `collect()`: collecting a `Vec<ObjectRec>`'s iterator reuses its
                 // allocation (280 bytes a version) for the 8-byte `Arc`s, for as long as the
                 // key lives.
-                let mut built = Vec::with_capacity(versions.len());
+                let mut built = crate::store::Versions::with_capacity(versions.len());
                 for v in versions {
                     built.push(Arc::new(v.into_object(name.clone(), files)));
                 }
-                let versions: Vec<Arc<Object>> = built;
+                let versions = built;
                 b.keys
                     .update(&name, || ObjKey(name.clone()), |v| *v = versions);
             }

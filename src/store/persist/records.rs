@@ -16,6 +16,7 @@ use super::super::object::{
 use super::files::{BodyFile, Files};
 use crate::checksum::{Checksum, ChecksumAlgorithm, ChecksumType};
 use crate::clock::Millis;
+use crate::store::Extra;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -177,14 +178,14 @@ impl ObjectRec {
                 .then(|| Box::new(ObjectHeaders::clone(&o.headers))),
             metadata: o.metadata.to_vec(),
             storage_class: o.storage_class.to_string(),
-            tags: o.tags.to_vec(),
+            tags: o.tags().to_vec(),
             checksum: o.checksum.clone(),
             encryption,
-            parts: o.parts.as_ref().map(|p| p.to_vec()),
+            parts: o.parts().as_ref().map(|p| p.to_vec()),
             acl: (!Arc::ptr_eq(&o.acl, &Acl::private())).then(|| Box::new(Acl::clone(&o.acl))),
-            restore: o.restore.as_deref().copied(),
-            retention: o.retention,
-            legal_hold: o.legal_hold,
+            restore: o.restore().copied(),
+            retention: o.retention(),
+            legal_hold: o.legal_hold(),
         }
     }
 
@@ -194,7 +195,7 @@ impl ObjectRec {
         } else {
             Arc::from(self.version_id)
         };
-        Object {
+        let mut object = Object {
             key,
             version_id,
             delete_marker: self.delete_marker,
@@ -205,19 +206,23 @@ impl ObjectRec {
             metadata: self.metadata.into(),
             storage_class: storage_class_named(&self.storage_class)
                 .unwrap_or(StorageClass::STANDARD),
-            tags: self.tags.into(),
             checksum: self.checksum,
             encryption: match self.encryption {
                 EncRec::None => None,
                 EncRec::SseS3 => Some(Encryption::sse_s3()),
                 EncRec::Other(e) => Some(Arc::new(*e)),
             },
-            parts: self.parts.map(Arc::from),
             acl: self.acl.map_or_else(Acl::private, |a| Arc::new(*a)),
-            restore: self.restore.map(Box::new),
+            extra: None,
+        };
+        object.set_extra(Extra {
+            tags: self.tags.into(),
+            parts: self.parts.map(Arc::from),
+            restore: self.restore,
             retention: self.retention,
             legal_hold: self.legal_hold,
-        }
+        });
+        object
     }
 }
 
