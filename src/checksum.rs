@@ -153,7 +153,9 @@ impl ChecksumType {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Checksum {
     pub algorithm: ChecksumAlgorithm,
-    pub value: String,
+    /// Inline up to 24 bytes (every CRC; SHA-1 and SHA-256 values are longer): one heap
+    /// allocation less for nearly every stored object.
+    pub value: compact_str::CompactString,
     pub kind: ChecksumType,
 }
 
@@ -191,6 +193,16 @@ pub fn crc_combine(algo: ChecksumAlgorithm, a: &[u8], b: &[u8], len_b: u64) -> O
 
 pub fn b64(bytes: &[u8]) -> String {
     B64.encode(bytes)
+}
+
+/// A digest's base64 as a checksum value: encoded on the stack, kept inline when short.
+pub fn b64_value(bytes: &[u8]) -> compact_str::CompactString {
+    // Every digest here is at most 32 bytes (44 characters); longer input goes the long way.
+    let mut buf = [0u8; 64];
+    match B64.encode_slice(bytes, &mut buf) {
+        Ok(n) => std::str::from_utf8(&buf[..n]).unwrap_or_default().into(),
+        Err(_) => B64.encode(bytes).into(),
+    }
 }
 
 pub fn b64_decode(s: &str) -> Option<Vec<u8>> {

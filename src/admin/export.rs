@@ -213,7 +213,7 @@ fn seed_acl(acl: &Acl) -> SeedAcl {
 fn seed_checksum(c: &Checksum) -> SeedChecksum {
     SeedChecksum {
         algorithm: c.algorithm.name().to_string(),
-        value: c.value.clone(),
+        value: c.value.to_string(),
         kind: c.kind.name().to_string(),
     }
 }

@@ -202,7 +202,7 @@ fn copy_etag_and_checksum(
         (Plan::Keep(c), _) => c,
         (Plan::Compute(a), Some(h)) => Some(Checksum {
             algorithm: a,
-            value: checksum::b64(&h.finish()),
+            value: checksum::b64_value(&h.finish()),
             kind: ChecksumType::FullObject,
         }),
         (Plan::Compute(_), None) => None,

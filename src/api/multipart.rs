@@ -239,7 +239,7 @@ pub fn upload_part_copy(ctx: &Ctx) -> S3Result<Resp> {
     let md5 = part_etag(&upload, md5.finalize().into());
     let checksum = Some(Checksum {
         algorithm: kept,
-        value: checksum::b64(&hasher.finish()),
+        value: checksum::b64_value(&hasher.finish()),
         kind: ChecksumType::FullObject,
     });
     let part = Part {

@@ -229,7 +229,7 @@ fn parse_checksum(c: &SeedChecksum) -> Result<Checksum, String> {
     }
     Ok(Checksum {
         algorithm,
-        value: c.value.clone(),
+        value: c.value.as_str().into(),
         kind,
     })
 }
@@ -463,7 +463,7 @@ fn prepare_object(
             }
             Some(Checksum {
                 algorithm: ChecksumAlgorithm::Crc64Nvme,
-                value: checksum::b64(&crc.finish()),
+                value: checksum::b64_value(&crc.finish()),
                 kind: ChecksumType::FullObject,
             })
         }

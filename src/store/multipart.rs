@@ -466,7 +466,7 @@ fn combine_checksums(upload: &Upload, parts: &[&Part]) -> S3Result<Option<Checks
     };
     Ok(Some(Checksum {
         algorithm: algo,
-        value,
+        value: value.into(),
         kind: upload.checksum_type,
     }))
 }

@@ -387,7 +387,7 @@ where
     }
     let full_object = |algorithm, digest: Vec<u8>| Checksum {
         algorithm,
-        value: checksum::b64(&digest),
+        value: checksum::b64_value(&digest),
         kind: ChecksumType::FullObject,
     };
     let checksum = algo.zip(computed).map(|(a, d)| full_object(a, d));
