@@ -271,7 +271,7 @@ fn object(o: &Object, max_body: u64, budget: &mut u64) -> SeedObject {
         Some(e) => Some(Some(seed_encryption(e))),
         None => Some(None),
     };
-    out.parts = o.parts().as_ref().map(|parts| {
+    out.parts = o.parts().map(|parts| {
         parts
             .iter()
             .map(|p| SeedPart {
@@ -282,7 +282,7 @@ fn object(o: &Object, max_body: u64, budget: &mut u64) -> SeedObject {
             })
             .collect()
     });
-    out.restore = o.restore().as_ref().map(|r| SeedRestore {
+    out.restore = o.restore().map(|r| SeedRestore {
         ready_at: iso8601(r.ready_at),
         expires_at: iso8601(r.expires_at),
         ready_announced: r.ready_announced,

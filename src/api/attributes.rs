@@ -103,7 +103,7 @@ pub fn get_object_attributes(ctx: &Ctx) -> S3Result<Resp> {
             .elem("ChecksumType", c.kind.name())
             .close();
     }
-    if let (true, Some(parts)) = (wanted.parts, &object.parts()) {
+    if let (true, Some(parts)) = (wanted.parts, object.parts()) {
         w.open("ObjectParts")
             .elem("PartsCount", &parts.len().to_string());
         // S3 lists the parts of objects with composite checksums (per-part checksums) only.

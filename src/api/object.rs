@@ -113,7 +113,6 @@ pub fn set_expiration_header(resp: &mut Resp, bucket: &Bucket, object: &Object) 
 pub fn restored(object: &Object, now: Millis) -> bool {
     object
         .restore()
-        .as_ref()
         .is_some_and(|r| r.ready_at <= now && now < r.expires_at)
 }
 
@@ -381,14 +380,14 @@ pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
         ));
     }
     // (start, end inclusive) when a part of the object is served.
-    let part_count = object.parts().as_ref().map_or(1, |p| p.len());
+    let part_count = object.parts().map_or(1, |p| p.len());
     let window = match (part_number, &range_header) {
         (Some(n), _) if n as usize > part_count => {
             return Err(S3Error::new(Code::InvalidPartNumber)
                 .extra("PartNumberRequested", n.to_string())
                 .extra("ActualPartCount", part_count.to_string()))
         }
-        (Some(n), _) => match &object.parts() {
+        (Some(n), _) => match object.parts() {
             Some(parts) => {
                 let start: u64 = parts[..n as usize - 1].iter().map(|p| p.size).sum();
                 let len = parts[n as usize - 1].size;
@@ -417,14 +416,10 @@ pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
     write_object_headers(&mut resp, &object, ctx);
     set_version_header(&mut resp, &bucket, &object);
     set_expiration_header(&mut resp, &bucket, &object);
-    if let Some(h) = object
-        .restore()
-        .as_ref()
-        .and_then(|r| restore_header(r, now))
-    {
+    if let Some(h) = object.restore().and_then(|r| restore_header(r, now)) {
         set_header(&mut resp, "x-amz-restore", &h);
     }
-    if let (Some(_), Some(parts)) = (part_number, &object.parts()) {
+    if let (Some(_), Some(parts)) = (part_number, object.parts()) {
         set_header(&mut resp, "x-amz-mp-parts-count", &parts.len().to_string());
     }
     resp.headers_mut()
@@ -443,7 +438,7 @@ pub fn get_object(ctx: &Ctx, head: bool) -> S3Result<Resp> {
     {
         // A part of a multipart object shows its own checksum when the object's is composite
         // (a checksum of part checksums), and none otherwise.
-        let shown = match (part_number, &object.parts()) {
+        let shown = match (part_number, object.parts()) {
             (Some(n), Some(parts)) => object
                 .checksum
                 .as_ref()

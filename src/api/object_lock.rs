@@ -174,7 +174,7 @@ pub fn apply_default(object: &mut Object, lock: Option<&LockConfig>) {
 
 /// The lock headers GET and HEAD (and nothing else) answer with.
 pub fn set_lock_headers(resp: &mut Resp, o: &Object) {
-    if let Some(r) = &o.retention() {
+    if let Some(r) = o.retention() {
         set_header(resp, MODE, r.mode.name());
         set_header(resp, UNTIL, &iso8601(r.until));
     }

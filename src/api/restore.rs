@@ -105,7 +105,7 @@ pub async fn restore_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
         .of(&object.storage_class, &tier)
         .ok_or_else(S3Error::malformed_xml)?;
     let now = ctx.run.now();
-    if object.restore().as_ref().is_some_and(|r| now < r.ready_at) {
+    if object.restore().is_some_and(|r| now < r.ready_at) {
         return Err(S3Error::new(Code::RestoreAlreadyInProgress));
     }
     let already = restored(&object, now);
@@ -114,7 +114,6 @@ pub async fn restore_object(ctx: &Ctx, body: ReqBody) -> S3Result<Resp> {
     let restore = Restore {
         ready_at: object
             .restore()
-            .as_ref()
             .filter(|_| already)
             .map_or(ready_at, |r| r.ready_at),
         expires_at: next_midnight(ready_at + days as Millis * DAY_MS),

@@ -181,7 +181,7 @@ impl ObjectRec {
             tags: o.tags().to_vec(),
             checksum: o.checksum.clone(),
             encryption,
-            parts: o.parts().as_ref().map(|p| p.to_vec()),
+            parts: o.parts().map(|p| p.to_vec()),
             acl: (!Arc::ptr_eq(&o.acl, &Acl::private())).then(|| Box::new(Acl::clone(&o.acl))),
             restore: o.restore().copied(),
             retention: o.retention(),
