@@ -525,3 +525,15 @@ fn parse_account_id(s: &str) -> Result<String, String> {
         Err("an AWS account id is 12 digits".to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_purge_delay_option_is_the_one_the_start_sets() {
+        // mimalloc v2's default purge delay is 10 ms: a different value here means the
+        // option number no longer names it (a mimalloc update reordered `mi_option_t`).
+        // SAFETY: mi_option_get only reads an option.
+        let delay = unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) };
+        assert_eq!(delay, 10);
+    }
+}
