@@ -1,13 +1,15 @@
 //! `--data-dir`: state written through the SDK survives the process being killed (SIGKILL,
 //! no clean stop) and started again on the same directory, byte for byte.
 
-use crate::common::{client, put_expiration_rule, raw, temp_dir, upload_parts, Spawned};
+use crate::common::{
+    client, put_expiration_rule, raw, set_versioning, temp_dir, upload_parts, Spawned,
+};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, BucketVersioningStatus, CompletedMultipartUpload,
     CorsConfiguration, CorsRule, ExpirationStatus, LifecycleExpiration, LifecycleRule,
     LifecycleRuleFilter, ObjectCannedAcl, ObjectOwnership, OwnershipControls,
-    OwnershipControlsRule, Tag, Tagging, VersioningConfiguration,
+    OwnershipControlsRule, Tag, Tagging,
 };
 use std::os::unix::fs::MetadataExt;
 
@@ -64,16 +66,7 @@ async fn everything_survives_a_kill_and_restart() {
             .send()
             .await
             .expect("create");
-        c.put_bucket_versioning()
-            .bucket("keep")
-            .versioning_configuration(
-                VersioningConfiguration::builder()
-                    .status(BucketVersioningStatus::Enabled)
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("versioning");
+        set_versioning(&c, "keep", BucketVersioningStatus::Enabled).await;
         c.put_bucket_ownership_controls()
             .bucket("keep")
             .ownership_controls(
@@ -760,16 +753,7 @@ async fn a_run_imported_from_an_export_survives_a_kill_and_restart() {
             .send()
             .await
             .expect("bucket");
-        c.put_bucket_versioning()
-            .bucket("exp")
-            .versioning_configuration(
-                VersioningConfiguration::builder()
-                    .status(BucketVersioningStatus::Enabled)
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("versioning");
+        set_versioning(&c, "exp", BucketVersioningStatus::Enabled).await;
         for body in [&b"first"[..], b"second"] {
             c.put_object()
                 .bucket("exp")
@@ -1515,16 +1499,7 @@ async fn background_rewrites_under_writes_lose_nothing() {
     for b in ["plain", "versioned"] {
         c.create_bucket().bucket(b).send().await.expect("create");
     }
-    c.put_bucket_versioning()
-        .bucket("versioned")
-        .versioning_configuration(
-            VersioningConfiguration::builder()
-                .status(BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("versioning");
+    set_versioning(&c, "versioned", BucketVersioningStatus::Enabled).await;
     let id = c
         .create_multipart_upload()
         .bucket("plain")
