@@ -143,8 +143,7 @@ impl Body {
         let remaining = end.min(self.len()).saturating_sub(start);
         let from = match &self.repr {
             Repr::Memory(segments, _) => From::Memory(segments.clone()),
-            Repr::Files(ranges, _) => From::Files(Ranges::Many(ranges.clone()), None),
-            Repr::One(range) => From::Files(Ranges::One(range.clone()), None),
+            Repr::Files(..) | Repr::One(_) => From::Files(self.clone(), None),
         };
         BodySlices {
             from,
@@ -175,24 +174,9 @@ const READ_CHUNK: u64 = 256 * 1024;
 #[derive(Debug)]
 enum From {
     Memory(Arc<[Bytes]>),
-    /// The ranges and the file being read (opened on first use, one at a time).
-    Files(Ranges, Option<(u64, Arc<std::fs::File>)>),
-}
-
-#[derive(Debug)]
-enum Ranges {
-    Many(Arc<[FileRange]>),
-    One(FileRange),
-}
-
-impl std::ops::Deref for Ranges {
-    type Target = [FileRange];
-    fn deref(&self) -> &[FileRange] {
-        match self {
-            Ranges::Many(r) => r,
-            Ranges::One(r) => std::slice::from_ref(r),
-        }
-    }
+    /// The file-backed body (its ranges shared) and the file being read (opened on first use,
+    /// one at a time).
+    Files(Body, Option<(u64, Arc<std::fs::File>)>),
 }
 
 /// Iterator over the pieces of a byte range of a body.
@@ -217,7 +201,7 @@ impl Iterator for BodySlices {
         while self.remaining > 0 {
             let seg_len = match &self.from {
                 From::Memory(s) => s.get(self.index)?.len() as u64,
-                From::Files(r, _) => r.get(self.index)?.len,
+                From::Files(b, _) => b.ranges().get(self.index)?.len,
             };
             if self.skip >= seg_len {
                 self.skip -= seg_len;
@@ -233,8 +217,8 @@ impl Iterator for BodySlices {
                     self.skip = 0;
                     piece
                 }
-                From::Files(ranges, open) => {
-                    let range = &ranges[self.index];
+                From::Files(body, open) => {
+                    let range = &body.ranges()[self.index];
                     let take = take.min(READ_CHUNK);
                     let piece = match read_range(range, open, self.skip, take) {
                         Ok(p) => p,

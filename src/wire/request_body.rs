@@ -295,7 +295,6 @@ where
         files: files.cloned(),
         spare: Vec::new(),
         file: None,
-        written: 0,
         file_error: None,
     };
     let too_large = |len: u64| {
@@ -394,12 +393,12 @@ where
     let default_checksum = extra_algo
         .zip(sink.extra.take().map(ChecksumHasher::finish))
         .map(|(a, d)| full_object(a, d));
-    let stored = match (sink.file.take(), &sink.files) {
-        _ if packed.is_some() => packed,
-        (Some(w), _) => Some(w.finish().map_err(body_file_error)?),
+    let stored = match (packed, sink.file.take(), &sink.files) {
+        (Some(body), _, _) => Some(body),
+        (None, Some(w), _) => Some(w.finish().map_err(body_file_error)?),
         // Nothing came: an empty body needs no file.
-        (None, Some(_)) => Some(crate::store::Body::default()),
-        (None, None) => None,
+        (None, None, Some(_)) => Some(crate::store::Body::default()),
+        (None, None, None) => None,
     };
     Ok(ReceivedBody {
         segments: sink.segments,
@@ -439,8 +438,6 @@ struct Sink {
     /// Gathering buffers written out and hashed, to be filled again (`--data-dir`).
     spare: Vec<BytesMut>,
     file: Option<crate::store::persist::files::BodyWriter>,
-    /// Bytes written to the body file so far.
-    written: u64,
     file_error: Option<std::io::Error>,
 }
 
@@ -511,7 +508,8 @@ impl Sink {
 
     /// Bytes received and not yet written to the body file.
     fn held(&self) -> u64 {
-        self.len - self.written
+        let written = self.file.as_ref().map_or(0, |w| w.written());
+        self.len.saturating_sub(written)
     }
 
     /// Writes the segments so far to the body file (`--data-dir`) and lets them go.
@@ -536,9 +534,8 @@ impl Sink {
         };
         for s in self.segments.drain(..) {
             if self.file_error.is_none() {
-                match w.write(&s) {
-                    Ok(()) => self.written += s.len() as u64,
-                    Err(e) => self.file_error = Some(e),
+                if let Err(e) = w.write(&s) {
+                    self.file_error = Some(e);
                 }
             }
         }

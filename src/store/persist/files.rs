@@ -261,6 +261,11 @@ pub struct BodyWriter {
 }
 
 impl BodyWriter {
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.len
+    }
+
     pub fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
         self.out.write_all(data)?;
         self.len += data.len() as u64;

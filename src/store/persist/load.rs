@@ -104,9 +104,8 @@ impl Model {
                 for v in versions {
                     built.push(Arc::new(v.into_object(name.clone(), files)));
                 }
-                let versions = built;
                 b.keys
-                    .update(&name, || ObjKey(name.clone()), |v| *v = versions);
+                    .update(&name, || ObjKey(name.clone()), |v| *v = built);
             }
             Rec::Upload {
                 run,
@@ -327,14 +326,8 @@ pub(super) fn read(
             tracing::warn!(error = %e, pack = %path.display(), "cannot punch dead slots");
         }
     }
-    let next = referenced
-        .iter()
-        .map(|id| id & !files::PACK_BIT)
-        .max()
-        .unwrap_or(0)
-        .max(max)
-        + 1;
-    Ok((model, next))
+    // Every referenced file is present (checked above), so `max` covers them too.
+    Ok((model, max + 1))
 }
 
 fn decode(data: &[u8], model: &mut Model) -> Result<(), String> {

@@ -635,13 +635,18 @@ fn write_loop(shared: Arc<Shared>, journal_path: &Path, bodies: PathBuf, policy:
 
 /// `Fsync::Batch`'s flusher: every `BATCH_INTERVAL`, the file system is flushed, then the
 /// body files whose superseding records were written before the flush are deleted.
-/// The syncer's queue: files to delete after the next flush, and whether to stop.
-/// (files to delete after the next flush, stop, something was written since the last one,
-/// the journal rewritten in the background)
-type SyncQueue = Arc<(
-    Mutex<(Vec<files::Released>, bool, bool, Option<File>)>,
-    Condvar,
-)>;
+type SyncQueue = Arc<(Mutex<SyncState>, Condvar)>;
+
+/// What the syncer is handed. Whether anything was written since the last flush is
+/// `Shared::unsynced`, which every journal write sets (the writer's and a request's).
+#[derive(Default)]
+struct SyncState {
+    /// Files and slots to reclaim after the next flush.
+    deletable: Vec<files::Released>,
+    stop: bool,
+    /// The journal to flush from now on, after a background rewrite.
+    journal: Option<File>,
+}
 
 struct Syncer {
     state: SyncQueue,
@@ -656,16 +661,15 @@ impl Syncer {
         let thread = std::thread::spawn(move || loop {
             let (deletable, stop, dirty) = {
                 let mut s = shared.0.lock();
-                if !s.1 {
+                if !s.stop {
                     shared.1.wait_for(&mut s, BATCH_INTERVAL);
                 }
-                if let Some(f) = s.3.take() {
+                if let Some(f) = s.journal.take() {
                     journal = f;
                 }
                 // Written by the writer, or by a request (`Persist::written`).
-                let dirty =
-                    std::mem::take(&mut s.2) | writes.unsynced.swap(false, Ordering::AcqRel);
-                (std::mem::take(&mut s.0), s.1, dirty)
+                let dirty = writes.unsynced.swap(false, Ordering::AcqRel);
+                (std::mem::take(&mut s.deletable), s.stop, dirty)
             };
             if !dirty && deletable.is_empty() && !stop {
                 // Nothing was written since the last flush.
@@ -686,21 +690,19 @@ impl Syncer {
         Syncer { state, thread }
     }
 
-    /// Notes a write, and the files whose deletion waits for the next flush.
+    /// The files whose deletion waits for the next flush.
     fn after_sync(&self, released: Vec<files::Released>) {
-        let mut s = self.state.0.lock();
-        s.2 = true;
-        s.0.extend(released);
+        self.state.0.lock().deletable.extend(released);
     }
 
     /// The journal file to flush from now on (after a rewrite).
     fn replace_journal(&self, file: File) {
-        self.state.0.lock().3 = Some(file);
+        self.state.0.lock().journal = Some(file);
     }
 
     /// One last flush and the deletions it allows; whether it succeeded.
     fn stop(self) -> bool {
-        self.state.0.lock().1 = true;
+        self.state.0.lock().stop = true;
         self.state.1.notify_one();
         self.thread.join().unwrap_or(false)
     }
